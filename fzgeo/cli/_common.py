@@ -1,0 +1,39 @@
+"""Arguments shared by the subcommands that read user files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from geopandas import GeoDataFrame
+
+from fzgeo import io
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """``--layer``, ``--assume-crs``, ``--encoding`` and ``--input-coords``."""
+    group = parser.add_argument_group("input")
+    group.add_argument("--layer", help="layer to read from a multi-layer file (GeoPackage, zip)")
+    group.add_argument(
+        "--assume-crs",
+        metavar="CRS",
+        help="CRS to take when a file declares none, e.g. EPSG:4548 (CGCS2000 GK CM 117E)",
+    )
+    group.add_argument("--encoding", help="attribute text encoding, e.g. gbk or utf-8")
+    group.add_argument(
+        "--input-coords",
+        choices=("wgs84", "gcj02", "bd09"),
+        help="lon/lat picked on Amap/Tencent (gcj02) or Baidu (bd09) maps are converted",
+    )
+
+
+def read_input(args: argparse.Namespace, path: Path, *, what: str) -> GeoDataFrame:
+    """Read ``path`` with the shared input options."""
+    return io.read(
+        path,
+        layer=args.layer,
+        assume_crs=args.assume_crs,
+        encoding=args.encoding,
+        input_coords=args.input_coords,
+        what=what,
+    )

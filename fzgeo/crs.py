@@ -1,0 +1,333 @@
+"""Coordinate reference systems: the storage and work CRS, detection of missing or wrong CRSs.
+
+fzgeo stores every layer in CGCS2000 geographic coordinates (EPSG:4490) and measures every area and
+distance in CGCS2000 / 3-degree Gauss-Kruger CM 117E (EPSG:4548), the zone that holds all of 抚州市
+(about 115.6-117.3 E). Design institutes often deliver the zone-prefixed variant (EPSG:4527, false
+easting 39 500 000) or a 6-degree zone; all CGCS2000 Gauss-Kruger variants are recognised.
+
+Nothing here guesses silently. :func:`resolve_crs` takes a declared CRS, an explicit user assumption,
+or unambiguous evidence reported as a :class:`~fzgeo.errors.CRSAssumptionWarning`; anything else is a
+:class:`~fzgeo.errors.CRSError` that says what the coordinates look like. :func:`require_same_crs`
+raises where geopandas would only warn.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from geopandas import GeoDataFrame, GeoSeries
+from pyproj import CRS
+from pyproj.exceptions import CRSError as PyprojCRSError
+
+from fzgeo.errors import CRSAssumptionWarning, CRSError, CRSMismatchError
+
+STORAGE_EPSG = 4490  #: CGCS2000 geographic: every stored layer
+WORK_EPSG = 4548  #: CGCS2000 / 3-degree Gauss-Kruger CM 117E: every area and distance
+ZONE39_EPSG = 4527  #: CGCS2000 / 3-degree Gauss-Kruger zone 39 (false easting 39 500 000)
+WEB_EPSG = 4326  #: WGS84, what Leaflet draws
+
+STORAGE_CRS = CRS.from_epsg(STORAGE_EPSG)
+WORK_CRS = CRS.from_epsg(WORK_EPSG)
+
+#: (west, south, east, north) in degrees
+CHINA_BOUNDS = (73.0, 3.8, 135.1, 53.6)
+JIANGXI_BOUNDS = (113.5, 24.4, 118.6, 30.1)
+FUZHOU_BOUNDS = (115.5, 26.4, 117.4, 28.6)
+
+_GK3_CMS = range(75, 136, 3)
+_GK6_CMS = range(75, 136, 6)
+
+
+def gk3_epsg(central_meridian: int, *, zone_prefix: bool = False) -> int:
+    """EPSG code of CGCS2000 / 3-degree Gauss-Kruger for a central meridian (75-135 E)."""
+    if central_meridian not in _GK3_CMS:
+        msg = f"`central_meridian` must be a multiple of 3 from 75 to 135, got {central_meridian}"
+        raise ValueError(msg)
+    step = (central_meridian - 75) // 3
+    return (4513 if zone_prefix else 4534) + step
+
+
+def gk6_epsg(central_meridian: int, *, zone_prefix: bool = False) -> int:
+    """EPSG code of CGCS2000 / 6-degree Gauss-Kruger for a central meridian (75-135 E)."""
+    if central_meridian not in _GK6_CMS:
+        msg = f"`central_meridian` must be 75, 81, ..., 135, got {central_meridian}"
+        raise ValueError(msg)
+    step = (central_meridian - 75) // 6
+    return (4491 if zone_prefix else 4502) + step
+
+
+def parse_crs(value: object, *, what: str = "CRS") -> CRS:
+    """Turn ``4548``, ``"EPSG:4548"``, a WKT or PROJ string or a CRS into a :class:`pyproj.CRS`."""
+    if isinstance(value, CRS):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    try:
+        return CRS.from_user_input(value)
+    except PyprojCRSError as exc:
+        msg = f"{what} {value!r} is not a CRS pyproj understands ({exc})"
+        raise CRSError(msg, code="FZ101", hint="give an EPSG code such as EPSG:4548") from exc
+
+
+@dataclass(frozen=True)
+class GaussKruger:
+    """The parameters that matter for a transverse-Mercator (Gauss-Kruger) CRS."""
+
+    central_meridian: float
+    false_easting: float
+
+    @property
+    def zone_prefixed(self) -> bool:
+        """True when the false easting carries a zone number (e.g. 39 500 000)."""
+        return self.false_easting > 1_000_000
+
+
+def gauss_kruger(crs: CRS) -> GaussKruger | None:
+    """The Gauss-Kruger parameters of ``crs``, or None if it is not transverse Mercator."""
+    op = crs.coordinate_operation
+    if not crs.is_projected or op is None or "Transverse Mercator" not in op.method_name:
+        return None
+    params = {p.name: p.value for p in op.params}
+    return GaussKruger(
+        central_meridian=float(params.get("Longitude of natural origin", 0.0)),
+        false_easting=float(params.get("False easting", 0.0)),
+    )
+
+
+Bounds = tuple[float, float, float, float]
+
+
+def _inside(bounds: Bounds, box: Bounds) -> bool:
+    x0, y0, x1, y1 = bounds
+    return box[0] <= x0 and x1 <= box[2] and box[1] <= y0 and y1 <= box[3]
+
+
+def _fmt(bounds: Bounds) -> str:
+    x0, y0, x1, y1 = bounds
+    big = max(abs(v) for v in bounds) > 1000
+    f = "{:,.0f}" if big else "{:.4f}"
+    return f"x {f.format(x0)} to {f.format(x1)}, y {f.format(y0)} to {f.format(y1)}"
+
+
+def _to_degrees(bounds: Bounds, crs: CRS) -> Bounds:
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(crs, STORAGE_CRS, always_xy=True)
+    xs, ys = t.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
+    return (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
+
+
+def _gk_candidates(bounds: Bounds) -> list[int]:
+    """EPSG codes of CGCS2000 Gauss-Kruger CRSs that put ``bounds`` inside Jiangxi."""
+    x0 = bounds[0]
+    found = []
+    if x0 > 1_000_000:  # a zone prefix says which zone
+        zone = int(x0 // 1_000_000)
+        codes = []
+        if 25 <= zone <= 45:
+            codes.append(4513 + zone - 25)
+        if 13 <= zone <= 23:
+            codes.append(4491 + zone - 13)
+    else:
+        codes = [gk3_epsg(cm) for cm in _GK3_CMS] + [gk6_epsg(cm) for cm in _GK6_CMS]
+    for code in codes:
+        deg = _to_degrees(bounds, CRS.from_epsg(code))
+        if all(np.isfinite(deg)) and _inside(deg, JIANGXI_BOUNDS):
+            found.append(code)
+    return found
+
+
+def describe(bounds: Bounds) -> tuple[str, list[int]]:
+    """Say what coordinates with these bounds look like, and which CRSs would fit them.
+
+    Returns
+    -------
+    tuple
+        A human description and the EPSG codes that would place the data in Jiangxi. Exactly one
+        code means the evidence is unambiguous.
+    """
+    x0, y0, x1, y1 = bounds
+    if _inside(bounds, CHINA_BOUNDS):
+        return f"longitude/latitude degrees in China ({_fmt(bounds)})", [STORAGE_EPSG]
+    if _inside((y0, x0, y1, x1), CHINA_BOUNDS):
+        return f"latitude/longitude degrees with the axes swapped ({_fmt(bounds)})", []
+    if x0 > 1_000_000 and x1 < 100_000_000 and y0 >= 2_000_000 and y1 <= 6_000_000:
+        codes = _gk_candidates(bounds)
+        zone = int(x0 // 1_000_000)
+        return f"Gauss-Kruger metres with zone prefix {zone} ({_fmt(bounds)})", codes
+    if x0 >= 100_000 and x1 <= 900_000 and y0 >= 2_000_000 and y1 <= 6_000_000:
+        codes = _gk_candidates(bounds)
+        return f"Gauss-Kruger metres without a zone prefix ({_fmt(bounds)})", codes
+    if x0 >= 2_000_000 and x1 <= 6_000_000 and y0 >= 100_000 and y1 < 100_000_000:
+        return f"Gauss-Kruger metres with X (northing) and Y (easting) swapped ({_fmt(bounds)})", []
+    return f"coordinates of no recognised system in China ({_fmt(bounds)})", []
+
+
+def _epsg_text(codes: list[int]) -> str:
+    return " or ".join(f"EPSG:{c} ({CRS.from_epsg(c).name})" for c in codes[:4])
+
+
+def check_coordinates(
+    bounds: Bounds, crs: CRS, *, path: str | Path | None = None, what: str = "data"
+) -> None:
+    """Raise :class:`CRSError` when coordinates contradict their declared CRS.
+
+    The checks: degrees outside China or with swapped axes, metres labelled as degrees, degrees
+    labelled as metres, zone-prefixed eastings under a CRS without prefix (and the reverse), and a
+    Gauss-Kruger central meridian that puts the data outside Jiangxi.
+    """
+    if not all(np.isfinite(bounds)):
+        raise CRSError(f"{what} has non-finite coordinates", code="FZ103", path=path)
+    looks_like, codes = describe(bounds)
+    likely = f"; they look like {looks_like}" + (f", likely {_epsg_text(codes)}" if codes else "")
+    if crs.is_geographic:
+        if not _inside(bounds, CHINA_BOUNDS):
+            msg = f"{what} is declared {crs.name} (degrees) but its coordinates are not degrees in China{likely}"
+            raise CRSError(msg, path=path)
+        return
+    gk = gauss_kruger(crs)
+    if gk is None:
+        deg = _to_degrees(bounds, crs)
+        if not (all(np.isfinite(deg)) and _inside(deg, CHINA_BOUNDS)):
+            msg = f"{what} in {crs.name} does not fall in China{likely}"
+            raise CRSError(msg, path=path, code="FZ103")
+        return
+    if _inside(bounds, (-180.0, -90.0, 180.0, 90.0)):
+        msg = (
+            f"{what} is declared {crs.name} (metres) but its coordinates look like degrees{likely}"
+        )
+        raise CRSError(msg, path=path)
+    has_prefix = bounds[0] > 1_000_000
+    if has_prefix != gk.zone_prefixed:
+        state = "carry" if has_prefix else "lack"
+        msg = f"{what} is declared {crs.name} but its eastings {state} a zone prefix{likely}"
+        raise CRSError(msg, path=path)
+    deg = _to_degrees(bounds, crs)
+    if not (all(np.isfinite(deg)) and _inside(deg, JIANGXI_BOUNDS)):
+        msg = (
+            f"{what} in {crs.name} (central meridian {gk.central_meridian:g} E) falls at "
+            f"{_fmt(deg)}, outside Jiangxi{likely}"
+        )
+        raise CRSError(msg, path=path)
+
+
+def total_bounds(gdf: GeoDataFrame | GeoSeries) -> Bounds:
+    """Bounds of the non-empty geometries (NaN when there are none)."""
+    geoms = gdf.geometry
+    geoms = geoms[~(geoms.isna() | geoms.is_empty)]
+    b = geoms.total_bounds
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+
+def resolve_crs(
+    gdf: GeoDataFrame,
+    *,
+    assume: object | None = None,
+    path: str | Path | None = None,
+    what: str = "data",
+) -> GeoDataFrame:
+    """Return ``gdf`` with a CRS that its coordinates agree with, or raise.
+
+    Parameters
+    ----------
+    gdf
+        The data as read; its CRS may be missing.
+    assume
+        A CRS the user vouches for (``--assume-crs``); used only when the file declares none.
+    path
+        The file the data came from, for messages.
+    what
+        What the data is, for messages ("sites", "red line", ...).
+    """
+    bounds = total_bounds(gdf)
+    if not all(np.isfinite(bounds)):
+        return gdf if gdf.crs is not None or assume is None else gdf.set_crs(parse_crs(assume))
+    if gdf.crs is None:
+        if assume is not None:
+            gdf = gdf.set_crs(parse_crs(assume, what="--assume-crs"))
+        else:
+            looks_like, codes = describe(bounds)
+            if len(codes) != 1:
+                hint = (
+                    f"if it is {_epsg_text(codes)}, pass --assume-crs EPSG:{codes[0]}"
+                    if codes
+                    else "pass --assume-crs with the CRS the data is in"
+                )
+                candidates = f" ({len(codes)} candidate CRSs)" if codes else ""
+                msg = f"{what} declares no CRS; the coordinates look like {looks_like}{candidates}"
+                raise CRSError(msg, code="FZ100", path=path, hint=hint)
+            crs = CRS.from_epsg(codes[0])
+            warnings.warn(
+                f"{path or what}: no CRS declared; the coordinates are {looks_like}, "
+                f"taken as EPSG:{codes[0]} ({crs.name})",
+                CRSAssumptionWarning,
+                stacklevel=2,
+            )
+            gdf = gdf.set_crs(crs)
+    check_coordinates(bounds, gdf.crs, path=path, what=what)
+    return gdf
+
+
+def require_crs(gdf: GeoDataFrame | GeoSeries, *, what: str = "data") -> CRS:
+    """Return the CRS of ``gdf`` or raise if it has none."""
+    if gdf.crs is None:
+        raise CRSError(f"{what} has no CRS", code="FZ100")
+    return CRS.from_user_input(gdf.crs)
+
+
+def require_same_crs(*frames: GeoDataFrame | GeoSeries, names: tuple[str, ...] = ()) -> CRS:
+    """Return the CRS all ``frames`` share, or raise :class:`CRSMismatchError`.
+
+    geopandas only warns when frames of different CRSs meet; a silent mismatch can turn a real
+    red-line conflict into "no conflict", so fzgeo refuses.
+    """
+    labels = list(names) + [f"layer {i + 1}" for i in range(len(names), len(frames))]
+    crss = [require_crs(f, what=label) for f, label in zip(frames, labels, strict=True)]
+    first = crss[0]
+    for label, crs in zip(labels[1:], crss[1:], strict=True):
+        if not first.equals(crs):
+            msg = (
+                f"{labels[0]} is in {first.name} but {label} is in {crs.name}; "
+                "reproject one explicitly (fzgeo.crs.to_storage or to_work)"
+            )
+            raise CRSMismatchError(msg)
+    return first
+
+
+def to_crs_checked(gdf: GeoDataFrame, crs: object, *, what: str = "data") -> GeoDataFrame:
+    """Reproject ``gdf`` and raise if any coordinate comes out infinite or NaN."""
+    target = parse_crs(crs)
+    source = require_crs(gdf, what=what)
+    if source.equals(target):
+        return gdf
+    out = gdf.to_crs(target)
+    geoms = out.geometry[~(out.geometry.isna() | out.geometry.is_empty)]
+    if len(geoms):
+        import shapely
+
+        coords = shapely.get_coordinates(np.asarray(geoms.values))
+        bad = ~np.isfinite(coords).all(axis=1)
+        if bad.any():
+            msg = (
+                f"{what}: reprojecting from {source.name} to {target.name} produced "
+                f"{int(bad.sum())} non-finite coordinate(s)"
+            )
+            raise CRSError(msg, code="FZ104", hint="check the declared CRS of the input")
+    return out
+
+
+def to_work(gdf: GeoDataFrame, *, what: str = "data") -> GeoDataFrame:
+    """Reproject to the metric work CRS (EPSG:4548) for areas and distances."""
+    out = to_crs_checked(gdf, WORK_CRS, what=what)
+    if not out.crs.is_projected:  # pragma: no cover - WORK_CRS is projected
+        raise CRSError("work CRS must be projected", code="FZ105")
+    return out
+
+
+def to_storage(gdf: GeoDataFrame, *, what: str = "data") -> GeoDataFrame:
+    """Reproject to the storage CRS (EPSG:4490)."""
+    return to_crs_checked(gdf, STORAGE_CRS, what=what)

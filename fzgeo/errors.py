@@ -1,0 +1,192 @@
+"""Errors and warnings raised by fzgeo.
+
+Every error a user can cause is a subclass of :class:`FzgeoError` and of the builtin it
+resembles, so callers may catch either. Each carries a stable ``code`` (``FZ`` plus three
+digits, listed in :data:`CATALOGUE`), the file and the feature or row concerned, and a hint
+how to fix it. The command line prints ``str(err)`` and exits with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """One entry of the error catalogue: stable code, short title and default hint."""
+
+    code: str
+    title: str
+    hint: str = ""
+
+
+#: The stable error codes. Codes are never reused or renumbered; new ones are appended.
+CATALOGUE: dict[str, ErrorCode] = {
+    e.code: e
+    for e in (
+        ErrorCode("FZ000", "internal or unclassified error"),
+        ErrorCode("FZ100", "CRS missing", "declare the CRS with --assume-crs EPSG:XXXX"),
+        ErrorCode(
+            "FZ101", "CRS contradicts the coordinates", "pass the CRS the coordinates are in"
+        ),
+        ErrorCode("FZ102", "CRS mismatch between layers", "reproject explicitly before combining"),
+        ErrorCode("FZ103", "coordinates outside the plausible range"),
+        ErrorCode("FZ104", "transformation produced non-finite coordinates"),
+        ErrorCode("FZ105", "CRS is not projected where metres are required"),
+        ErrorCode("FZ200", "schema violation"),
+        ErrorCode("FZ201", "unknown layer kind"),
+        ErrorCode("FZ300", "file not found"),
+        ErrorCode("FZ301", "unsupported or unrecognised file format"),
+        ErrorCode("FZ302", "file is empty or truncated"),
+        ErrorCode("FZ303", "several layers; choose one", "pass --layer NAME"),
+        ErrorCode("FZ304", "cannot decode text", "pass --encoding (e.g. gbk, utf-8)"),
+        ErrorCode("FZ305", "missing companion file"),
+        ErrorCode("FZ306", "unsafe or oversized archive"),
+        ErrorCode("FZ307", "no geometry columns found", "name the columns with --x/--y or --wkt"),
+        ErrorCode("FZ308", "output cannot be written"),
+        ErrorCode("FZ400", "invalid geometry that cannot be repaired"),
+        ErrorCode("FZ500", "packaged data not found"),
+        ErrorCode("FZ600", "invalid rules or configuration"),
+    )
+}
+
+
+class FzgeoError(Exception):
+    """Base class of every error fzgeo raises on purpose.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in one sentence.
+    code
+        A key of :data:`CATALOGUE`.
+    path
+        The file concerned, if any.
+    where
+        The feature, row, column or layer concerned, e.g. ``"row 12"`` or ``"feature id=7"``.
+    hint
+        How to fix it; defaults to the catalogue's hint for ``code``.
+    """
+
+    default_code = "FZ000"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        path: str | Path | None = None,
+        where: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.code = code or self.default_code
+        if self.code not in CATALOGUE:
+            msg = f"unknown error code {self.code!r}"
+            raise ValueError(msg)
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.where = where
+        self.hint = CATALOGUE[self.code].hint if hint is None else hint
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        """``[FZ101] file.shp, row 3: message (hint: ...)``."""
+        head = ", ".join(p for p in (self.path, self.where) if p)
+        text = f"[{self.code}] {head + ': ' if head else ''}{self.message}"
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+    def as_dict(self) -> dict[str, str | None]:
+        """Machine-readable form, for JSON reports."""
+        return {
+            "code": self.code,
+            "title": CATALOGUE[self.code].title,
+            "message": self.message,
+            "path": self.path,
+            "where": self.where,
+            "hint": self.hint,
+        }
+
+
+class CRSError(FzgeoError, ValueError):
+    """A coordinate reference system is missing, wrong or implausible."""
+
+    default_code = "FZ101"
+
+
+class CRSMismatchError(CRSError):
+    """Two layers meet in different CRSs."""
+
+    default_code = "FZ102"
+
+
+class SchemaError(FzgeoError, ValueError):
+    """A GeoDataFrame does not match its layer kind; the message lists every problem."""
+
+    default_code = "FZ200"
+
+    def __init__(self, problems: list[str], *, kind: str, path: str | Path | None = None) -> None:
+        self.problems = list(problems)
+        listing = "; ".join(self.problems)
+        super().__init__(
+            f"{len(self.problems)} problem(s) for layer kind {kind!r}: {listing}",
+            path=path,
+            where=f"layer {kind}",
+            hint="",
+        )
+
+
+class UnknownLayerError(FzgeoError, KeyError):
+    """A layer kind or a layer in a file that does not exist."""
+
+    default_code = "FZ201"
+
+    def __str__(self) -> str:
+        """Plain message (KeyError would otherwise quote it)."""
+        return FzgeoError.__str__(self)
+
+
+class DataNotFoundError(FzgeoError, FileNotFoundError):
+    """A file the user named, or a packaged data file, does not exist."""
+
+    default_code = "FZ300"
+
+
+class InputError(FzgeoError, ValueError):
+    """A file the user handed in cannot be read as it is."""
+
+    default_code = "FZ301"
+
+
+class GeometryError(FzgeoError, ValueError):
+    """A geometry is broken beyond repair."""
+
+    default_code = "FZ400"
+
+
+class OutputError(FzgeoError, OSError):
+    """An output cannot be written (read-only folder, disk full, ...)."""
+
+    default_code = "FZ308"
+
+
+class ConfigError(FzgeoError, ValueError):
+    """A rules file, field mapping or map composition is invalid."""
+
+    default_code = "FZ600"
+
+
+class FzgeoWarning(UserWarning):
+    """Base class of fzgeo's warnings: repairs made, assumptions taken."""
+
+
+class CRSAssumptionWarning(FzgeoWarning):
+    """fzgeo took a CRS from unambiguous evidence rather than from the file."""
+
+
+class RepairWarning(FzgeoWarning):
+    """Features were repaired; the message gives the count."""
+
+
+class CoordinateSourceWarning(FzgeoWarning):
+    """Names suggest GCJ-02/BD-09 (Amap, Baidu) coordinates that were not declared."""

@@ -1,0 +1,128 @@
+"""Schematic geometry placed from the plan's words and real reference points.
+
+A placed-features file (``layers/features/*.yaml``) lists features with their plan line and a
+geometry spec built from named places (:mod:`fzgeo.gazetteer`) or explicit lon/lat::
+
+    section: 第四篇 第一章 第二节          # default plan section for every feature
+    defaults: {precision: schematic, status: existing}
+    features:
+      - name: 向莆铁路
+        line: 1234                       # plan line -> source_line
+        term: 向莆                        # words on that line -> plan_term (default: name)
+        attrs: {level: 国铁}              # the kind's own columns
+        note: through the OSM stations of 抚州 and 南城
+        geometry: {line: [南昌站, 抚州站, 南城站]}
+
+Geometry specs (REF is a place name, ``[lon, lat]``, or ``{at: REF, offset_km: [east, north]}``):
+``{point: REF}``, ``{line: [REF, ...]}``, ``{polygon: [REF, ...]}``,
+``{circle: REF, radius_km: R}``, ``{hull: [REF, ...], buffer_km: B}`` and
+``{buffer: SPEC, km: B}``. Shapes are built in EPSG:4548 (metres) and stored in EPSG:4490.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from geopandas import GeoDataFrame, GeoSeries
+from pyproj import Transformer
+from shapely import ops
+from shapely.geometry import LineString, MultiPoint, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from fzgeo import gazetteer
+from fzgeo.crs import STORAGE_CRS, WORK_CRS
+from fzgeo.errors import ConfigError
+from fzgeo.schema import LayerKind
+
+PLAN_TITLE = "抚州市国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要"
+_TO_WORK = Transformer.from_crs(STORAGE_CRS, WORK_CRS, always_xy=True)
+_TO_STORAGE = Transformer.from_crs(WORK_CRS, STORAGE_CRS, always_xy=True)
+
+
+def plan_source(section: str | None, line: int | None) -> str:
+    """The ``source`` text for a plan passage: ``《纲要》第四篇 第一章 第二节, 第1234行``."""
+    parts = [f"《{PLAN_TITLE}》"]
+    if section:
+        parts.append(section)
+    if line:
+        parts.append(f"第{line}行")
+    return " ".join(parts)
+
+
+def _ref(ref: Any) -> Point:
+    """A reference point in work-CRS metres."""
+    if isinstance(ref, str):
+        p = gazetteer.lookup(ref).point
+    elif isinstance(ref, list | tuple) and len(ref) == 2:
+        p = Point(float(ref[0]), float(ref[1]))
+    elif isinstance(ref, Mapping) and "at" in ref:
+        base = _ref(ref["at"])
+        dx, dy = (1000.0 * float(v) for v in ref.get("offset_km", (0, 0)))
+        return Point(base.x + dx, base.y + dy)
+    else:
+        raise ConfigError(f"cannot read place reference {ref!r}")
+    x, y = _TO_WORK.transform(p.x, p.y)
+    return Point(x, y)
+
+
+def _refs(refs: Any) -> list[Point]:
+    if not isinstance(refs, list) or not refs:
+        raise ConfigError(f"expected a list of place references, got {refs!r}")
+    return [_ref(r) for r in refs]
+
+
+def build_geometry(spec: Mapping[str, Any]) -> BaseGeometry:
+    """The geometry (in EPSG:4548 metres) described by ``spec``."""
+    if "point" in spec:
+        return _ref(spec["point"])
+    if "line" in spec:
+        return LineString(_refs(spec["line"]))
+    if "polygon" in spec:
+        return Polygon(_refs(spec["polygon"]))
+    if "circle" in spec:
+        return _ref(spec["circle"]).buffer(1000.0 * float(spec["radius_km"]), quad_segs=16)
+    if "hull" in spec:
+        hull = MultiPoint(_refs(spec["hull"])).convex_hull
+        return hull.buffer(1000.0 * float(spec.get("buffer_km", 0.0)), quad_segs=16)
+    if "buffer" in spec:
+        return build_geometry(spec["buffer"]).buffer(1000.0 * float(spec["km"]), quad_segs=16)
+    raise ConfigError(f"unknown geometry spec {dict(spec)!r}")
+
+
+def to_storage_geometry(geom: BaseGeometry) -> BaseGeometry:
+    """A work-CRS geometry converted to EPSG:4490 degrees."""
+    return ops.transform(_TO_STORAGE.transform, geom)
+
+
+def features_to_gdf(doc: Mapping[str, Any], *, kind: LayerKind) -> GeoDataFrame:
+    """Turn a placed-features document into a GeoDataFrame of ``kind`` (not yet validated)."""
+    defaults = dict(doc.get("defaults") or {})
+    rows = []
+    for i, feat in enumerate(doc.get("features") or []):
+        try:
+            geom = build_geometry(feat["geometry"])
+        except (ConfigError, KeyError) as exc:
+            where = f"feature {i} ({feat.get('name', '?')})"
+            raise ConfigError(f"{where}: {exc}", path=f"layers/{kind.build.get('file')}") from exc
+        line = feat.get("line")
+        row = {
+            **defaults,
+            "name": feat["name"],
+            "source_line": line,
+            "plan_term": feat.get("term", feat["name"]) if line else feat.get("term"),
+            "source": feat.get("source")
+            or plan_source(feat.get("section", doc.get("section")), line),
+            "note": feat.get("note"),
+            **{k: feat[k] for k in ("precision", "status") if k in feat},
+            **(feat.get("attrs") or {}),
+            "geometry": to_storage_geometry(geom),
+        }
+        rows.append(row)
+    if not rows:
+        from fzgeo.schema import empty_layer
+
+        return empty_layer(kind)
+    return GeoDataFrame(
+        rows, geometry=GeoSeries([r.pop("geometry") for r in rows]), crs=STORAGE_CRS
+    )

@@ -1,0 +1,1 @@
+"""Packaged data folder (installed as fzgeo._layers)."""

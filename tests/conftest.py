@@ -1,0 +1,29 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+PLAN_TEXT = SHARED / "plan" / "fuzhou_14th_five_year_plan.txt"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` beside the checkout (CI lays it there)."""
+    if not SHARED.is_dir():
+        pytest.fail(f"../shared not found at {SHARED}; CI lays it beside the checkout")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def plan_lines(shared_dir: Path) -> list[str]:
+    """The plan text, one string per line; ``plan_lines[n - 1]`` is line n."""
+    return (
+        (shared_dir / "plan" / "fuzhou_14th_five_year_plan.txt")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
