@@ -26,7 +26,7 @@ EXIT_USER_ERROR = 2
 
 def _show_warning(
     message: Warning | str,
-    category: type[Warning],
+    category: type[Warning],  # noqa: ARG001
     filename: str,  # noqa: ARG001
     lineno: int,  # noqa: ARG001
     file: object = None,  # noqa: ARG001
