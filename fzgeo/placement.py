@@ -11,6 +11,7 @@ geometry spec built from named places (:mod:`fzgeo.gazetteer`) or explicit lon/l
         term: 向莆                        # words on that line -> plan_term (default: name)
         attrs: {level: 国铁}              # the kind's own columns
         note: through the OSM stations of 抚州 and 南城
+        inventory_id: xiangpu_railway      # entry of shared/plan/inventory.yaml, if any
         geometry: {line: [南昌站, 抚州站, 南城站]}
 
 Geometry specs (REF is a place name, ``[lon, lat]``, or ``{at: REF, offset_km: [east, north]}``):
@@ -114,6 +115,7 @@ def features_to_gdf(doc: Mapping[str, Any], *, kind: LayerKind) -> GeoDataFrame:
             "source": feat.get("source")
             or plan_source(feat.get("section", doc.get("section")), line),
             "note": feat.get("note"),
+            "inventory_id": feat.get("inventory_id"),
             **{k: feat[k] for k in ("precision", "status") if k in feat},
             **(feat.get("attrs") or {}),
             "geometry": to_storage_geometry(geom),

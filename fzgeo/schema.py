@@ -73,6 +73,13 @@ PROVENANCE: tuple[Column, ...] = (
     Column("source_line", "int", "规划文本行号", required=False, description="line in the plan"),
     Column("plan_term", "str", "规划用语", required=False, description="the words on that line"),
     Column("note", "str", "备注", required=False, description="how the geometry was placed"),
+    Column(
+        "inventory_id",
+        "str",
+        "清单编号",
+        required=False,
+        description="id of the entry in shared/plan/inventory.yaml this feature represents",
+    ),
 )
 
 
