@@ -134,10 +134,17 @@ def _gk_candidates(bounds: Bounds) -> list[int]:
             codes.append(4491 + zone - 13)
     else:
         codes = [gk3_epsg(cm) for cm in _GK3_CMS] + [gk6_epsg(cm) for cm in _GK6_CMS]
+    seen: set[tuple[float, float]] = set()
     for code in codes:
-        deg = _to_degrees(bounds, CRS.from_epsg(code))
+        crs = CRS.from_epsg(code)
+        gk = gauss_kruger(crs)
+        key = (gk.central_meridian, gk.false_easting) if gk else (0.0, 0.0)
+        if key in seen:  # e.g. 3-degree and 6-degree CM 117E: the same projection
+            continue
+        deg = _to_degrees(bounds, crs)
         if all(np.isfinite(deg)) and _inside(deg, JIANGXI_BOUNDS):
             found.append(code)
+            seen.add(key)
     return found
 
 

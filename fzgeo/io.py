@@ -205,7 +205,8 @@ def read(
             gdf = pyogrio.read_dataframe(_gdal_path(path), **kwargs)
         except pyogrio.errors.DataSourceError as exc:
             raise InputError(f"cannot open as {FORMATS[suffix][0]} ({exc})", path=path) from exc
-    warn_offset_names(gdf, path, layer)
+    if input_coords is None:
+        warn_offset_names(gdf, path, layer)
     gdf = crs_mod.resolve_crs(gdf, assume=assume_crs, path=path, what=what)
     if input_coords:
         gdf = _from_offset(gdf, input_coords, path)
@@ -237,6 +238,47 @@ def _prepare(gdf: GeoDataFrame) -> GeoDataFrame:
         if out[col].dtype == object:
             out[col] = out[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
     return out
+
+
+_DBF_NAME_BYTES = 10
+
+
+def _shapefile_columns(gdf: GeoDataFrame, path: Path) -> GeoDataFrame:
+    """Shorten column names to the 10 bytes a .dbf allows, at character boundaries, uniquely.
+
+    GDAL would cut UTF-8 names mid-character (a Chinese character is 3 bytes); the renaming is
+    reported in a warning so no column is lost unnoticed.
+    """
+    renamed: dict[str, str] = {}
+    used: set[str] = set()
+    for col in gdf.columns:
+        if col == gdf.geometry.name:
+            continue
+        name = str(col)
+        short = name
+        while len(short.encode("utf-8")) > _DBF_NAME_BYTES:
+            short = short[:-1]
+        n = 1
+        base = short
+        while short.lower() in used:
+            tag = f"_{n}"
+            short = base
+            while len((short + tag).encode("utf-8")) > _DBF_NAME_BYTES:
+                short = short[:-1]
+            short += tag
+            n += 1
+        used.add(short.lower())
+        if short != name:
+            renamed[name] = short
+    if renamed:
+        listing = ", ".join(f"{a} -> {b}" for a, b in renamed.items())
+        warnings.warn(
+            f"{path}: Shapefile field names hold at most 10 bytes; renamed {len(renamed)} "
+            f"column(s): {listing}",
+            UserWarning,
+            stacklevel=3,
+        )
+    return gdf.rename(columns=renamed)
 
 
 def write(
@@ -274,8 +316,9 @@ def write(
         raise InputError(f"only a GeoPackage holds several layers, not {driver}", path=path)
     if driver == "ESRI Shapefile":
         (gdf,) = layers.values()
+        gdf = _shapefile_columns(_prepare(gdf), path)
         with atomic_folder_files(path) as tmpdir:
-            _prepare(gdf).to_file(tmpdir / path.name, driver=driver, encoding="UTF-8", **options)
+            gdf.to_file(tmpdir / path.name, driver=driver, encoding="UTF-8", **options)
         return path
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
@@ -283,6 +326,9 @@ def write(
                 gdf.to_parquet(tmp)
                 continue
             kwargs = dict(options)
+            if driver == "FlatGeobuf":
+                # the packed spatial index reorders features; keep the input order
+                kwargs.setdefault("layer_options", {"SPATIAL_INDEX": "NO"})
             if driver == "GPKG":
                 kwargs.setdefault("dataset_options", {"VERSION": GPKG_VERSION})
                 kwargs["layer"] = name

@@ -1,0 +1,167 @@
+"""CRS core: EPSG helpers, detection of missing or wrong CRSs, no silent mismatch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geopandas import GeoDataFrame
+from pyproj import CRS, Transformer
+from shapely.geometry import Point, box
+
+from fzgeo import crs
+from fzgeo.errors import CRSAssumptionWarning, CRSError, CRSMismatchError
+
+# 抚州 city centre and a site near 南城, in degrees and in both Gauss-Kruger forms
+LONLAT = [(116.358, 27.948), (116.64, 27.56)]
+_TO_GK = Transformer.from_crs(4490, 4548, always_xy=True)
+GK = [_TO_GK.transform(x, y) for x, y in LONLAT]
+GK_PREFIXED = [(x + 39_000_000, y) for x, y in GK]
+
+
+def frame(points: list[tuple[float, float]], epsg: int | None) -> GeoDataFrame:
+    return GeoDataFrame({"id": range(len(points))}, geometry=[Point(p) for p in points], crs=epsg)
+
+
+def test_epsg_helpers_name_the_right_crs() -> None:
+    assert crs.gk3_epsg(117) == 4548
+    assert crs.gk3_epsg(117, zone_prefix=True) == 4527
+    assert crs.gk6_epsg(117) == 4509
+    assert crs.gk6_epsg(117, zone_prefix=True) == 4498
+    assert "CM 117E" in CRS.from_epsg(crs.gk3_epsg(117)).name
+    assert "zone 39" in CRS.from_epsg(crs.gk3_epsg(117, zone_prefix=True)).name
+    with pytest.raises(ValueError, match="multiple of 3"):
+        crs.gk3_epsg(118)
+
+
+def test_zone_prefixed_variant_matches_plain_one() -> None:
+    gk = crs.gauss_kruger(CRS.from_epsg(4527))
+    assert gk is not None
+    assert gk.zone_prefixed
+    assert gk.central_meridian == 117
+    x, y = Transformer.from_crs(4527, 4490, always_xy=True).transform(*GK_PREFIXED[0])
+    assert (x, y) == pytest.approx(LONLAT[0], abs=1e-9)
+
+
+def test_declared_and_consistent_passes_silently() -> None:
+    for points, epsg in ((LONLAT, 4490), (GK, 4548), (GK_PREFIXED, 4527)):
+        out = crs.resolve_crs(frame(points, epsg))
+        assert out.crs.to_epsg() == epsg
+
+
+def test_undeclared_degrees_taken_as_cgcs2000_with_warning() -> None:
+    with pytest.warns(CRSAssumptionWarning, match="EPSG:4490"):
+        out = crs.resolve_crs(frame(LONLAT, None))
+    assert out.crs.to_epsg() == 4490
+
+
+def test_undeclared_zone_prefix_is_unambiguous() -> None:
+    with pytest.warns(CRSAssumptionWarning, match="EPSG:4527"):
+        out = crs.resolve_crs(frame(GK_PREFIXED, None))
+    assert out.crs.to_epsg() == 4527
+
+
+def test_undeclared_plain_gk_in_fuzhou_resolves_to_cm117() -> None:
+    with pytest.warns(CRSAssumptionWarning, match="EPSG:4548"):
+        out = crs.resolve_crs(frame(GK, None))
+    assert out.crs.to_epsg() == 4548
+
+
+def test_undeclared_ambiguous_is_an_error_describing_coordinates() -> None:
+    # eastings that fit CM 114E and CM 117E alike inside Jiangxi
+    ambiguous = [(640_000.0, 3_050_000.0), (645_000.0, 3_055_000.0)]
+    with pytest.raises(CRSError, match=r"declares no CRS.*Gauss-Kruger metres") as info:
+        crs.resolve_crs(frame(ambiguous, None), path="sites.shp")
+    assert info.value.code == "FZ100"
+    assert "sites.shp" in str(info.value)
+    assert "--assume-crs" in str(info.value)
+
+
+def test_assume_crs_is_used_and_then_checked() -> None:
+    out = crs.resolve_crs(frame(GK, None), assume="EPSG:4548")
+    assert out.crs.to_epsg() == 4548
+    with pytest.raises(CRSError, match="zone prefix"):
+        crs.resolve_crs(frame(GK_PREFIXED, None), assume="EPSG:4548")
+
+
+def test_gk_metres_labelled_as_degrees() -> None:
+    with pytest.raises(CRSError, match=r"not degrees in China.*EPSG:4548") as info:
+        crs.resolve_crs(frame(GK, 4490))
+    assert info.value.code == "FZ101"
+
+
+def test_degrees_labelled_as_metres() -> None:
+    with pytest.raises(CRSError, match=r"look like degrees.*EPSG:4490"):
+        crs.resolve_crs(frame(LONLAT, 4548))
+
+
+def test_zone_prefix_under_plain_crs_names_the_prefixed_one() -> None:
+    with pytest.raises(CRSError, match=r"carry a zone prefix.*EPSG:4527"):
+        crs.resolve_crs(frame(GK_PREFIXED, 4548))
+
+
+def test_swapped_lon_lat() -> None:
+    swapped = [(y, x) for x, y in LONLAT]
+    with pytest.raises(CRSError, match="axes swapped"):
+        crs.resolve_crs(frame(swapped, 4490))
+    with pytest.raises(CRSError, match="declares no CRS.*axes swapped"):
+        crs.resolve_crs(frame(swapped, None))
+
+
+def test_surveyor_xy_swap_is_recognised() -> None:
+    swapped = [(y, x) for x, y in GK]
+    with pytest.raises(CRSError, match="northing.*swapped"):
+        crs.resolve_crs(frame(swapped, None))
+
+
+def test_wrong_central_meridian_outside_jiangxi() -> None:
+    with pytest.raises(CRSError, match=r"central meridian 120 E.*outside Jiangxi.*EPSG:4548"):
+        crs.resolve_crs(frame(GK, crs.gk3_epsg(120)))
+
+
+def test_outside_jiangxi_in_degrees_is_accepted_if_in_china() -> None:
+    # the plan names corridors toward 南昌, 福建 ...: degrees in China are fine
+    out = crs.resolve_crs(frame([(119.3, 26.1)], 4490))
+    assert out.crs.to_epsg() == 4490
+
+
+def test_require_same_crs_raises_where_geopandas_warns() -> None:
+    a = frame(LONLAT, 4490)
+    b = frame(LONLAT, 4326)
+    assert crs.require_same_crs(a, a.copy()).equals(CRS.from_epsg(4490))
+    with pytest.raises(CRSMismatchError, match=r"sites is in .*but red line is in") as info:
+        crs.require_same_crs(a, b, names=("sites", "red line"))
+    assert info.value.code == "FZ102"
+    with pytest.raises(CRSError, match="has no CRS"):
+        crs.require_same_crs(a, frame(LONLAT, None))
+
+
+def test_to_work_measures_in_metres() -> None:
+    square = GeoDataFrame(geometry=[box(*GK[0], GK[0][0] + 100, GK[0][1] + 100)], crs=4548)
+    stored = crs.to_storage(square)
+    assert stored.crs.to_epsg() == 4490
+    back = crs.to_work(stored)
+    assert back.crs.is_projected
+    assert back.area.iloc[0] == pytest.approx(10_000, rel=1e-9)
+
+
+def test_non_finite_transform_is_reported() -> None:
+    far = GeoDataFrame(geometry=[Point(1e30, 1e30)], crs=4548)
+    with pytest.raises(CRSError, match="non-finite") as info:
+        crs.to_storage(far)
+    assert info.value.code == "FZ104"
+
+
+def test_parse_crs_rejects_nonsense() -> None:
+    assert crs.parse_crs("4548").to_epsg() == 4548
+    with pytest.raises(CRSError, match="not a CRS"):
+        crs.parse_crs("EPSG:99999999")
+
+
+def test_all_of_fuzhou_is_in_the_work_zone(shared_dir) -> None:  # noqa: ANN001
+    from fzgeo import layers
+
+    city = layers.load("admin_boundaries").query("level == 'city'")
+    x0, _, x1, _ = city.total_bounds
+    assert 115.5 < x0 < x1 < 118.5
+    assert np.isfinite(crs.to_work(city).area).all()
