@@ -48,6 +48,59 @@ CATALOGUE: dict[str, ErrorCode] = {
         ErrorCode("FZ400", "invalid geometry that cannot be repaired"),
         ErrorCode("FZ500", "packaged data not found"),
         ErrorCode("FZ600", "invalid rules or configuration"),
+        # issue 5: input as it really arrives
+        ErrorCode(
+            "FZ106", "layers share no common extent", "check both files are in the right CRS"
+        ),
+        ErrorCode(
+            "FZ309",
+            "content does not match the file extension",
+            "rename the file to the suffix of its real format",
+        ),
+        ErrorCode(
+            "FZ310",
+            "shapefile parts disagree",
+            "re-export the layer; the .shp, .shx and .dbf must come from one save",
+        ),
+        ErrorCode(
+            "FZ311",
+            "GeoParquet without geo metadata",
+            "write it with geopandas.to_parquet or ogr2ogr, or send a GeoPackage",
+        ),
+        ErrorCode("FZ312", "text encoding detected, not declared", "pass --encoding to override"),
+        ErrorCode("FZ313", "text looks like GBK read as Latin-1 (mojibake)", "pass --encoding gbk"),
+        ErrorCode("FZ401", "non-finite (NaN or infinite) coordinates", "fix or delete the feature"),
+        ErrorCode(
+            "FZ402",
+            "coordinates at or near (0, 0)",
+            "the feature has no real position; fix or delete it",
+        ),
+        ErrorCode(
+            "FZ403",
+            "polygon ring with too few points",
+            "a ring needs at least 4 points (3 corners and the closing point)",
+        ),
+        ErrorCode(
+            "FZ404",
+            "boundary-point table (界址点坐标表) cannot be read",
+            "the table needs columns 点号, X (northing) and Y (easting); see docs/input.md",
+        ),
+        ErrorCode("FZ410", "invalid geometry repaired", "check the repaired feature in QGIS"),
+        ErrorCode("FZ411", "empty geometry"),
+        ErrorCode("FZ412", "null geometry (no geometry at all)"),
+        ErrorCode("FZ413", "non-polygonal geometry in a polygon layer"),
+        ErrorCode("FZ414", "duplicate geometry", "delete the copy so it is not counted twice"),
+        ErrorCode(
+            "FZ415",
+            "repair changed the area materially",
+            "redraw the feature; do not trust the repair",
+        ),
+        ErrorCode("FZ416", "overlapping parts of a multipolygon dissolved"),
+        ErrorCode("FZ417", "mixed geometry types in one layer"),
+        ErrorCode("FZ418", "Z or M values present (ignored in 2-D measures)"),
+        ErrorCode(
+            "FZ419", "attribute text that needs neutralising (HTML, formulas, control characters)"
+        ),
     )
 }
 
