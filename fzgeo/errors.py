@@ -101,6 +101,12 @@ CATALOGUE: dict[str, ErrorCode] = {
         ErrorCode(
             "FZ419", "attribute text that needs neutralising (HTML, formulas, control characters)"
         ),
+        ErrorCode("FZ700", "cannot connect to the database", "check --dsn, the server and access"),
+        ErrorCode("FZ701", "database connection lost or operation failed; nothing was written"),
+        ErrorCode("FZ702", "PostGIS is not installed in the database", "CREATE EXTENSION postgis;"),
+        ErrorCode("FZ703", "table or layer not found in the database", "run `fzgeo db push` first"),
+        ErrorCode("FZ704", "name not usable as a database table", "rename the layer"),
+        ErrorCode("FZ710", "distributed scheduler unreachable or failed", "check --scheduler"),
     )
 }
 
@@ -227,6 +233,18 @@ class ConfigError(FzgeoError, ValueError):
     """A rules file, field mapping or map composition is invalid."""
 
     default_code = "FZ600"
+
+
+class DatabaseError(FzgeoError, ConnectionError):
+    """The database cannot be reached, lost the connection, or lacks PostGIS or a table."""
+
+    default_code = "FZ701"
+
+
+class DistributedError(FzgeoError, ConnectionError):
+    """The dask scheduler cannot be reached or a worker failed."""
+
+    default_code = "FZ710"
 
 
 class FzgeoWarning(UserWarning):
