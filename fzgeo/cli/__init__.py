@@ -72,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            # library deprecations concern developers, not the person running a command
+            for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+                warnings.simplefilter("ignore", category)
             warnings.showwarning = _show_warning
             status = int(args.func(args))
     except FzgeoError as err:
