@@ -15,16 +15,20 @@ geometry spec built from named places (:mod:`fzgeo.gazetteer`) or explicit lon/l
         geometry: {line: [南昌站, 抚州站, 南城站]}
 
 Geometry specs (REF is a place name, ``[lon, lat]``, or ``{at: REF, offset_km: [east, north]}``):
-``{point: REF}``, ``{line: [REF, ...]}``, ``{polygon: [REF, ...]}``,
-``{circle: REF, radius_km: R}``, ``{hull: [REF, ...], buffer_km: B}`` and
-``{buffer: SPEC, km: B}``. Shapes are built in EPSG:4548 (metres) and stored in EPSG:4490.
+``{point: REF}``, ``{points: [REF, ...]}`` (a multipoint), ``{line: [REF, ...]}``,
+``{polygon: [REF, ...]}``, ``{circle: REF, radius_km: R}``, ``{hull: [REF, ...], buffer_km: B}``,
+``{counties: [NAME, ...]}`` (the union of those county-level units of ``admin_boundaries``, for
+designations the plan gives to whole counties) and ``{buffer: SPEC, km: B}``. Shapes are built in
+EPSG:4548 (metres) and stored in EPSG:4490.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
+import shapely
 from geopandas import GeoDataFrame, GeoSeries
 from pyproj import Transformer
 from shapely import ops
@@ -73,10 +77,34 @@ def _refs(refs: Any) -> list[Point]:
     return [_ref(r) for r in refs]
 
 
+@cache
+def _county_shapes() -> dict[str, BaseGeometry]:
+    from fzgeo import layers
+
+    units = layers.load("admin_boundaries")
+    units = units[units["level"] == "county"]
+    return dict(zip(units["name"], units.to_crs(WORK_CRS).geometry, strict=True))
+
+
+def _counties(names: Any) -> BaseGeometry:
+    """The union of the named county-level units (work-CRS metres)."""
+    if not isinstance(names, list) or not names:
+        raise ConfigError(f"expected a list of county names, got {names!r}")
+    shapes = _county_shapes()
+    unknown = [n for n in names if n not in shapes]
+    if unknown:
+        raise ConfigError(f"unknown counties {unknown}; known: {', '.join(shapes)}")
+    return shapely.union_all([shapes[n] for n in names])
+
+
 def build_geometry(spec: Mapping[str, Any]) -> BaseGeometry:
     """The geometry (in EPSG:4548 metres) described by ``spec``."""
     if "point" in spec:
         return _ref(spec["point"])
+    if "points" in spec:
+        return MultiPoint(_refs(spec["points"]))
+    if "counties" in spec:
+        return _counties(spec["counties"])
     if "line" in spec:
         return LineString(_refs(spec["line"]))
     if "polygon" in spec:
