@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(chromium chromium-driver python3-qgis qgis-providers postgresql-15-postgis-3 fonts-noto-cjk)
+SYSTEM_PACKAGES=(chromium chromium-driver python3-qgis qgis-providers postgresql-15-postgis-3 fonts-noto-cjk gdal-bin)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
