@@ -21,7 +21,7 @@ from fzgeo.raster import control
 RES = 30.0
 
 
-def _layer(*geoms, crs: int = 4548) -> GeoDataFrame:  # noqa: ANN002
+def _layer(*geoms, crs: int = 4548) -> GeoDataFrame:
     return GeoDataFrame(
         {"name": [f"f{i}" for i in range(len(geoms))]}, geometry=list(geoms), crs=crs
     ).to_crs(4490)

@@ -145,7 +145,7 @@ def test_missing_and_empty_and_unknown_files(tmp_path: Path) -> None:
     assert info.value.code == "FZ302"
     odd = tmp_path / "data.xyz"
     odd.write_text("x")
-    with pytest.raises(InputError, match="unsupported file type .xyz"):
+    with pytest.raises(InputError, match=r"unsupported file type \.xyz"):
         io.read(odd)
 
 
@@ -158,7 +158,7 @@ def test_write_is_atomic_and_leaves_no_temp(
     real = io.pyogrio.write_dataframe
     calls = []
 
-    def fail_on_second_layer(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def fail_on_second_layer(*args, **kwargs):
         calls.append(kwargs["layer"])
         if len(calls) == 2:
             raise OSError(28, "No space left on device")

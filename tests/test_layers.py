@@ -12,11 +12,11 @@ from fzgeo.schema import PRECISIONS
 
 
 @pytest.fixture(scope="module")
-def boundaries():  # noqa: ANN201
+def boundaries():
     return layers.load("admin_boundaries")
 
 
-def test_admin_layer_has_city_and_eleven_counties(boundaries) -> None:  # noqa: ANN001
+def test_admin_layer_has_city_and_eleven_counties(boundaries) -> None:
     assert len(boundaries) == 12
     assert boundaries.crs.to_epsg() == 4490
     assert set(boundaries["precision"]) == {"surveyed"}
@@ -27,7 +27,7 @@ def test_admin_layer_has_city_and_eleven_counties(boundaries) -> None:  # noqa: 
     assert set(boundaries["adcode"]) == set(admin.UNITS)
 
 
-def test_city_area_within_1_5_percent_of_official(boundaries) -> None:  # noqa: ANN001
+def test_city_area_within_1_5_percent_of_official(boundaries) -> None:
     city = boundaries[boundaries["level"] == "city"]
     area = float(crs.to_work(city).area.iloc[0]) / 1e6
     assert abs(area - admin.OFFICIAL_CITY_AREA_KM2) / admin.OFFICIAL_CITY_AREA_KM2 < 0.015
@@ -36,7 +36,7 @@ def test_city_area_within_1_5_percent_of_official(boundaries) -> None:  # noqa: 
     assert counties["area_km2"].between(1000, 2600).all()
 
 
-def test_counties_tile_the_city(boundaries) -> None:  # noqa: ANN001
+def test_counties_tile_the_city(boundaries) -> None:
     work = crs.to_work(boundaries)
     city = work[work["level"] == "city"].geometry.iloc[0]
     counties = work[work["level"] == "county"].geometry
@@ -55,7 +55,7 @@ def test_counties_tile_the_city(boundaries) -> None:  # noqa: ANN001
     assert overlaps < tolerance, f"overlaps {overlaps / 1e6:.3f} km2"
 
 
-def test_converted_boundary_moved_by_the_gcj02_offset(shared_dir, boundaries) -> None:  # noqa: ANN001
+def test_converted_boundary_moved_by_the_gcj02_offset(shared_dir, boundaries) -> None:
     import json
 
     from shapely.geometry import shape
@@ -72,7 +72,7 @@ def test_converted_boundary_moved_by_the_gcj02_offset(shared_dir, boundaries) ->
     assert dy == pytest.approx(0.0031, abs=0.0004)
 
 
-def test_regenerate_reproduces_the_packaged_file(shared_dir, tmp_path) -> None:  # noqa: ANN001
+def test_regenerate_reproduces_the_packaged_file(shared_dir, tmp_path) -> None:
     out = tmp_path / "admin.geojson"
     regenerated = admin.regenerate(out, source=shared_dir / "data/admin_amap_gcj02")
     packaged = layers.load("admin_boundaries")
@@ -98,7 +98,7 @@ def test_load_returns_a_copy() -> None:
 
 def test_unknown_layer_lists_the_available_ones() -> None:
     with pytest.raises(
-        UnknownLayerError, match="unknown layer kind 'nope'; available: .*admin_boundaries"
+        UnknownLayerError, match=r"unknown layer kind 'nope'; available: .*admin_boundaries"
     ):
         layers.kind("nope")
 
