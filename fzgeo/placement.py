@@ -31,7 +31,6 @@ from typing import Any
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
 from pyproj import Transformer
-from shapely import ops
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -121,7 +120,14 @@ def build_geometry(spec: Mapping[str, Any]) -> BaseGeometry:
 
 def to_storage_geometry(geom: BaseGeometry) -> BaseGeometry:
     """A work-CRS geometry converted to EPSG:4490 degrees."""
-    return ops.transform(_TO_STORAGE.transform, geom)
+    return shapely.transform(geom, _to_storage_coords)
+
+
+def _to_storage_coords(xy: Any) -> Any:
+    import numpy as np
+
+    x, y = _TO_STORAGE.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
 
 
 def features_to_gdf(doc: Mapping[str, Any], *, kind: LayerKind) -> GeoDataFrame:
