@@ -131,3 +131,24 @@ def test_priority_red_line_over_farmland_over_urban(
 def test_points_outside_grid_are_nodata(raster: Path) -> None:
     codes = control.sample(raster, GeoDataFrame(geometry=[Point(100.0, 20.0)], crs=4490))
     assert list(codes) == [255]
+
+
+def test_cli_control_and_sample(scene: dict[str, GeoDataFrame], tmp_path: Path) -> None:
+    import pandas as pd
+
+    from fzgeo import io
+    from fzgeo.cli import main
+
+    gpkg = tmp_path / "official.gpkg"
+    io.write({k if k != "boundary" else "admin_boundaries": v for k, v in scene.items()}, gpkg)
+    tif = tmp_path / "c.tif"
+    assert (
+        main(["raster", "control", "--from-gpkg", str(gpkg), "--res", "60", "--out", str(tif)]) == 0
+    )
+    red = to_work(scene["eco_redline"]).geometry.iloc[0].buffer(-200).representative_point()
+    pts = tmp_path / "pts.geojson"
+    io.write(GeoDataFrame({"id": [1]}, geometry=[red], crs=4548).to_crs(4490), pts)
+    out = tmp_path / "s.csv"
+    assert main(["raster", "sample", str(tif), str(pts), "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert table["control_class"].tolist() == ["生态保护红线"]

@@ -166,7 +166,30 @@ def test_bad_dem_inputs(tmp_path: Path) -> None:
         terrain.screen(junk, sites(Point(X0, Y0)))
     nocrs = tmp_path / "nocrs.tif"
     with pytest.warns(rasterio.errors.NotGeoreferencedWarning):  # noqa: SIM117
-        with rasterio.open(nocrs, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32") as dst:
+        with rasterio.open(
+            nocrs, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32"
+        ) as dst:
             dst.write(np.zeros((4, 4), "float32"), 1)
     with pytest.raises(InputError, match="declares no CRS"):
         terrain.screen(nocrs, sites(Point(X0, Y0)))
+
+
+def test_cli_terrain_writes_a_csv_per_site(tmp_path: Path) -> None:
+    from fzgeo import io
+    from fzgeo.cli import main
+
+    x, _ = cell_centres()
+    dem = write_dem(tmp_path / "p.tif", (x - X0) * math.tan(math.radians(30)))
+    site_file = tmp_path / "sites.gpkg"
+    io.write(
+        sites(inner_box(300, 300, 3000, 3000), inner_box(600, 600, 900, 900)).to_crs(4490),
+        site_file,
+    )
+    out = tmp_path / "slope.csv"
+    assert main(["raster", "terrain", str(dem), str(site_file), "--out", str(out)]) == 0
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    assert list(table["id"]) == [0, 1]
+    assert table["share_gt_25"].tolist() == [1.0, 1.0]
+    assert table["slope_mean"].round(0).tolist() == [30.0, 30.0]

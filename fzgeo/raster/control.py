@@ -86,6 +86,8 @@ def grid_for(boundary: GeoDataFrame, res: float) -> tuple[rasterio.Affine, int, 
     """An EPSG:4548 grid aligned to multiples of ``res`` covering ``boundary``."""
     if res <= 0:
         raise ConfigError(f"resolution must be positive, got {res}")
+    if boundary.geometry.is_empty.all():
+        raise ConfigError("the boundary of the control grid is empty")
     x0, y0, x1, y1 = to_work(boundary, what="boundary").total_bounds
     left, top = math.floor(x0 / res) * res, math.ceil(y1 / res) * res
     width = math.ceil((x1 - left) / res)
