@@ -31,6 +31,14 @@ def test_layers_lists_admin_boundaries(capsys: pytest.CaptureFixture[str]) -> No
     assert "surveyed 12" in out
 
 
+def test_layers_features_reports_county_areas(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["layers", "admin_boundaries", "--features"]) == 0
+    out = capsys.readouterr().out
+    assert "area_km2" in out
+    assert "广昌县" in out
+    assert "18801.2" in out
+
+
 def test_build_writes_a_geopackage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "plan.gpkg"
     assert main(["build", "--out", str(out), "admin_boundaries"]) == 0

@@ -17,6 +17,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the subcommands."""
     p = sub.add_parser("layers", help="list every layer kind with counts and precision")
     p.add_argument("names", nargs="*", help="only these layers")
+    p.add_argument(
+        "--features",
+        action="store_true",
+        help="also print each named layer's attribute table (e.g. the county areas in km²)",
+    )
     p.set_defaults(func=cmd_layers)
 
     p = sub.add_parser("build", help="build every packaged layer into one GeoPackage")
@@ -37,9 +42,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_layers(args: argparse.Namespace) -> int:
     """Print the layer table."""
-    table = layers.summary(layers.build_all(args.names or None))
+    built = layers.build_all(args.names or None)
     with pd.option_context("display.max_rows", None, "display.width", 200):
-        print(table.to_string(index=False))
+        print(layers.summary(built).to_string(index=False))
+        if args.features:
+            for name, gdf in built.items():
+                kind = layers.kind(name)
+                own = [c.name for c in kind.columns]
+                table = pd.DataFrame(gdf[["name", *own, "precision", "status"]])
+                print(f"\n{name} ({kind.name_zh})")
+                print(table.to_string(index=False))
     return 0
 
 
