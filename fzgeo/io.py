@@ -1,6 +1,6 @@
 """Read whatever a user hands in; write layers atomically.
 
-:func:`read` takes a GeoPackage (pick a layer by name), a Shapefile (also zipped), GeoJSON,
+:func:`read` takes a GeoPackage or File GDB (pick a layer by name), a Shapefile (also zipped), GeoJSON,
 FlatGeobuf, GeoParquet, or a CSV with lon/lat columns or a WKT column, resolves its CRS with
 :func:`fzgeo.crs.resolve_crs` and optionally converts GCJ-02/BD-09 input. :func:`write` writes a
 GeoDataFrame, or a mapping of layer name to GeoDataFrame for a GeoPackage, through a temporary
@@ -41,6 +41,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".geoparquet": ("GeoParquet", "Parquet"),
     ".csv": ("CSV", "CSV"),
     ".zip": ("zipped Shapefile", "ESRI Shapefile"),
+    ".gdb": ("File Geodatabase", "OpenFileGDB"),
 }
 WRITE_SUFFIXES = (".gpkg", ".geojson", ".json", ".fgb", ".parquet", ".geoparquet", ".shp")
 #: GeoPackage version written: 1.2 opens without warnings in QGIS 3.22 LTR (GDAL 3.2+).
@@ -61,7 +62,7 @@ def _suffix(path: Path) -> str:
 
 
 def list_layers(path: str | Path) -> list[str]:
-    """Names of the layers in a multi-layer file (GeoPackage, zipped shapefiles)."""
+    """Names of the layers in a multi-layer file (GeoPackage, File GDB, zipped shapefiles)."""
     path = Path(path)
     return [str(name) for name, _ in pyogrio.list_layers(_gdal_path(path))]
 
@@ -71,7 +72,7 @@ def _gdal_path(path: Path) -> str:
 
 
 def _pick_layer(path: Path, layer: str | None) -> str | None:
-    if path.suffix.lower() not in (".gpkg", ".zip"):
+    if path.suffix.lower() not in (".gpkg", ".zip", ".gdb"):
         return layer
     names = list_layers(path)
     if layer is not None:
