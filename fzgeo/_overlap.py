@@ -1,0 +1,145 @@
+"""Vectorised measurement of sites against one prepared constraint layer (no I/O).
+
+Everything here works in the metric work CRS (EPSG:4548) on numpy arrays of shapely geometries,
+so that :mod:`fzgeo.check` can hand chunks of sites to threads (shapely 2 releases the GIL in its
+vectorised operations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import shapely
+
+from fzgeo.pieces import Pieces
+
+POLYGON, LINE, POINT = 0, 1, 2  #: site geometry classes
+_CLASS_OF_TYPE = {0: POINT, 4: POINT, 1: LINE, 2: LINE, 5: LINE, 3: POLYGON, 6: POLYGON}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """Measurements of a chunk of sites against one constraint layer.
+
+    ``inside`` is the area (m², polygon sites), length (m, line sites) or 1/0 (point sites) of the
+    site inside the layer, with overlapping constraint features counted once. ``features`` lists
+    the positions of the layer features that overlap (or, with ``reach_m``, lie within reach).
+    """
+
+    inside: np.ndarray
+    parts: np.ndarray  #: the site inside the layer (None where nothing is inside)
+    distance: np.ndarray  #: nearest distance to the layer (0 when touching or overlapping)
+    features: list[np.ndarray]
+
+
+def classify(geoms: np.ndarray) -> np.ndarray:
+    """POLYGON, LINE or POINT per geometry (-1 for anything else, e.g. a collection)."""
+    types = shapely.get_type_id(geoms)
+    return np.array([_CLASS_OF_TYPE.get(int(t), -1) for t in types], dtype=np.int8)
+
+
+def size(geoms: np.ndarray, cls: np.ndarray) -> np.ndarray:
+    """The measure of each whole site: area (polygon), length (line) or 1 (point)."""
+    return np.where(
+        cls == POLYGON,
+        shapely.area(geoms),
+        np.where(cls == LINE, shapely.length(geoms), 1.0),
+    )
+
+
+def _group_union(parts: np.ndarray, site: np.ndarray, n: int) -> np.ndarray:
+    """One geometry per site: the union of its parts (None where it has none)."""
+    out = np.full(n, None, dtype=object)
+    if not len(parts):
+        return out
+    order = np.argsort(site, kind="stable")
+    site, parts = site[order], parts[order]
+    starts = np.flatnonzero(np.r_[True, site[1:] != site[:-1]])
+    ends = np.r_[starts[1:], len(site)]
+    single = (ends - starts) == 1
+    out[site[starts[single]]] = parts[starts[single]]
+    for a, b in zip(starts[~single], ends[~single], strict=True):
+        out[site[a]] = shapely.union_all(parts[a:b])
+    return out
+
+
+def _feature_lists(site: np.ndarray, feature: np.ndarray, n: int) -> list[np.ndarray]:
+    """Sorted unique feature positions per site."""
+    out = [np.empty(0, dtype=np.int64)] * n
+    if not len(site):
+        return out
+    pairs = np.unique(np.column_stack([site, feature]), axis=0)
+    starts = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]])
+    for a, b in zip(starts, np.r_[starts[1:], len(pairs)], strict=True):
+        out[pairs[a, 0]] = pairs[a:b, 1]
+    return out
+
+
+def measure(
+    geoms: np.ndarray,
+    cls: np.ndarray,
+    pieces: Pieces,
+    *,
+    polygons: bool,
+    reach_m: float = 0.0,
+) -> Measure:
+    """Measure sites (work CRS) against a constraint layer's pieces.
+
+    Parameters
+    ----------
+    geoms, cls
+        The sites and their classes (see :func:`classify`).
+    pieces
+        The constraint layer's pieces (polygons, or line runs for a line layer).
+    polygons
+        Whether the layer is polygonal; a line layer has no inside, only distance.
+    reach_m
+        Also list features within this distance of a site.
+    """
+    n = len(geoms)
+    inside = np.zeros(n)
+    parts = np.full(n, None, dtype=object)
+    hit_site = np.empty(0, dtype=np.int64)
+    hit_feat = np.empty(0, dtype=np.int64)
+    if polygons and len(pieces):
+        si, pi = pieces.tree.query(geoms, predicate="intersects")
+        cut = shapely.intersection(geoms[si], pieces.geoms[pi])
+        keep = _positive(cut, cls[si])
+        si, pi, cut = si[keep], pi[keep], cut[keep]
+        parts = _group_union(cut, si, n)
+        has = ~shapely.is_missing(parts)
+        inside[has] = size(parts[has], cls[has])
+        inside[has & (cls == POINT)] = 1.0
+        hit_site, hit_feat = si, pieces.feature[pi]
+    distance = _distance(geoms, pieces, inside > 0)
+    if reach_m > 0 and len(pieces):
+        si, pi = pieces.tree.query(geoms, predicate="dwithin", distance=reach_m)
+        hit_site = np.r_[hit_site, si]
+        hit_feat = np.r_[hit_feat, pieces.feature[pi]]
+    return Measure(inside, parts, distance, _feature_lists(hit_site, hit_feat, n))
+
+
+def _positive(cut: np.ndarray, cls: np.ndarray) -> np.ndarray:
+    """Which intersections have a positive measure (a shared edge or corner has none)."""
+    if not len(cut):
+        return np.zeros(0, dtype=bool)
+    empty = shapely.is_empty(cut)
+    return ~empty & np.where(
+        cls == POLYGON,
+        shapely.area(cut) > 0,
+        np.where(cls == LINE, shapely.length(cut) > 0, True),
+    )
+
+
+def _distance(geoms: np.ndarray, pieces: Pieces, overlapping: np.ndarray) -> np.ndarray:
+    """Nearest distance to the layer; 0 for overlapping sites, NaN for an empty layer."""
+    distance = np.where(overlapping, 0.0, np.nan)
+    todo = np.flatnonzero(~overlapping)
+    if len(todo) and len(pieces):
+        (src, _), dist = pieces.tree.query_nearest(
+            geoms[todo], return_distance=True, all_matches=False
+        )
+        distance[todo[src]] = dist
+    return distance

@@ -1,0 +1,140 @@
+"""``fzgeo check``: project sites against 三区三线 and other constraint layers.
+
+Exit status: 0 every rule was checked and no site is in conflict (冲突); 1 at least one site is
+in conflict; 2 user error (bad file, CRS, rules); 3 no conflict found but at least one rule was
+skipped because its layer is missing (the check is incomplete, not passed).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from geopandas import GeoDataFrame
+
+from fzgeo import check, io, layers, report, rules
+from fzgeo.cli._common import add_input_options, read_input
+from fzgeo.errors import ConfigError, UnknownLayerError
+
+ORDER = 30
+EXIT_CLEAR, EXIT_CONFLICT, EXIT_INCOMPLETE = 0, 1, 3
+
+EPILOG = """\
+--against takes a packaged layer name (e.g. eco_redline), NAME=FILE to use your own file for the
+layer the rules call NAME (e.g. eco_redline=红线.shp), or a FILE whose stem is such a NAME. Without
+--against, the packaged layers the rules name are used. With --against, only the layers given are
+used and rules on other layers are reported as skipped.
+
+exit status: 0 no conflict and every rule checked; 1 at least one conflict (冲突);
+2 user error; 3 no conflict but some rule skipped (incomplete check)."""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the subcommand."""
+    p = sub.add_parser(
+        "check",
+        help="check project sites against 生态保护红线, 永久基本农田, 城镇开发边界 and other "
+        "constraint layers; writes CSV, XLSX, GeoPackage, HTML and JSON reports",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("sites", type=Path, help="project sites: polygons, lines or points")
+    p.add_argument(
+        "--against",
+        action="append",
+        metavar="LAYER_OR_FILE",
+        help="constraint layer: packaged name, NAME=FILE, or FILE (repeatable)",
+    )
+    p.add_argument("--rules", type=Path, help="rules YAML (default: the packaged rules)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--point-radius",
+        type=float,
+        metavar="M",
+        help="radius in metres for point sites without a radius attribute",
+    )
+    p.add_argument(
+        "--ellipsoidal", action="store_true", help="also report areas on the CGCS2000 ellipsoid"
+    )
+    p.add_argument("--workers", type=int, help="threads for large batches (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write cut pieces")
+    add_input_options(p)
+    p.set_defaults(func=cmd_check)
+
+
+def _against(
+    values: list[str] | None, rule_set: rules.RuleSet
+) -> tuple[dict[str, GeoDataFrame | None], list[Path]]:
+    """Constraint layers by rule layer name, and the user files read."""
+    wanted = rule_set.layers()
+    if not values:
+        return {name: _packaged(name) for name in wanted}, []
+    found: dict[str, GeoDataFrame | None] = {}
+    files: list[Path] = []
+    for value in values:
+        name, sep, target = value.partition("=")
+        if not sep:
+            name, target = (value, "") if value in layers.available() else (Path(value).stem, value)
+        if name not in wanted:
+            raise ConfigError(
+                f"--against {value!r}: no rule uses a layer called {name!r}; "
+                f"the rules' layers are {', '.join(wanted)}",
+                hint="write NAME=FILE with one of those names",
+            )
+        if target:
+            files.append(Path(target))
+            found[name] = io.read(target, what=f"constraint layer {name}")
+        else:
+            found[name] = layers.load(name)
+    return found, files
+
+
+def _packaged(name: str) -> GeoDataFrame | None:
+    try:
+        return layers.load(name)
+    except UnknownLayerError:
+        return None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the check and write the reports; the exit status says what was found."""
+    rule_set = rules.load(args.rules)
+    sites = read_input(args, args.sites, what="sites")
+    constraints, files = _against(args.against, rule_set)
+    result = check.run(
+        sites,
+        constraints,
+        rule_set,
+        point_radius_m=args.point_radius,
+        ellipsoidal=args.ellipsoidal,
+        workers=args.workers,
+        progress=False if args.no_progress else None,
+        use_cache=not args.no_cache,
+    )
+    inputs = [args.sites, *([args.rules] if args.rules else []), *files]
+    shown = {rule_set_name(rule_set, k): v for k, v in constraints.items() if v is not None}
+    written = report.write_report(result, args.out, inputs=inputs, layers=shown)
+    return _print_outcome(result, written)
+
+
+def rule_set_name(rule_set: rules.RuleSet, layer: str) -> str:
+    """The Chinese name the rules give a layer (the first rule on it), else the layer name."""
+    return next((r.name_zh for r in rule_set.rules if r.layer == layer), layer)
+
+
+def _print_outcome(result: check.CheckResult, written: list[Path]) -> int:
+    counts = result.sites["verdict"].value_counts()
+    print(
+        f"{len(result.sites)} sites: {int(counts.get(rules.CONFLICT, 0))} 冲突 (conflict), "
+        f"{int(counts.get(rules.NEAR, 0))} 邻近 (review), {int(counts.get(rules.CLEAR, 0))} 无冲突"
+    )
+    if result.repaired_sites:
+        print(f"repaired {result.repaired_sites} invalid site geometries (make_valid)")
+    for rid, reason in result.skipped.items():
+        print(f"skipped rule {rid}: {reason}")
+    for path in written:
+        print(f"wrote {path}")
+    if result.any_conflict:
+        return EXIT_CONFLICT
+    return EXIT_INCOMPLETE if result.skipped else EXIT_CLEAR

@@ -1,0 +1,249 @@
+"""Constraint polygons cut into small pieces once, as PostGIS ``ST_Subdivide`` does.
+
+A real 生态保护红线 (ecological protection red line) layer holds 10^5-10^6 vertices per county in a
+few huge polygons. Testing a site against such a polygon costs time in proportion to its vertex
+count; testing it against the few pieces of at most ``max_vertices`` vertices that its bounding box
+touches costs almost nothing. :func:`subdivide` cuts each polygon recursively in half along the
+longer side of its bounding box until every piece is small enough. Pieces of one feature tile it
+exactly (they meet only along the cut lines), so their overlap areas add up; pieces of different
+features may overlap, and :mod:`fzgeo.check` unions such parts per site so nothing is counted
+twice.
+
+The red line changes rarely. :class:`Pieces` carries the SHA-256 of the layer it came from
+(geometry WKB and feature ids); :func:`for_layer` keeps the pieces in a cache folder keyed by that
+hash (``$FZGEO_CACHE_DIR``, default ``~/.cache/fzgeo/pieces``), so a check pays the cutting once per
+version of the layer and afterwards only the query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import shapely
+from shapely import STRtree
+
+from fzgeo._atomic import write_bytes
+from fzgeo.errors import FzgeoWarning
+
+MAX_VERTICES = 256  #: largest piece, in vertices (the ST_Subdivide default)
+CACHE_VERSION = 1  #: bump when the piece format changes
+_POLYGONAL = (3, 6)  # Polygon, MultiPolygon
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The pieces of a polygon layer (in its own CRS) and the feature each came from."""
+
+    geoms: np.ndarray  #: shapely geometries, every one polygonal and valid
+    feature: np.ndarray  #: int64 position of the source feature in the layer
+    digest: str  #: SHA-256 of the source layer (see :func:`layer_digest`)
+    max_vertices: int = MAX_VERTICES
+
+    def __len__(self) -> int:
+        """Number of pieces."""
+        return len(self.geoms)
+
+    @property
+    def tree(self) -> STRtree:
+        """An STR-tree over the pieces (built on first use)."""
+        cached = self.__dict__.get("_tree")
+        if cached is None:
+            cached = STRtree(self.geoms)
+            object.__setattr__(self, "_tree", cached)
+        return cached
+
+
+def layer_digest(geoms: np.ndarray) -> str:
+    """SHA-256 over the WKB of every geometry, in order."""
+    h = hashlib.sha256()
+    h.update(f"fzgeo-pieces-{CACHE_VERSION}".encode())
+    for wkb in shapely.to_wkb(geoms, hex=False, include_srid=False):
+        h.update(len(wkb).to_bytes(8, "little"))
+        h.update(wkb)
+    return h.hexdigest()
+
+
+def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, int]:
+    """Make every geometry valid, polygons staying polygonal; return them and the repair count.
+
+    ``make_valid`` can turn a bow-tie into a collection of polygons and lines; only the polygonal
+    part is kept, since a constraint area has no area in its lines.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    out = geoms.copy()
+    if bad.any():
+        was_polygon = np.isin(shapely.get_type_id(geoms[bad]), _POLYGONAL)
+        fixed = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+        out[bad] = [_keep_polygons(g) if p else g for g, p in zip(fixed, was_polygon, strict=True)]
+    return out, int(bad.sum())
+
+
+def _keep_polygons(geom: shapely.Geometry) -> shapely.Geometry:
+    if shapely.get_type_id(geom) in _POLYGONAL:
+        return geom
+    parts = shapely.get_parts(geom)
+    polys = [p for p in parts if shapely.get_type_id(p) in _POLYGONAL]
+    return shapely.union_all(polys) if polys else shapely.Polygon()
+
+
+def subdivide(
+    geoms: np.ndarray, *, max_vertices: int = MAX_VERTICES
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut valid polygons into pieces of at most ``max_vertices`` vertices.
+
+    Returns
+    -------
+    tuple
+        The pieces and, for each, the position of the geometry it came from. Null and empty
+        geometries yield no pieces.
+    """
+    if max_vertices < 8:
+        msg = f"`max_vertices` must be at least 8, got {max_vertices}"
+        raise ValueError(msg)
+    geoms = np.asarray(geoms, dtype=object)
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    parts, src = shapely.get_parts(geoms[keep], return_index=True)
+    src = np.flatnonzero(keep)[src]
+    done_g: list[np.ndarray] = []
+    done_s: list[np.ndarray] = []
+    while len(parts):
+        small = shapely.get_num_coordinates(parts) <= max_vertices
+        done_g.append(parts[small])
+        done_s.append(src[small])
+        parts, src = _halve(parts[~small], src[~small])
+    if not done_g:
+        return np.array([], dtype=object), np.array([], dtype=np.int64)
+    return np.concatenate(done_g), np.concatenate(done_s).astype(np.int64)
+
+
+def _halve(parts: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split each geometry in two along the longer side of its bounding box."""
+    if not len(parts):
+        return parts, src
+    x0, y0, x1, y1 = shapely.bounds(parts).T
+    wide = (x1 - x0) >= (y1 - y0)
+    xm = np.where(wide, (x0 + x1) / 2, x1)
+    ym = np.where(wide, y1, (y0 + y1) / 2)
+    first = shapely.box(x0, y0, xm, ym)
+    second = shapely.box(np.where(wide, xm, x0), np.where(wide, y0, ym), x1, y1)
+    halves = shapely.intersection(np.concatenate([parts, parts]), np.concatenate([first, second]))
+    hsrc = np.concatenate([src, src])
+    pieces, idx = shapely.get_parts(halves, return_index=True)
+    polys = np.isin(shapely.get_type_id(pieces), _POLYGONAL) & (shapely.area(pieces) > 0)
+    return pieces[polys], hsrc[idx[polys]]
+
+
+def split_lines(
+    geoms: np.ndarray, *, max_vertices: int = MAX_VERTICES
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut lines into runs of at most ``max_vertices`` vertices (runs share their end vertex)."""
+    geoms = np.asarray(geoms, dtype=object)
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    parts, src = shapely.get_parts(geoms[keep], return_index=True)
+    src = np.flatnonzero(keep)[src]
+    out: list[shapely.Geometry] = []
+    out_src: list[int] = []
+    step = max_vertices - 1
+    for part, s in zip(parts, src, strict=True):
+        coords = shapely.get_coordinates(part)
+        if len(coords) <= max_vertices:
+            out.append(part)
+            out_src.append(int(s))
+            continue
+        for a in range(0, len(coords) - 1, step):
+            out.append(shapely.LineString(coords[a : a + step + 1]))
+            out_src.append(int(s))
+    return np.array(out, dtype=object), np.array(out_src, dtype=np.int64)
+
+
+def cut(geoms: np.ndarray, *, max_vertices: int = MAX_VERTICES) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces of any layer: polygons subdivided, lines split into runs, points kept."""
+    geoms = np.asarray(geoms, dtype=object)
+    types = shapely.get_type_id(geoms)
+    poly = np.isin(types, _POLYGONAL)
+    line = np.isin(types, (1, 2, 5))
+    point = np.isin(types, (0, 4))
+    pg, ps = subdivide(geoms[poly], max_vertices=max_vertices)
+    lg, ls = split_lines(geoms[line], max_vertices=max_vertices)
+    qg, qs = shapely.get_parts(geoms[point], return_index=True)
+    return (
+        np.concatenate([pg, lg, qg]).astype(object),
+        np.concatenate(
+            [np.flatnonzero(poly)[ps], np.flatnonzero(line)[ls], np.flatnonzero(point)[qs]]
+        ).astype(np.int64),
+    )
+
+
+def cache_dir() -> Path:
+    """Where pieces are kept: ``$FZGEO_CACHE_DIR`` or ``~/.cache/fzgeo/pieces``."""
+    env = os.environ.get("FZGEO_CACHE_DIR")
+    base = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "pieces" if env else base / "fzgeo" / "pieces"
+
+
+def _cache_path(digest: str, max_vertices: int) -> Path:
+    return cache_dir() / f"{digest}-{max_vertices}.wkb.npz"
+
+
+def _load_cached(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            wkb, offsets, feature = data["wkb"], data["offsets"], data["feature"]
+    except (OSError, KeyError, ValueError):
+        return None
+    blobs = [wkb[a:b].tobytes() for a, b in itertools.pairwise(offsets)]
+    return shapely.from_wkb(np.array(blobs, dtype=object)), feature
+
+
+def _store(path: Path, geoms: np.ndarray, feature: np.ndarray) -> None:
+    import io
+
+    blobs = shapely.to_wkb(geoms, hex=False)
+    offsets = np.cumsum([0, *map(len, blobs)]).astype(np.int64)
+    buf = io.BytesIO()
+    wkb = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+    np.savez(buf, wkb=wkb, offsets=offsets, feature=feature)
+    try:
+        write_bytes(path, buf.getvalue())
+    except OSError as exc:  # a read-only cache only costs time
+        warnings.warn(f"cannot cache pieces in {path.parent} ({exc})", FzgeoWarning, stacklevel=3)
+
+
+def for_layer(
+    geoms: np.ndarray, *, max_vertices: int = MAX_VERTICES, use_cache: bool = True
+) -> tuple[Pieces, int]:
+    """The pieces of a polygon layer's geometries, from the cache when present.
+
+    Parameters
+    ----------
+    geoms
+        The layer's geometries, in the CRS the pieces are wanted in.
+    max_vertices
+        Largest piece.
+    use_cache
+        Read and write the piece cache (see :func:`cache_dir`).
+
+    Returns
+    -------
+    tuple
+        The pieces and the number of layer geometries that had to be repaired.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    digest = layer_digest(geoms)
+    path = _cache_path(digest, max_vertices)
+    valid, repaired = polygonal(geoms)
+    cached = _load_cached(path) if use_cache and path.is_file() else None
+    if cached is not None:
+        return Pieces(cached[0], cached[1], digest, max_vertices), repaired
+    parts, feature = cut(valid, max_vertices=max_vertices)
+    if use_cache:
+        _store(path, parts, feature)
+    return Pieces(parts, feature, digest, max_vertices), repaired

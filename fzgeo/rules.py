@@ -1,0 +1,195 @@
+"""Siting rules as data: which constraint layer, what counts as a hit, and how grave it is.
+
+A rules file is YAML (the packaged default is ``layers/rules/default.yaml``)::
+
+    version: 1
+    type_column: project_type      # site attribute that declares the project type
+    radius_column: radius_m        # site attribute giving a point site's radius in metres
+    rules:
+      - id: eco_redline
+        name_zh: 生态保护红线
+        layer: eco_redline         # a packaged layer name, or a key of --against
+        kind: veto                 # veto | within | proximity | soft
+        severity: 一票否决
+        exempt_types: [国家重大项目]
+        exempt_verdict: 邻近
+
+Rule kinds (verdicts are 冲突 conflict, 邻近 near/review, 无冲突 clear):
+
+``veto`` (一票否决, hard veto)
+    any overlap with the layer is 冲突; with ``near_m``, a site that does not overlap but lies
+    within that distance is 邻近.
+``within``
+    the site must lie inside the layer (e.g. 城镇开发边界); any part outside is 冲突.
+``proximity`` (buffer)
+    a site within ``distance_m`` of the layer (overlap counts as distance 0) is 邻近.
+``soft`` (soft factor)
+    an overlap is 邻近 and adds ``weight`` × share of the site to the site's score.
+
+``where`` keeps only the layer's features whose attributes equal the given values (e.g. the
+抚河 main stem of a river layer). ``min_overlap_m2`` ignores overlaps up to that area (slivers
+from digitising); the default 0 counts every overlap. A site whose ``type_column`` value is in
+``exempt_types`` gets ``exempt_verdict`` instead of 冲突 and is marked exempt (the national rules
+let certain major projects occupy a red line under conditions; the exemption means "needs the
+statutory review", not "allowed"). A rule whose layer is missing, or whose ``where`` keeps no
+feature, is reported as skipped (跳过), never silently passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fzgeo import _resources
+from fzgeo.errors import ConfigError, DataNotFoundError
+
+KINDS = ("veto", "within", "proximity", "soft")
+CONFLICT, NEAR, CLEAR, SKIPPED = "冲突", "邻近", "无冲突", "跳过"
+VERDICTS = (CONFLICT, NEAR, CLEAR)
+#: Verdict rank: the site's overall verdict is the gravest of its rules.
+RANK = {CLEAR: 0, SKIPPED: 0, NEAR: 1, CONFLICT: 2}
+DEFAULT_SEVERITY = {"veto": "一票否决", "within": "警告", "proximity": "复核", "soft": "参考"}
+DEFAULT_RULES = "rules/default.yaml"
+_RULE_KEYS = {
+    "id",
+    "name_zh",
+    "layer",
+    "kind",
+    "severity",
+    "distance_m",
+    "near_m",
+    "where",
+    "exempt_types",
+    "exempt_verdict",
+    "weight",
+    "min_overlap_m2",
+    "description",
+    "basis",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One siting rule; see the module docstring for the meaning of each kind."""
+
+    id: str
+    layer: str
+    kind: str
+    name_zh: str = ""
+    severity: str = ""
+    distance_m: float = 0.0
+    near_m: float = 0.0
+    where: Mapping[str, Any] = field(default_factory=dict)
+    exempt_types: tuple[str, ...] = ()
+    exempt_verdict: str = NEAR
+    weight: float = 1.0
+    min_overlap_m2: float = 0.0
+    description: str = ""
+    basis: str = ""
+
+    def __post_init__(self) -> None:
+        """Check the values a YAML author can get wrong."""
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind == "proximity" and not self.distance_m > 0:
+            raise ValueError("a proximity rule needs distance_m > 0")
+        if min(self.distance_m, self.near_m, self.min_overlap_m2) < 0:
+            raise ValueError("distance_m, near_m and min_overlap_m2 must not be negative")
+        if self.exempt_verdict not in VERDICTS:
+            raise ValueError(f"exempt_verdict must be one of {VERDICTS}")
+        if not self.severity:
+            object.__setattr__(self, "severity", DEFAULT_SEVERITY[self.kind])
+        if not self.name_zh:
+            object.__setattr__(self, "name_zh", self.id)
+
+    @property
+    def reach_m(self) -> float:
+        """The distance within which a non-overlapping site still matters (0: none)."""
+        return self.distance_m if self.kind == "proximity" else self.near_m
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules of one check, with the site attributes they read."""
+
+    rules: tuple[Rule, ...]
+    type_column: str = "project_type"
+    radius_column: str = "radius_m"
+    source: str = ""
+
+    def layers(self) -> list[str]:
+        """The constraint layers the rules need, in rule order, each once."""
+        return list(dict.fromkeys(r.layer for r in self.rules))
+
+
+def _rule(data: Any, i: int, source: str) -> Rule:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"rule {i + 1} is not a mapping", path=source)
+    unknown = sorted(set(data) - _RULE_KEYS)
+    where = f"rule {i + 1} ({data.get('id', '?')})"
+    if unknown:
+        raise ConfigError(
+            f"unknown keys {unknown}; known: {sorted(_RULE_KEYS)}", path=source, where=where
+        )
+    try:
+        return Rule(
+            id=str(data["id"]),
+            layer=str(data["layer"]),
+            kind=str(data["kind"]),
+            name_zh=str(data.get("name_zh", "")),
+            severity=str(data.get("severity", "")),
+            distance_m=float(data.get("distance_m", 0.0)),
+            near_m=float(data.get("near_m", 0.0)),
+            where=dict(data.get("where") or {}),
+            exempt_types=tuple(str(t) for t in data.get("exempt_types") or ()),
+            exempt_verdict=str(data.get("exempt_verdict", NEAR)),
+            weight=float(data.get("weight", 1.0)),
+            min_overlap_m2=float(data.get("min_overlap_m2", 0.0)),
+            description=str(data.get("description", "")),
+            basis=str(data.get("basis", "")),
+        )
+    except KeyError as exc:
+        raise ConfigError(f"missing key {exc.args[0]!r}", path=source, where=where) from exc
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc), path=source, where=where) from exc
+
+
+def from_mapping(doc: Any, *, source: str = "rules") -> RuleSet:
+    """Build a :class:`RuleSet` from the parsed YAML document."""
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("rules"), list):
+        raise ConfigError("a rules file is a mapping with a list under 'rules'", path=source)
+    if doc.get("version", 1) != 1:
+        raise ConfigError(f"unsupported rules version {doc.get('version')!r}", path=source)
+    rules = tuple(_rule(r, i, source) for i, r in enumerate(doc["rules"]))
+    if not rules:
+        raise ConfigError("no rules", path=source)
+    ids = [r.id for r in rules]
+    dupes = sorted({x for x in ids if ids.count(x) > 1})
+    if dupes:
+        raise ConfigError(f"rule ids used twice: {dupes}", path=source)
+    return RuleSet(
+        rules=rules,
+        type_column=str(doc.get("type_column", "project_type")),
+        radius_column=str(doc.get("radius_column", "radius_m")),
+        source=source,
+    )
+
+
+def load(path: str | Path | None = None) -> RuleSet:
+    """Read a rules file, or the packaged default rules when ``path`` is None."""
+    if path is None:
+        text, source = _resources.read_text("layers", DEFAULT_RULES), f"layers/{DEFAULT_RULES}"
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise DataNotFoundError("rules file not found", path=path)
+        text, source = path.read_text(encoding="utf-8"), str(path)
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML ({exc})", path=source) from exc
+    return from_mapping(doc, source=source)
