@@ -107,6 +107,11 @@ CATALOGUE: dict[str, ErrorCode] = {
         ErrorCode("FZ703", "table or layer not found in the database", "run `fzgeo db push` first"),
         ErrorCode("FZ704", "name not usable as a database table", "rename the layer"),
         ErrorCode("FZ710", "distributed scheduler unreachable or failed", "check --scheduler"),
+        ErrorCode(
+            "FZ107",
+            "names suggest GCJ-02/BD-09 (Amap/Baidu) coordinates",
+            "pass --input-coords gcj02 or bd09 if the points were picked on Amap or Baidu",
+        ),
     )
 }
 
@@ -261,3 +266,7 @@ class RepairWarning(FzgeoWarning):
 
 class CoordinateSourceWarning(FzgeoWarning):
     """Names suggest GCJ-02/BD-09 (Amap, Baidu) coordinates that were not declared."""
+
+
+class TextEncodingWarning(FzgeoWarning):
+    """Attribute text looks wrongly decoded (e.g. GBK read as Latin-1)."""
