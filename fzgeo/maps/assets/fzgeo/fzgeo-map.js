@@ -1,0 +1,206 @@
+/* fzgeo web-map runtime (MIT, part of fzgeo). Draws the overlay layers of one map from the
+ * configuration fzgeo writes, with grouped layer control, legend toggling, minimum zooms, lazy
+ * tooltips/popups and a name search. Every attribute value is HTML-escaped before it reaches
+ * innerHTML (Leaflet tooltips and popups set innerHTML). */
+(function (global) {
+  "use strict";
+
+  function esc(value) {
+    if (value === null || value === undefined) { return ""; }
+    return String(value).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+
+  function symbolFor(cfg, props) {
+    var s = cfg.style.base;
+    var field = cfg.style.field;
+    if (field && cfg.style.cats && Object.prototype.hasOwnProperty.call(cfg.style.cats, String(props[field]))) {
+      s = cfg.style.cats[String(props[field])];
+    }
+    if (props.precision === "illustrative") {
+      s = Object.assign({}, s, cfg.illustrative);
+    }
+    return s;
+  }
+
+  function label(cfg, props) {
+    var text = props[cfg.label];
+    if (text === null || text === undefined || text === "") { text = cfg.name; }
+    var mark = props.precision === "illustrative" ? "【示意】" : "";
+    return '<span class="fz-tip">' + esc(mark + text) + '</span>';
+  }
+
+  function display(cfg, field, value) {
+    var names = cfg.values[field];
+    if (names && Object.prototype.hasOwnProperty.call(names, String(value))) {
+      return names[String(value)];
+    }
+    return value;
+  }
+
+  function popup(cfg, props) {
+    var rows = [];
+    if (props.precision === "illustrative") {
+      rows.push('<div class="fz-illustrative">示意：位置与范围仅为示意，非实测或法定数据</div>');
+    }
+    rows.push('<div class="fz-popup-layer">' + esc(cfg.name) + '</div><table class="fz-popup">');
+    cfg.fields.forEach(function (pair) {
+      var value = props[pair[0]];
+      if (value === null || value === undefined || value === "") { return; }
+      rows.push("<tr><th>" + esc(pair[1]) + "</th><td>" + esc(display(cfg, pair[0], value)) + "</td></tr>");
+    });
+    rows.push("</table>");
+    return rows.join("");
+  }
+
+  function addLayer(map, cfg, data, index) {
+    var paneName = "fz-pane-" + cfg.id;
+    var pane = map.createPane(paneName);
+    pane.style.zIndex = String(400 + index);
+    var renderer = L.canvas({ pane: paneName, padding: 0.5 });
+    var layer = L.geoJSON(data, {
+      pane: paneName,
+      renderer: renderer,
+      style: function (f) {
+        var s = symbolFor(cfg, f.properties);
+        var type = f.geometry && f.geometry.type;
+        return (type === "LineString" || type === "MultiLineString") ? Object.assign({}, s, { fill: false }) : s;
+      },
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, Object.assign({ pane: paneName, renderer: renderer }, symbolFor(cfg, f.properties)));
+      },
+      onEachFeature: function (f, l) {
+        l.bindTooltip(function () { return label(cfg, f.properties); }, { sticky: true });
+        l.bindPopup(function () { return popup(cfg, f.properties); }, { maxWidth: 380 });
+      }
+    });
+    layer.fzPane = pane;
+    layer.fzConfig = cfg;
+    return layer;
+  }
+
+  function applyMinZoom(map, layers) {
+    var zoom = map.getZoom();
+    layers.forEach(function (layer) {
+      var hidden = layer.fzConfig.minZoom && zoom < layer.fzConfig.minZoom;
+      layer.fzPane.style.display = hidden ? "none" : "";
+    });
+  }
+
+  function toggleLegend(id, on) {
+    var rows = document.querySelectorAll('[data-fz-layer="' + id + '"]');
+    Array.prototype.forEach.call(rows, function (row) { row.style.display = on ? "" : "none"; });
+  }
+
+  function searchControl(map, layers) {
+    var index = [];
+    layers.forEach(function (layer) {
+      layer.eachLayer(function (f) {
+        var name = f.feature.properties[layer.fzConfig.label];
+        if (name !== null && name !== undefined && name !== "") {
+          index.push({ name: String(name), layer: layer, feature: f });
+        }
+      });
+    });
+    var Search = L.Control.extend({
+      options: { position: "topleft" },
+      onAdd: function () {
+        var box = L.DomUtil.create("div", "fz-search leaflet-bar");
+        var input = L.DomUtil.create("input", "", box);
+        input.type = "search";
+        input.placeholder = "搜索名称";
+        input.setAttribute("aria-label", "搜索名称");
+        var list = L.DomUtil.create("ul", "", box);
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        input.addEventListener("input", function () {
+          list.innerHTML = "";
+          var q = input.value.trim().toLowerCase();
+          if (!q) { return; }
+          index.filter(function (e) { return e.name.toLowerCase().indexOf(q) >= 0; })
+            .slice(0, 12).forEach(function (e) {
+              var li = L.DomUtil.create("li", "", list);
+              li.textContent = e.name + "（" + e.layer.fzConfig.name + "）";
+              li.addEventListener("click", function () { goTo(map, e); list.innerHTML = ""; });
+            });
+        });
+        return box;
+      }
+    });
+    var control = new Search();
+    control.fzIndex = index;
+    return control.addTo(map);
+  }
+
+  function goTo(map, entry) {
+    if (!map.hasLayer(entry.layer)) { map.addLayer(entry.layer); }
+    var f = entry.feature;
+    if (f.getBounds) {
+      map.fitBounds(f.getBounds(), { maxZoom: Math.max(map.getZoom(), 13) });
+      f.openPopup(f.getBounds().getCenter());
+    } else {
+      map.setView(f.getLatLng(), Math.max(map.getZoom(), 13));
+      f.openPopup();
+    }
+  }
+
+  function baseLayers(map, bases) {
+    var out = {};
+    bases.forEach(function (b, i) {
+      var parts = b.tiles.map(function (t) {
+        return L.tileLayer(t.url, { attribution: t.attribution, subdomains: t.subdomains || "abc", maxZoom: t.maxZoom || 18 });
+      });
+      var group = L.layerGroup(parts);
+      out[b.name] = group;
+      if (i === 0) { group.addTo(map); }
+    });
+    return out;
+  }
+
+  function htmlControl(map, html, position, className) {
+    var Box = L.Control.extend({
+      options: { position: position },
+      onAdd: function () {
+        var div = L.DomUtil.create("div", className);
+        div.innerHTML = html;  /* built and escaped by fzgeo */
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        return div;
+      }
+    });
+    return new Box().addTo(map);
+  }
+
+  function init(map, config, datasets) {
+    if (config.titleHtml) { htmlControl(map, config.titleHtml, "topright", "fz-title"); }
+    if (config.legendHtml) { htmlControl(map, config.legendHtml, "bottomright", "fz-legend"); }
+    var layers = [];
+    var grouped = {};
+    config.layers.forEach(function (cfg, i) {
+      var layer = addLayer(map, cfg, datasets[i], i);
+      layers.push(layer);
+      if (!grouped[cfg.group]) { grouped[cfg.group] = {}; }
+      grouped[cfg.group][cfg.name] = layer;
+      if (cfg.visible) { layer.addTo(map); }
+      toggleLegend(cfg.id, cfg.visible);
+    });
+    var bases = baseLayers(map, config.basemaps);
+    var control = L.control.groupedLayers(bases, grouped, { collapsed: config.collapsed, groupCheckboxes: false });
+    control.addTo(map);
+    map.on("overlayadd", function (e) { if (e.layer.fzConfig) { toggleLegend(e.layer.fzConfig.id, true); } });
+    map.on("overlayremove", function (e) { if (e.layer.fzConfig) { toggleLegend(e.layer.fzConfig.id, false); } });
+    map.on("zoomend", function () { applyMinZoom(map, layers); });
+    applyMinZoom(map, layers);
+    var search = searchControl(map, layers);
+    if (config.fit) {
+      var bounds = L.latLngBounds([]);
+      layers.forEach(function (l) { if (l.getLayers().length) { bounds.extend(l.getBounds()); } });
+      if (bounds.isValid()) { map.fitBounds(bounds); }
+    }
+    global.fzgeoMap = { map: map, layers: layers, control: control, search: search };
+    document.documentElement.setAttribute("data-fz-ready", "1");
+    return global.fzgeoMap;
+  }
+
+  global.FZ = { init: init, esc: esc };
+}(window));

@@ -1,0 +1,123 @@
+"""The legend and title boxes of a web map, as escaped HTML, and style specs as Leaflet options.
+
+Every text that reaches the HTML (layer names, category labels, titles) goes through
+:func:`fzgeo.textsafe.escape_html`; colours are checked by :mod:`fzgeo.styles` and escaped too.
+Each legend row carries ``data-fz-layer`` so the map runtime shows the rows of visible layers only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fzgeo.maps.compose import MapLayer
+from fzgeo.maps.simplify import DisplayReport
+from fzgeo.styles import Style, Symbol
+from fzgeo.textsafe import escape_html as esc
+
+#: How illustrative (示意) features are drawn on top of their style: dashed, half the fill.
+ILLUSTRATIVE_DASH = "4 4"
+
+
+def leaflet_options(symbol: Symbol, geometry: str) -> dict[str, object]:
+    """Leaflet path options (``color``, ``weight``, ``dashArray``, ``fillColor``...) of a symbol."""
+    opts: dict[str, object] = {
+        "stroke": symbol.stroke is not None,
+        "color": symbol.stroke or "#000000",
+        "weight": symbol.width,
+        "opacity": symbol.opacity,
+    }
+    if symbol.dash:
+        opts["dashArray"] = " ".join(f"{v:g}" for v in symbol.dash)
+    if geometry == "line":
+        opts["fill"] = False
+    else:
+        opts["fill"] = symbol.fill is not None
+        opts["fillColor"] = symbol.fill or symbol.stroke or "#000000"
+        opts["fillOpacity"] = symbol.fill_opacity if symbol.fill else 0.0
+    if geometry == "point":
+        opts["radius"] = symbol.radius
+    return opts
+
+
+def style_config(style: Style) -> dict[str, object]:
+    """The style as the runtime reads it: base options and options per category value."""
+    return {
+        "base": leaflet_options(style.symbol, style.geometry),
+        "field": style.category_field,
+        "cats": {str(c.value): leaflet_options(c.symbol, style.geometry) for c in style.categories},
+    }
+
+
+def illustrative_override(style: Style) -> dict[str, object]:
+    """What changes for a feature of precision ``illustrative``."""
+    return {"dashArray": ILLUSTRATIVE_DASH, "fillOpacity": round(style.symbol.fill_opacity / 2, 3)}
+
+
+def swatch(symbol: Symbol, geometry: str, *, dash: str | None = None) -> str:
+    """A small inline SVG showing ``symbol``."""
+    stroke = esc(symbol.stroke or "none")
+    width = min(symbol.width, 3.0)
+    dash_attr = dash or (" ".join(f"{v:g}" for v in symbol.dash) if symbol.dash else "")
+    dash_svg = f' stroke-dasharray="{esc(dash_attr)}"' if dash_attr else ""
+    if geometry == "line":
+        shape = f'<line x1="1" y1="7" x2="23" y2="7" stroke="{stroke}" stroke-width="{width:g}"{dash_svg}/>'
+    else:
+        fill = esc(symbol.fill or "none")
+        paint = f'fill="{fill}" fill-opacity="{symbol.fill_opacity:g}" stroke="{stroke}" stroke-width="{width:g}"{dash_svg}'
+        if geometry == "point":
+            shape = f'<circle cx="12" cy="7" r="{min(symbol.radius, 6):g}" {paint}/>'
+        else:
+            shape = f'<rect x="1.5" y="1.5" width="21" height="11" {paint}/>'
+    return f'<svg width="24" height="14" aria-hidden="true">{shape}</svg>'
+
+
+def _layer_rows(ml: MapLayer, report: DisplayReport | None) -> list[str]:
+    notes = []
+    if ml.style.min_zoom:
+        notes.append(f"{ml.style.min_zoom}级以上显示")
+    if report and report.left_out:
+        notes.append(f"{report.left_out}个过小要素未显示")
+    note = f' <span class="fz-note">（{esc("；".join(notes))}）</span>' if notes else ""
+    attr = f'data-fz-layer="{esc(ml.id)}"'
+    rows = [
+        f'<div class="fz-row" {attr}>{swatch(ml.style.symbol, ml.style.geometry)}'
+        f"<span>{esc(ml.kind.name_zh)}</span>{note}</div>"
+    ]
+    for cat in ml.style.categories:
+        rows.append(
+            f'<div class="fz-row fz-sub" {attr}>{swatch(cat.symbol, ml.style.geometry)}'
+            f"<span>{esc(cat.label_zh)}</span></div>"
+        )
+    return rows
+
+
+def legend_html(
+    map_layers: Sequence[MapLayer],
+    groups: Sequence[str],
+    reports: dict[str, DisplayReport],
+) -> str:
+    """The legend: one block per group, one row per layer and per category, and the 示意 key."""
+    parts = ["<h4>图例</h4>"]
+    for group in groups:
+        members = [ml for ml in map_layers if ml.group == group]
+        if not members:
+            continue
+        parts.append(f"<h5>{esc(group)}</h5>")
+        for ml in members:
+            parts.extend(_layer_rows(ml, reports.get(ml.id)))
+    if any(_has_illustrative(ml) for ml in map_layers):
+        sample = Symbol(stroke="#555555", width=1.5, fill="#999999", fill_opacity=0.15)
+        parts.append(
+            f'<div class="fz-row fz-illustrative-key">{swatch(sample, "polygon", dash=ILLUSTRATIVE_DASH)}'
+            "<span>虚线、浅色：示意要素（位置与范围仅为示意，非实测或法定数据）</span></div>"
+        )
+    return "".join(parts)
+
+
+def _has_illustrative(ml: MapLayer) -> bool:
+    return "precision" in ml.gdf.columns and bool((ml.gdf["precision"] == "illustrative").any())
+
+
+def title_html(title: str, subtitle: str) -> str:
+    """The title box."""
+    return f'<div class="fz-main">{esc(title)}</div><div class="fz-sub">{esc(subtitle)}</div>'

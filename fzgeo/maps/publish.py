@@ -1,0 +1,175 @@
+"""A static web site of maps: an index page, the maps, their thumbnails and shared assets.
+
+``fzgeo publish DIR`` writes::
+
+    DIR/index.html          every map: title, date, description, data sources, thumbnail, link
+    DIR/<map>.html          the maps, linking Leaflet and plugins from ./assets/ (relative)
+    DIR/thumbs/<map>.png    thumbnails drawn with matplotlib from the same style specs
+    DIR/assets/             the packaged assets with their licences (fzgeo.maps.offline)
+
+Every link is relative, so the folder can be served as is by any web server or opened from an
+intranet share. With ``offline=True`` the maps carry no basemap and make no external request.
+"""
+
+from __future__ import annotations
+
+import io as _bytes_io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from fzgeo._atomic import prepare_folder, write_bytes, write_text
+from fzgeo.maps import offline, render
+from fzgeo.maps.compose import MapLayer, MapSpec
+from fzgeo.textsafe import escape_html as esc
+
+MAX_SOURCES = 3  #: distinct ``source`` values listed per layer on the index page
+
+
+@dataclass(frozen=True)
+class PublishedMap:
+    """One map of a site, as the index lists it."""
+
+    key: str
+    title: str
+    description: str
+    sources: tuple[str, ...]
+    html: str  #: relative path of the map page
+    thumb: str  #: relative path of the thumbnail
+
+
+def sources(map_layers: Sequence[MapLayer]) -> tuple[str, ...]:
+    """One line per layer: its Chinese name and its distinct data sources (at most a few)."""
+    lines = []
+    for ml in map_layers:
+        values = ml.gdf["source"].dropna().astype(str).unique() if "source" in ml.gdf else []
+        shown = "；".join(values[:MAX_SOURCES])
+        more = f" 等 {len(values)} 项" if len(values) > MAX_SOURCES else ""
+        lines.append(f"{ml.kind.name_zh}：{shown or '（未注明）'}{more}")
+    return tuple(lines)
+
+
+def thumbnail(map_layers: Sequence[MapLayer], *, size: tuple[float, float] = (4.0, 3.0)) -> bytes:
+    """A PNG of the layers in their style colours (no basemap, no text)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=size, dpi=80)
+    try:
+        for ml in map_layers:
+            if ml.visible and len(ml.gdf):
+                _draw(ax, ml)
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+        fig.patch.set_facecolor("#f2efe9")
+        buf = _bytes_io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.05)
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def _draw(ax: object, ml: MapLayer) -> None:
+    style, gdf = ml.style, ml.gdf
+    field = style.category_field
+    values = gdf[field] if field and field in gdf.columns else [None] * len(gdf)
+    symbols = [style.symbol_for(v) for v in values]
+    kwargs: dict[str, object] = {
+        "edgecolor": [s.stroke or "none" for s in symbols],
+        "linewidth": [max(s.width * 0.6, 0.3) for s in symbols],
+    }
+    if style.geometry == "polygon":
+        kwargs["facecolor"] = [
+            (*_rgb(s.fill), s.fill_opacity) if s.fill else "none" for s in symbols
+        ]
+    elif style.geometry == "line":
+        kwargs = {
+            "color": [s.stroke or "#000000" for s in symbols],
+            "linewidth": kwargs["linewidth"],
+        }
+    else:
+        kwargs["facecolor"] = [s.fill or s.stroke or "#000000" for s in symbols]
+        kwargs["markersize"] = [max(s.radius * 2, 4) for s in symbols]
+    gdf.plot(ax=ax, **kwargs)
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    return tuple(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+def publish_map(
+    folder: Path, spec: MapSpec, map_layers: Sequence[MapLayer], *, basemap: str
+) -> PublishedMap:
+    """Render one map into the site and draw its thumbnail."""
+    rendered = render.render(
+        map_layers,
+        title=spec.title,
+        basemap=basemap,
+        assets="folder",
+        center=spec.center,
+        zoom=spec.zoom,
+        groups=spec.groups,
+        detail_zoom=spec.detail_zoom,
+    )
+    rendered.write(folder / f"{spec.key}.html")
+    write_bytes(folder / "thumbs" / f"{spec.key}.png", thumbnail(map_layers))
+    return PublishedMap(
+        key=spec.key,
+        title=spec.title,
+        description=spec.description,
+        sources=sources(map_layers),
+        html=f"{spec.key}.html",
+        thumb=f"thumbs/{spec.key}.png",
+    )
+
+
+def index_html(maps: Sequence[PublishedMap], *, title: str, day: str) -> str:
+    """The index page (every text escaped, every link relative)."""
+    cards = []
+    for m in maps:
+        items = "".join(f"<li>{esc(s)}</li>" for s in m.sources)
+        cards.append(
+            f'<article class="map"><a href="{esc(m.html)}"><img src="{esc(m.thumb)}" '
+            f'alt="{esc(m.title)} 缩略图" width="320"></a><div><h2><a href="{esc(m.html)}">'
+            f'{esc(m.title)}</a></h2><p>{esc(m.description)}</p><p class="date">生成日期：{esc(day)}</p>'
+            f"<details><summary>数据来源</summary><ul>{items}</ul></details></div></article>"
+        )
+    licences = "；".join(offline.licences())
+    return (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{esc(title)}</h1>{''.join(cards)}"
+        f'<footer>由 fzgeo 生成。地图组件：{esc(licences)}（许可见 <a href="assets/MANIFEST.json">assets/</a>）。'
+        "示意要素的位置与范围仅为示意，非实测或法定数据。</footer></body></html>"
+    )
+
+
+_CSS = (
+    "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em auto;max-width:960px;"
+    "color:#222}article.map{display:flex;gap:1.2em;margin:1.2em 0;padding:1em;border:1px solid #ddd;"
+    "border-radius:6px}article img{border:1px solid #ccc}h2{margin:0 0 .4em;font-size:1.2em}"
+    ".date{color:#666;font-size:.9em}footer{color:#666;font-size:.85em;margin-top:2em}"
+)
+
+
+def publish(
+    folder: str | Path,
+    entries: Sequence[tuple[MapSpec, Sequence[MapLayer]]],
+    *,
+    basemap: str | None = None,
+    offline_mode: bool = False,
+    title: str = "抚州市“十四五”规划地图",
+) -> Path:
+    """Write the site into ``folder`` and return the index page's path."""
+    folder = prepare_folder(Path(folder))
+    offline.copy_assets(folder / "assets")
+    published = []
+    for spec, map_layers in entries:
+        chosen = "none" if offline_mode else (basemap or spec.basemap)
+        published.append(publish_map(folder, spec, map_layers, basemap=chosen))
+    day = date.today().isoformat()
+    return write_text(folder / "index.html", index_html(published, title=title, day=day))

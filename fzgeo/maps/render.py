@@ -1,0 +1,301 @@
+"""Render map layers to a Folium (Leaflet) web map: one self-describing HTML page.
+
+Folium provides the page, the map, the scale bar (比例尺), fullscreen and measure plugins; the
+layers, the grouped layer control, the legend, the minimum zooms, the tooltips/popups and the
+name search come from fzgeo's runtime (``assets/fzgeo/fzgeo-map.js``), which draws each layer from
+compact GeoJSON on its own canvas pane. Feature properties travel as JSON with ``<``, ``>`` and
+``&`` escaped, and the runtime HTML-escapes every value before it reaches a tooltip or popup, so
+an attribute such as ``<img src=x onerror=alert(1)>`` shows as text.
+
+Each layer is prepared with :func:`fzgeo.maps.simplify.prepare`; with a GCJ-02 basemap (Amap)
+the overlays are shifted with :mod:`fzgeo.gcj02` to match it. Folium is imported lazily.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import shapely
+from geopandas import GeoDataFrame
+
+from fzgeo import _atomic, gcj02
+from fzgeo.errors import ConfigError
+from fzgeo.maps import basemaps, compose, legend, offline, simplify
+from fzgeo.maps.compose import MapLayer, MapSpec
+from fzgeo.schema import PRECISION_ZH, STATUS_ZH
+from fzgeo.textsafe import clean_text, escape_html
+
+LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
+LEAFLET_CSS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
+GROUPED_JS = "https://cdnjs.cloudflare.com/ajax/libs/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.js"
+GROUPED_CSS = "https://cdnjs.cloudflare.com/ajax/libs/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.css"
+FUZHOU_CENTER = (27.95, 116.36)
+
+
+@dataclass
+class RenderedMap:
+    """A rendered map: the HTML and what was done to each layer."""
+
+    title: str
+    html: str
+    reports: list[simplify.DisplayReport] = field(default_factory=list)
+    layers: list[MapLayer] = field(default_factory=list)
+
+    def write(self, path: str | Path) -> Path:
+        """Write the HTML atomically."""
+        return _atomic.write_text(path, self.html)
+
+
+def safe_json(value: Any) -> str:
+    """JSON that can sit inside ``<script>``: ``<``, ``>`` and ``&`` as unicode escapes."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _script_safe(text)
+
+
+def _script_safe(text: str) -> str:
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _columns(ml: MapLayer, web: GeoDataFrame) -> list[str]:
+    own = [c.name for c in ml.kind.all_columns if c.name in web.columns]
+    extra = [ml.style.category_field, ml.style.label]
+    return own + [c for c in extra if c and c in web.columns and c not in own]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def feature_collection(web: GeoDataFrame, columns: Sequence[str]) -> str:
+    """A compact GeoJSON FeatureCollection string (nulls left out), safe inside ``<script>``."""
+    geoms = shapely.to_geojson(np.asarray(web.geometry.values))
+    records = web[list(columns)].astype(object).to_numpy()
+    features = []
+    for geom, row in zip(geoms, records, strict=True):
+        props = {c: v for c, v in zip(columns, map(_plain, row), strict=True) if v is not None}
+        body = json.dumps(props, ensure_ascii=False, separators=(",", ":"), default=str)
+        features.append(f'{{"type":"Feature","geometry":{geom},"properties":{body}}}')
+    return _script_safe('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}")
+
+
+def _layer_config(ml: MapLayer, columns: Sequence[str]) -> dict[str, Any]:
+    aliases = ml.kind.aliases_zh
+    values: dict[str, dict[str, str]] = {"precision": PRECISION_ZH, "status": STATUS_ZH}
+    if ml.style.category_field:
+        cats = {str(c.value): c.label_zh for c in ml.style.categories}
+        values[ml.style.category_field] = {**values.get(ml.style.category_field, {}), **cats}
+    return {
+        "id": ml.id,
+        "name": escape_html(ml.kind.name_zh),  # the layer control sets names as HTML
+        "group": escape_html(ml.group),
+        "visible": ml.visible,
+        "minZoom": ml.style.min_zoom,
+        "label": ml.style.label,
+        "style": legend.style_config(ml.style),
+        "illustrative": legend.illustrative_override(ml.style),
+        "fields": [[c, aliases.get(c, c)] for c in columns],
+        "values": values,
+    }
+
+
+def _prepare(
+    ml: MapLayer, base: basemaps.Basemap, detail_zoom: float
+) -> tuple[GeoDataFrame, simplify.DisplayReport]:
+    web, report = simplify.prepare(
+        ml.gdf,
+        name=ml.id,
+        geometry=ml.style.geometry,
+        detail_zoom=detail_zoom,
+        category_field=ml.style.category_field,
+    )
+    if base.coords == "gcj02" and len(web):
+        web = gcj02.convert_gdf(web, src="wgs84", dst="gcj02")
+        web[web.geometry.name] = simplify.quantise(np.asarray(web.geometry.values), report.decimals)
+    return web, report
+
+
+def _center(webs: Sequence[GeoDataFrame]) -> tuple[float, float]:
+    boxes = [w.total_bounds for w in webs if len(w)]
+    if not boxes:
+        return FUZHOU_CENTER
+    b = np.array(boxes)
+    return (float(b[:, 1].min() + b[:, 3].max()) / 2, float(b[:, 0].min() + b[:, 2].max()) / 2)
+
+
+def _payload(
+    map_layers: Sequence[MapLayer], base: basemaps.Basemap, detail_zoom: float
+) -> tuple[list[dict[str, Any]], list[str], list[simplify.DisplayReport], list[GeoDataFrame]]:
+    configs, datasets, reports, webs = [], [], [], []
+    ids = [ml.id for ml in map_layers]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(
+            f"a map shows each layer once; repeated: {sorted({i for i in ids if ids.count(i) > 1})}"
+        )
+    for ml in map_layers:
+        web, report = _prepare(ml, base, detail_zoom)
+        columns = _columns(ml, web)
+        configs.append(_layer_config(ml, columns))
+        datasets.append(feature_collection(web, columns))
+        reports.append(report)
+        webs.append(web)
+    return configs, datasets, reports, webs
+
+
+def _element(config: dict[str, Any], datasets: Sequence[str]) -> Any:
+    from branca.element import MacroElement
+    from folium.elements import JSCSSMixin
+    from folium.template import Template
+
+    class FzgeoLayers(JSCSSMixin, MacroElement):
+        """fzgeo's layers, legend, layer control and search on a Folium map."""
+
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "FZ.init({{ this._parent.get_name() }}, {{ this.config_json }}, "
+            "[{{ this.datasets }}]);"
+            "{% endmacro %}"
+        )
+        default_js = [  # noqa: RUF012 - folium reads these class lists
+            ("groupedlayercontrol", GROUPED_JS),
+            ("fzgeo_map", offline.RUNTIME_JS),
+        ]
+        default_css = [  # noqa: RUF012
+            ("groupedlayercontrol_css", GROUPED_CSS),
+            ("fzgeo_map_css", offline.RUNTIME_CSS),
+        ]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._name = "FzgeoLayers"
+            self.config_json = safe_json(config)
+            self.datasets = ",".join(datasets)
+
+    return FzgeoLayers()
+
+
+def _folium_map(title: str, center: tuple[float, float], zoom: int) -> Any:
+    try:
+        import folium
+        from folium import plugins
+    except ImportError as exc:  # pragma: no cover - folium is a core dependency
+        raise ImportError("web maps need folium: pip install 'folium>=0.17'") from exc
+    fmap = folium.Map(
+        location=list(center), zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=True
+    )
+    fmap.default_js = [("leaflet", LEAFLET_JS)]  # no jQuery/Bootstrap/Font Awesome: not used
+    fmap.default_css = [("leaflet_css", LEAFLET_CSS)]
+    fmap.get_root().title = escape_html(title)
+    plugins.Fullscreen(title="全屏", title_cancel="退出全屏").add_to(fmap)
+    plugins.MeasureControl(
+        position="topleft",
+        primary_length_unit="kilometers",
+        secondary_length_unit="meters",
+        primary_area_unit="hectares",
+        secondary_area_unit="sqmeters",
+        localization="cn",
+    ).add_to(fmap)
+    return fmap
+
+
+def render(
+    map_layers: Sequence[MapLayer],
+    *,
+    title: str,
+    basemap: str = "osm",
+    assets: offline.AssetMode = "cdn",
+    center: tuple[float, float] | None = None,
+    zoom: int = 9,
+    groups: Sequence[str] = compose.GROUP_ORDER,
+    detail_zoom: float = simplify.DEFAULT_DETAIL_ZOOM,
+    subtitle: str | None = None,
+) -> RenderedMap:
+    """Render layers to a web map.
+
+    Parameters
+    ----------
+    map_layers
+        The layers, in drawing order (first at the bottom).
+    title
+        The map title (escaped).
+    basemap
+        ``osm``, ``tianditu``, ``amap`` (overlays shifted to GCJ-02) or ``none``.
+    assets
+        How Leaflet and its plugins are linked: ``cdn``, ``inline`` or ``folder`` (see
+        :mod:`fzgeo.maps.offline`). ``inline`` with basemap ``none`` makes zero requests.
+    center, zoom
+        Initial view as (lat, lon) and zoom; ``center=None`` fits the layers.
+    groups
+        Preferred order of the groups in the layer control and legend.
+    detail_zoom
+        One pixel at this zoom is the display tolerance (:mod:`fzgeo.maps.simplify`).
+    subtitle
+        The line under the title; defaults to the date and the basemap.
+    """
+    base = basemaps.basemap(basemap)
+    configs, datasets, reports, webs = _payload(map_layers, base, detail_zoom)
+    order = compose.order_groups(map_layers, groups)
+    by_id = {r.layer: r for r in reports}
+    sub = subtitle or f"{date.today().isoformat()} · 底图：{base.name_zh} · fzgeo"
+    config = {
+        "layers": configs,
+        "basemaps": [{"name": escape_html(base.name_zh), "tiles": list(base.tiles)}]
+        if base.tiles
+        else [],
+        "fit": center is None,
+        "collapsed": False,
+        "titleHtml": legend.title_html(title, sub),
+        "legendHtml": legend.legend_html(map_layers, order, by_id),
+        "groupOrder": [escape_html(g) for g in order],
+    }
+    fmap = _folium_map(title, center or _center(webs), zoom)
+    _element(config, datasets).add_to(fmap)
+    html = offline.localise(fmap.get_root().render(), assets)
+    return RenderedMap(title=title, html=html, reports=reports, layers=list(map_layers))
+
+
+def render_spec(
+    spec: MapSpec,
+    *,
+    basemap: str | None = None,
+    offline_mode: bool = False,
+    assets: offline.AssetMode | None = None,
+    extra_layers: Sequence[MapLayer] = (),
+) -> RenderedMap:
+    """Render a composition; ``offline_mode`` inlines every asset and uses no basemap."""
+    chosen = basemap or ("none" if offline_mode else spec.basemap)
+    if offline_mode and chosen != "none":
+        raise ConfigError(
+            f"an offline map loads no tiles, but basemap {chosen!r} was asked for",
+            hint="drop --basemap or pass --basemap none with --offline",
+        )
+    map_layers = [*compose.resolve(spec), *extra_layers]
+    return render(
+        map_layers,
+        title=spec.title,
+        basemap=chosen,
+        assets=assets or ("inline" if offline_mode else "cdn"),
+        center=spec.center,
+        zoom=spec.zoom,
+        groups=spec.groups,
+        detail_zoom=spec.detail_zoom,
+    )
