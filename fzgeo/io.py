@@ -1,34 +1,48 @@
 """Read whatever a user hands in; write layers atomically.
 
-:func:`read` takes a GeoPackage or File GDB (pick a layer by name), a Shapefile (also zipped), GeoJSON,
-FlatGeobuf, GeoParquet, or a CSV with lon/lat columns or a WKT column, resolves its CRS with
-:func:`fzgeo.crs.resolve_crs` and optionally converts GCJ-02/BD-09 input. :func:`write` writes a
-GeoDataFrame, or a mapping of layer name to GeoDataFrame for a GeoPackage, through a temporary
-file that replaces the target only when complete.
+:func:`read` takes a GeoPackage or File GDB (pick a layer by name), a Shapefile (also zipped,
+read in place), GeoJSON, FlatGeobuf, GeoParquet, a CSV with lon/lat columns or a WKT column, or a
+boundary-point coordinate table (界址点坐标表, CSV or XLSX). It checks the file before GDAL sees it
+(content against extension, truncation, Shapefile parts, archive safety), decodes attribute text
+with a reported encoding, refuses coordinates no repair can fix (NaN, (0, 0), short rings),
+resolves the CRS with :func:`fzgeo.crs.resolve_crs` and optionally converts GCJ-02/BD-09 input.
+Every failure is an :class:`~fzgeo.errors.FzgeoError` with a code; GDAL's own exceptions never
+reach the caller. :func:`load` stops before the coordinate and CRS checks: it is what
+``fzgeo validate`` inspects.
+
+:func:`write` writes a GeoDataFrame, or a mapping of layer name to GeoDataFrame for a GeoPackage,
+through a temporary file that replaces the target only when complete.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 import pyogrio
 import shapely
 from geopandas import GeoDataFrame
 
+from fzgeo import _archive, _csvpoints, _encoding, _shapefile, _sniff, gcj02, parcels
 from fzgeo import crs as crs_mod
-from fzgeo import gcj02
 from fzgeo._atomic import atomic_folder_files, atomic_path
 from fzgeo.errors import (
     CoordinateSourceWarning,
     DataNotFoundError,
+    FzgeoError,
     InputError,
+    OutputError,
+    TextEncodingWarning,
     UnknownLayerError,
 )
+from fzgeo.repair import coordinate_problems
+
+log = logging.getLogger(__name__)
 
 #: file suffix -> (format name, GDAL driver)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -40,17 +54,52 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".parquet": ("GeoParquet", "Parquet"),
     ".geoparquet": ("GeoParquet", "Parquet"),
     ".csv": ("CSV", "CSV"),
+    ".xlsx": ("boundary-point table (XLSX)", "XLSX"),
     ".zip": ("zipped Shapefile", "ESRI Shapefile"),
     ".gdb": ("File Geodatabase", "OpenFileGDB"),
 }
 WRITE_SUFFIXES = (".gpkg", ".geojson", ".json", ".fgb", ".parquet", ".geoparquet", ".shp")
 #: GeoPackage version written: 1.2 opens without warnings in QGIS 3.22 LTR (GDAL 3.2+).
 GPKG_VERSION = "1.2"
-
-LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "东经")
-LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬")
-WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
+LON_NAMES = _csvpoints.LON_NAMES
+LAT_NAMES = _csvpoints.LAT_NAMES
+WKT_NAMES = _csvpoints.WKT_NAMES
 _OFFSET_HINTS = ("高德", "百度", "gcj", "bd09", "bd-09", "火星", "amap", "baidu")
+_TRUNCATED = (
+    "truncat",
+    "unexpected end",
+    "unterminated",
+    "premature",
+    "malformed",
+    "fatal error parsing",
+    "not a database",
+    "short read",
+    "end of file",
+    "eof",
+)
+_GDAL_ERRORS = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.FeatureError,
+    pyogrio.errors.FieldError,
+    pyogrio.errors.GeometryError,
+    pyogrio.errors.CRSError,
+    shapely.errors.GEOSException,
+    RuntimeError,
+)
+
+
+@dataclass
+class Source:
+    """Where a frame came from and how it was decoded (what ``fzgeo validate`` reports)."""
+
+    path: Path
+    format: str
+    layer: str | None = None
+    encoding: _encoding.Encoding | None = None
+    notes: list[FzgeoError] = field(default_factory=list)  #: non-fatal findings while reading
+    skipped: list[str] = field(default_factory=list)  #: sheets without a 点号/X/Y header
+    degrees: bool = False  #: lon/lat columns: CGCS2000 degrees unless the user says otherwise
 
 
 def _suffix(path: Path) -> str:
@@ -62,17 +111,18 @@ def _suffix(path: Path) -> str:
 
 
 def list_layers(path: str | Path) -> list[str]:
-    """Names of the layers in a multi-layer file (GeoPackage, File GDB, zipped shapefiles)."""
+    """Names of the layers in a multi-layer file (GeoPackage, File GDB, zip archive)."""
     path = Path(path)
-    return [str(name) for name, _ in pyogrio.list_layers(_gdal_path(path))]
-
-
-def _gdal_path(path: Path) -> str:
-    return f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    if path.suffix.lower() == ".zip":
+        return [_archive.layer_name(m) for m in _archive.datasets(_archive.members(path))]
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(str(path))]
+    except _GDAL_ERRORS as exc:
+        raise _gdal_error(exc, path, FORMATS.get(path.suffix.lower(), ("file",))[0]) from exc
 
 
 def _pick_layer(path: Path, layer: str | None) -> str | None:
-    if path.suffix.lower() not in (".gpkg", ".zip", ".gdb"):
+    if path.suffix.lower() not in (".gpkg", ".gdb"):
         return layer
     names = list_layers(path)
     if layer is not None:
@@ -88,52 +138,183 @@ def _pick_layer(path: Path, layer: str | None) -> str | None:
     raise InputError(msg, path=path, code="FZ303")
 
 
-def _read_csv(path: Path, encoding: str | None) -> tuple[GeoDataFrame, bool]:
-    """Read a CSV with lon/lat or WKT columns; return the frame and whether it had degrees."""
-    tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
-    last: Exception | None = None
-    for enc in tried:
-        try:
-            df = pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False)
-            break
-        except UnicodeDecodeError as exc:
-            last = exc
-    else:
-        raise InputError(f"cannot decode as {' or '.join(tried)} ({last})", path=path, code="FZ304")
-    lower = {c.strip().lower(): c for c in df.columns}
-    wkt = next((lower[n] for n in WKT_NAMES if n in lower), None)
-    lon = next((lower[n] for n in LON_NAMES if n in lower), None)
-    lat = next((lower[n] for n in LAT_NAMES if n in lower), None)
-    if wkt is not None:
-        geoms = _parse_wkt(df[wkt], path)
-        return GeoDataFrame(df.drop(columns=[wkt]), geometry=geoms), False
-    if lon is None or lat is None:
-        msg = f"no lon/lat or WKT columns among {list(df.columns)}"
-        raise InputError(msg, path=path, code="FZ307")
-    xs = _numbers(df[lon], path, lon)
-    ys = _numbers(df[lat], path, lat)
-    geoms = shapely.points(xs.to_numpy(), ys.to_numpy())
-    return GeoDataFrame(df, geometry=geoms), True
+def _gdal_error(exc: Exception, path: Path, fmt: str) -> InputError:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    if any(k in text.lower() for k in _TRUNCATED):
+        return InputError(
+            f"cannot read as {fmt}: the file is truncated or corrupt ({text})",
+            path=path,
+            code="FZ302",
+            hint="copy or download the file again, or re-export it",
+        )
+    return InputError(f"cannot read as {fmt} ({text})", path=path, code="FZ301")
 
 
-def _numbers(values: pd.Series, path: Path, column: str) -> pd.Series:
-    out = pd.to_numeric(values.str.strip(), errors="coerce")
-    bad = out.isna()
-    if bad.any():
-        row = int(bad.idxmax()) + 2  # header is line 1
-        msg = f"column {column!r} value {values[bad].iloc[0]!r} is not a number"
-        raise InputError(msg, path=path, where=f"line {row}", code="FZ307")
-    return out
-
-
-def _parse_wkt(values: pd.Series, path: Path) -> Any:
+def _json_error(path: Path, fmt: str) -> InputError | None:
+    """A precise message for a GeoJSON file that is not valid JSON."""
+    data = path.read_bytes()
     try:
-        return shapely.from_wkt(values.to_numpy(), on_invalid="raise")
-    except shapely.errors.GEOSException as exc:
-        geoms = shapely.from_wkt(values.to_numpy(), on_invalid="ignore")
-        bad = [i for i, g in enumerate(geoms) if g is None and values.iloc[i]]
-        where = f"line {bad[0] + 2}" if bad else None
-        raise InputError(f"invalid WKT ({exc})", path=path, where=where, code="FZ307") from exc
+        json.loads(data.decode("utf-8-sig", "replace"))
+    except json.JSONDecodeError as exc:
+        end = exc.pos >= len(data.rstrip()) - 1
+        what = (
+            "ends before the JSON is complete (truncated)"
+            if end
+            else f"is not valid JSON ({exc.msg})"
+        )
+        where = f"line {exc.lineno} column {exc.colno}"
+        return InputError(f"the {fmt} file {what}", path=path, where=where, code="FZ302")
+    return None
+
+
+def _check_sqlite(path: Path, head: bytes) -> None:
+    """Refuse a GeoPackage shorter than the page count its header declares."""
+    if len(head) < 100:
+        raise InputError("the GeoPackage header is incomplete (truncated)", path=path, code="FZ302")
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    size = path.stat().st_size
+    if pages and size < page * pages:
+        msg = f"the GeoPackage is truncated: its header declares {page * pages:,} bytes, the file has {size:,}"
+        raise InputError(msg, path=path, code="FZ302", hint="copy or download the file again")
+
+
+def _read_gdal(source: str, path: Path, fmt: str, **kwargs: Any) -> GeoDataFrame:
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = pyogrio.read_dataframe(source, **kwargs)
+    except _GDAL_ERRORS as exc:
+        if fmt == "GeoJSON":
+            better = _json_error(path, fmt)
+            if better is not None:
+                raise better from exc
+        raise _gdal_error(exc, path, fmt) from exc
+    for w in caught:
+        log.info("%s: GDAL: %s", path, w.message)
+    return gdf
+
+
+def _open_checks(path: Path, suffix: str) -> None:
+    if path.is_dir():
+        if suffix != ".gdb":
+            raise InputError("is a folder, not a file", path=path, code="FZ301")
+        return
+    if path.stat().st_size == 0:
+        raise InputError("file is empty (0 bytes)", path=path, code="FZ302")
+    with path.open("rb") as fh:
+        head = fh.read(512)
+    wrong = _sniff.mismatch(path, head)
+    if wrong is not None:
+        found, rename = wrong
+        hint = f"rename it to {rename}" if rename else "check that this is the file you meant"
+        msg = f"the file is named {suffix} but its content is {found}"
+        raise InputError(msg, path=path, code="FZ309", hint=hint)
+    if suffix == ".gpkg":
+        _check_sqlite(path, head)
+
+
+def _load_shapefile(path: Path, encoding: str | None) -> tuple[GeoDataFrame, Source]:
+    enc = _shapefile.check(_shapefile.local_parts(path), path=path, encoding=encoding)
+    gdf = _read_gdal(str(path), path, "Shapefile", encoding=enc.codec)
+    return gdf, Source(path, "Shapefile", path.stem, enc)
+
+
+def _load_zip(path: Path, layer: str | None, encoding: str | None) -> tuple[GeoDataFrame, Source]:
+    member, found = _archive.pick(path, layer)
+    name = _archive.layer_name(member)
+    source = _archive.gdal_path(path, member)
+    if member.suffix == ".shp":
+        parts = _shapefile.zip_parts(path, member, found)
+        enc = _shapefile.check(parts, path=path, encoding=encoding)
+        gdf = _read_gdal(source, path, "zipped Shapefile", encoding=enc.codec)
+        return gdf, Source(path, f"zipped Shapefile ({member.name})", name, enc)
+    fmt = {".gpkg": "GeoPackage", ".fgb": "FlatGeobuf"}.get(member.suffix, "GeoJSON")
+    try:
+        inner = [str(n) for n, _ in pyogrio.list_layers(source)]
+    except _GDAL_ERRORS as exc:
+        raise _gdal_error(exc, path, f"zipped {fmt}") from exc
+    if len(inner) != 1:
+        msg = f"{member.name} holds {len(inner)} layers ({', '.join(inner)}); fzgeo does not guess"
+        raise InputError(msg, path=path, code="FZ303", hint="unzip it and pass --layer NAME")
+    gdf = _read_gdal(source, path, f"zipped {fmt}", layer=inner[0])
+    return gdf, Source(path, f"zipped {fmt} ({member.name})", name)
+
+
+def _load_csv(path: Path, encoding: str | None) -> tuple[GeoDataFrame, Source, bool]:
+    decoded = _encoding.decode_text(path.read_bytes(), path=path, override=encoding)
+    rows = parcels.csv_rows(decoded.text[:65536])
+    if parcels.is_parcel_table(rows):
+        gdf, _skipped = parcels.from_sheets(
+            [(path.stem, parcels.csv_rows(decoded.text))], path=path
+        )
+        return gdf, Source(path, "boundary-point table (CSV)", None, decoded.encoding), False
+    gdf, degrees = _csvpoints.read(decoded.text, path)
+    return gdf, Source(path, "CSV", None, decoded.encoding), degrees
+
+
+def _load_parquet(path: Path) -> tuple[GeoDataFrame, Source]:
+    import geopandas as gpd
+
+    try:
+        gdf = gpd.read_parquet(path)
+    except (ValueError, OSError) as exc:
+        text = str(exc)
+        if "geo metadata" in text.lower():
+            msg = "the Parquet file has no 'geo' metadata, so no column is known to be geometry"
+            raise InputError(msg, path=path, code="FZ311") from exc
+        raise _gdal_error(exc, path, "GeoParquet") from exc
+    return gdf, Source(path, "GeoParquet")
+
+
+def load(
+    path: str | Path, *, layer: str | None = None, encoding: str | None = None
+) -> tuple[GeoDataFrame, Source]:
+    """Read a file as it is: checked and decoded, CRS as declared, coordinates unchecked.
+
+    Raises :class:`~fzgeo.errors.FzgeoError` for files that cannot be read at all. Findings that
+    do not stop reading (suspected mojibake) are in ``Source.notes``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError("file not found", path=path)
+    suffix = _suffix(path)
+    _open_checks(path, suffix)
+    if suffix == ".shp":
+        gdf, src = _load_shapefile(path, encoding)
+    elif suffix == ".zip":
+        gdf, src = _load_zip(path, layer, encoding)
+    elif suffix == ".csv":
+        gdf, src, degrees = _load_csv(path, encoding)
+        src.degrees = degrees
+    elif suffix == ".xlsx":
+        gdf, skipped = parcels.from_sheets(parcels.xlsx_sheets(path), path=path)
+        src = Source(path, FORMATS[suffix][0], skipped=skipped)
+    elif suffix in (".parquet", ".geoparquet"):
+        gdf, src = _load_parquet(path)
+    else:
+        chosen = _pick_layer(path, layer)
+        fmt = FORMATS[suffix][0]
+        gdf = _read_gdal(str(path), path, fmt, layer=chosen)
+        src = Source(path, fmt, chosen)
+    _note_mojibake(gdf, src)
+    if src.encoding is not None:
+        log.info("%s: attribute text read as %s", path, src.encoding)
+    return gdf, src
+
+
+def _note_mojibake(gdf: GeoDataFrame, src: Source) -> None:
+    texts: list[object] = [str(c) for c in gdf.columns]
+    for col in gdf.columns:
+        if col != gdf.geometry.name and gdf[col].dtype.kind in ("O", "T", "U"):
+            texts.extend(gdf[col].head(1000).tolist())
+    sample = _encoding.looks_like_gbk_mojibake(texts)
+    if sample is not None:
+        fixed = sample.encode("latin-1").decode("gbk")
+        used = f" (read as {src.encoding})" if src.encoding else ""
+        msg = f"text such as {sample!r} looks like GBK read as Latin-1{used}; as GBK it reads {fixed!r}"
+        src.notes.append(InputError(msg, path=src.path, code="FZ313"))
 
 
 def warn_offset_names(gdf: GeoDataFrame, path: Path, layer: str | None) -> None:
@@ -163,9 +344,11 @@ def read(
     Parameters
     ----------
     path
-        GeoPackage, Shapefile (``.shp`` or zipped), GeoJSON, FlatGeobuf, GeoParquet or CSV.
+        GeoPackage, File GDB, Shapefile (``.shp`` or zipped), GeoJSON, FlatGeobuf, GeoParquet,
+        CSV (points, WKT or 界址点坐标表) or XLSX (界址点坐标表).
     layer
-        The layer of a multi-layer file; required when there are several.
+        The layer of a multi-layer file (or the dataset inside a zip); required when there are
+        several.
     assume_crs
         The CRS to take when the file declares none (``--assume-crs``).
     encoding
@@ -180,34 +363,17 @@ def read(
     GeoDataFrame
         In the file's own CRS (resolved), with the original attributes.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataNotFoundError("file not found", path=path)
-    suffix = _suffix(path)
-    if path.is_file() and path.stat().st_size == 0:
-        raise InputError("file is empty (0 bytes)", path=path, code="FZ302")
-    layer = _pick_layer(path, layer)
-    if suffix == ".csv":
-        gdf, degrees = _read_csv(path, encoding)
-        if degrees and assume_crs is None:
-            assume_crs = crs_mod.STORAGE_EPSG
-    elif suffix in (".parquet", ".geoparquet"):
-        import geopandas as gpd
-
-        try:
-            gdf = gpd.read_parquet(path)
-        except ValueError as exc:
-            raise InputError(f"not a GeoParquet file ({exc})", path=path) from exc
-    else:
-        kwargs: dict[str, Any] = {"layer": layer}
-        if encoding:
-            kwargs["encoding"] = encoding
-        try:
-            gdf = pyogrio.read_dataframe(_gdal_path(path), **kwargs)
-        except pyogrio.errors.DataSourceError as exc:
-            raise InputError(f"cannot open as {FORMATS[suffix][0]} ({exc})", path=path) from exc
+    gdf, src = load(path, layer=layer, encoding=encoding)
+    path = src.path
+    problems = coordinate_problems(gdf, path=str(path))
+    if problems:
+        raise problems[0]
+    for note in src.notes:
+        warnings.warn(str(note), TextEncodingWarning, stacklevel=2)
+    if src.degrees and assume_crs is None:
+        assume_crs = crs_mod.STORAGE_EPSG
     if input_coords is None:
-        warn_offset_names(gdf, path, layer)
+        warn_offset_names(gdf, path, src.layer)
     gdf = crs_mod.resolve_crs(gdf, assume=assume_crs, path=path, what=what)
     if input_coords:
         gdf = _from_offset(gdf, input_coords, path)
@@ -282,6 +448,11 @@ def _shapefile_columns(gdf: GeoDataFrame, path: Path) -> GeoDataFrame:
     return gdf.rename(columns=renamed)
 
 
+def _write_error(exc: Exception, path: Path) -> OutputError:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return OutputError(f"cannot write ({text})", path=path)
+
+
 def write(
     data: GeoDataFrame | Mapping[str, GeoDataFrame],
     path: str | Path,
@@ -304,6 +475,12 @@ def write(
         Layer name for a single GeoDataFrame written to a GeoPackage (default: the file stem).
     options
         Passed to :func:`pyogrio.write_dataframe` (e.g. ``coordinate_precision`` for GeoJSON).
+
+    Raises
+    ------
+    OutputError
+        (FZ308) when the folder is read-only, the disk is full or the writer fails; the target is
+        then untouched and no temporary file is left.
     """
     path = Path(path)
     if driver is None:
@@ -315,26 +492,35 @@ def write(
     layers = dict(data) if isinstance(data, Mapping) else {layer or path.stem: data}
     if len(layers) > 1 and driver != "GPKG":
         raise InputError(f"only a GeoPackage holds several layers, not {driver}", path=path)
-    if driver == "ESRI Shapefile":
-        (gdf,) = layers.values()
-        gdf = _shapefile_columns(_prepare(gdf), path)
-        with atomic_folder_files(path) as tmpdir:
-            gdf.to_file(tmpdir / path.name, driver=driver, encoding="UTF-8", **options)
-        return path
-    with atomic_path(path) as tmp:
-        for name, gdf in layers.items():
-            if driver == "Parquet":
-                gdf.to_parquet(tmp)
-                continue
-            kwargs = dict(options)
-            if driver == "FlatGeobuf":
-                # the packed spatial index reorders features; keep the input order
-                kwargs.setdefault("layer_options", {"SPATIAL_INDEX": "NO"})
-            if driver == "GPKG":
-                kwargs.setdefault("dataset_options", {"VERSION": GPKG_VERSION})
-                kwargs["layer"] = name
-                kwargs["append"] = tmp.exists()
-                if kwargs["append"]:
-                    kwargs.pop("dataset_options")
-            pyogrio.write_dataframe(_prepare(gdf), tmp, driver=driver, **kwargs)
+    try:
+        if driver == "ESRI Shapefile":
+            (gdf,) = layers.values()
+            gdf = _shapefile_columns(_prepare(gdf), path)
+            with atomic_folder_files(path) as tmpdir:
+                gdf.to_file(tmpdir / path.name, driver=driver, encoding="UTF-8", **options)
+            return path
+        with atomic_path(path) as tmp:
+            for name, gdf in layers.items():
+                _write_layer(gdf, tmp, name, driver, options)
+    except _GDAL_ERRORS as exc:
+        raise _write_error(exc, path) from exc
     return path
+
+
+def _write_layer(
+    gdf: GeoDataFrame, tmp: Path, name: str, driver: str, options: dict[str, Any]
+) -> None:
+    if driver == "Parquet":
+        gdf.to_parquet(tmp)
+        return
+    kwargs = dict(options)
+    if driver == "FlatGeobuf":
+        # the packed spatial index reorders features; keep the input order
+        kwargs.setdefault("layer_options", {"SPATIAL_INDEX": "NO"})
+    if driver == "GPKG":
+        kwargs.setdefault("dataset_options", {"VERSION": GPKG_VERSION})
+        kwargs["layer"] = name
+        kwargs["append"] = tmp.exists()
+        if kwargs["append"]:
+            kwargs.pop("dataset_options")
+    pyogrio.write_dataframe(_prepare(gdf), tmp, driver=driver, **kwargs)

@@ -1,0 +1,218 @@
+"""Which text encoding a .dbf or CSV file uses, and how that was decided.
+
+Shapefile attributes (.dbf): the ``.cpg`` file wins, then the .dbf language byte (LDID, offset
+29), then strict UTF-8, then GB18030 (a superset of GBK/GB2312, what Chinese Windows writes).
+CSV: a byte-order mark, then strict UTF-8, then GB18030. Every decision says where it came from,
+and a file that decodes under none of them is an error naming the first record or line that fails.
+A Latin-1 (or Windows-1252) decode whose non-ASCII letters are mostly in À-ÿ is GBK read with the
+wrong encoding (mojibake such as ``³ÇÊÐ`` for 城市) and is reported as such.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fzgeo.errors import InputError
+
+#: .dbf language driver id (byte 29) -> Python codec, after ESRI's code page table
+LDID_CODECS: dict[int, str] = {
+    0x01: "cp437",
+    0x02: "cp850",
+    0x03: "cp1252",
+    0x4D: "gb18030",  # 936 Chinese (PRC, GBK)
+    0x4E: "cp949",
+    0x4F: "big5",
+    0x57: "cp1252",
+    0x58: "cp1252",
+    0x59: "cp1252",
+    0x64: "cp852",
+    0x65: "cp866",
+    0x7A: "gb18030",  # 936 Chinese (PRC, GBK)
+    0x7B: "cp932",
+    0xC8: "cp1250",
+    0xC9: "cp1251",
+}
+#: names found in .cpg files -> Python codec
+CPG_ALIASES: dict[str, str] = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "65001": "utf-8",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "gb18030": "gb18030",
+    "936": "gb18030",
+    "cp936": "gb18030",
+    "ansi 936": "gb18030",
+    "big5": "big5",
+    "950": "big5",
+    "1252": "cp1252",
+    "ansi 1252": "cp1252",
+    "iso-8859-1": "latin-1",
+    "iso88591": "latin-1",
+    "88591": "latin-1",
+    "latin1": "latin-1",
+}
+_SINGLE_BYTE_WESTERN = {"cp437", "cp850", "cp1252", "latin-1", "iso8859-1"}
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """A text encoding and how it was chosen."""
+
+    codec: str  #: Python codec name (also understood by GDAL's iconv)
+    source: str  #: e.g. "declared in .cpg", "dbf language byte 0x4D", "detected", "--encoding"
+
+    def __str__(self) -> str:
+        """``gb18030 (detected: not valid UTF-8)``."""
+        return f"{self.codec} ({self.source})"
+
+
+def normalise(name: str, *, path: str | Path | None = None) -> str:
+    """Python codec name for an encoding name as users and .cpg files write it."""
+    key = name.strip().lower().replace("_", "-")
+    codec = CPG_ALIASES.get(key, key)
+    try:
+        return codecs.lookup(codec).name
+    except LookupError as exc:
+        msg = f"unknown text encoding {name!r}"
+        raise InputError(msg, path=path, code="FZ304", hint="use e.g. utf-8, gbk, gb18030") from exc
+
+
+def mojibake_share(text: str) -> float:
+    """Share of the non-ASCII characters of ``text`` that lie in À-ÿ (U+00C0-U+00FF)."""
+    high = [c for c in text if ord(c) > 0x7F]
+    if not high:
+        return 0.0
+    return sum(1 for c in high if 0xC0 <= ord(c) <= 0xFF) / len(high)
+
+
+def looks_like_gbk_mojibake(values: Iterable[object], *, minimum: int = 4) -> str | None:
+    """The first value that is GBK text decoded as Latin-1, or None.
+
+    A value qualifies when at least ``minimum`` of its characters are non-ASCII, more than half
+    of those are in À-ÿ, and its Latin-1 bytes decode as GBK.
+    """
+    for value in values:
+        if not isinstance(value, str) or sum(ord(c) > 0x7F for c in value) < minimum:
+            continue
+        if mojibake_share(value) <= 0.5:
+            continue
+        try:
+            value.encode("latin-1").decode("gbk")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        return value
+    return None
+
+
+def _first_failure(chunks: Iterable[bytes], codec: str) -> int | None:
+    """Byte offset of the first undecodable byte when ``chunks`` are decoded strictly."""
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    offset = 0
+    for chunk in chunks:
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            return max(offset - pending + exc.start, 0)
+        offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return offset
+    return None
+
+
+def _chunks(data: bytes) -> Iterable[bytes]:
+    for i in range(0, len(data), _CHUNK):
+        yield data[i : i + _CHUNK]
+
+
+def dbf_records(dbf: bytes) -> tuple[int, int, int]:
+    """(record count, header length, record length) from a .dbf header."""
+    if len(dbf) < 32:
+        return 0, len(dbf), 1
+    count = int.from_bytes(dbf[4:8], "little")
+    header = int.from_bytes(dbf[8:10], "little")
+    record = max(int.from_bytes(dbf[10:12], "little"), 1)
+    return count, header, record
+
+
+def dbf_encoding(
+    dbf: bytes, cpg: str | None, *, path: str | Path | None = None, override: str | None = None
+) -> Encoding:
+    """The encoding of a .dbf file's text (see the module docstring for the order)."""
+    if override:
+        return Encoding(normalise(override, path=path), "--encoding")
+    if cpg and cpg.strip():
+        return Encoding(normalise(cpg, path=path), f"declared in .cpg ({cpg.strip()})")
+    ldid = dbf[29] if len(dbf) > 29 else 0
+    if ldid in LDID_CODECS:
+        return Encoding(LDID_CODECS[ldid], f"dbf language byte 0x{ldid:02X}")
+    _, header, record = dbf_records(dbf)
+    body = dbf[header:]
+    bad = _first_failure(_chunks(body), "utf-8")
+    if bad is None:
+        return Encoding("utf-8", "detected: valid UTF-8, no .cpg")
+    bad18030 = _first_failure(_chunks(body), "gb18030")
+    if bad18030 is None:
+        return Encoding("gb18030", "detected: not valid UTF-8, valid GB18030/GBK, no .cpg")
+    msg = f"attribute text is neither UTF-8 nor GB18030 (first bad byte in record {bad18030 // record + 1})"
+    raise InputError(msg, path=path, where=f"record {bad // record + 1}", code="FZ304")
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    """Text of a file with the encoding that decoded it."""
+
+    text: str
+    encoding: Encoding
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode_text(data: bytes, *, path: str | Path, override: str | None = None) -> DecodedText:
+    """Decode a CSV or other text file: BOM, then strict UTF-8, then GB18030.
+
+    Raises :class:`InputError` (FZ304) naming the first line that does not decode.
+    """
+    if override:
+        codec = normalise(override, path=path)
+        try:
+            return DecodedText(data.decode(codec), Encoding(codec, "--encoding"))
+        except UnicodeDecodeError as exc:
+            where = f"line {_line_of(data, exc.start)}"
+            msg = f"the text does not decode as {codec} (byte 0x{data[exc.start]:02X})"
+            raise InputError(msg, path=path, where=where, code="FZ304") from exc
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return DecodedText(data.decode("utf-8-sig"), Encoding("utf-8", "UTF-8 byte-order mark"))
+        except UnicodeDecodeError as exc:
+            where = f"line {_line_of(data, exc.start)}"
+            msg = "the file starts with a UTF-8 byte-order mark but is not valid UTF-8"
+            raise InputError(msg, path=path, where=where, code="FZ304") from exc
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return DecodedText(data.decode("utf-16"), Encoding("utf-16", "UTF-16 byte-order mark"))
+    try:
+        return DecodedText(data.decode("utf-8"), Encoding("utf-8", "detected: valid UTF-8"))
+    except UnicodeDecodeError as exc:
+        utf8_line = _line_of(data, exc.start)
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        line = _line_of(data, exc.start)
+        msg = f"line {line} decodes neither as UTF-8 nor as GB18030/GBK (UTF-8 fails from line {utf8_line})"
+        raise InputError(msg, path=path, where=f"line {line}", code="FZ304") from exc
+    source = f"detected: not valid UTF-8 from line {utf8_line}, valid GB18030/GBK"
+    return DecodedText(text, Encoding("gb18030", source))
+
+
+def is_western_single_byte(codec: str) -> bool:
+    """True for Latin-1-like codecs under which GBK text turns into mojibake."""
+    return codecs.lookup(codec).name in {codecs.lookup(c).name for c in _SINGLE_BYTE_WESTERN}

@@ -1,0 +1,119 @@
+"""Check a Shapefile's parts before GDAL reads it, and choose the .dbf text encoding.
+
+GDAL reads a Shapefile without its .dbf as geometry only (every attribute silently gone), stops at
+the shorter of .shp/.shx/.dbf when their record counts disagree, and decodes a .dbf without .cpg or
+language byte as Latin-1. Each of these is caught here and reported with the counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fzgeo import _archive, _encoding
+from fzgeo.errors import InputError
+
+_SHP_CODE = 9994
+_HEADER = 100
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file of a Shapefile: its size and a reader of its bytes."""
+
+    name: str
+    size: int
+    read_n: Callable[[int], bytes]  #: the first n bytes (-1: all)
+
+    def read(self, n: int = -1) -> bytes:
+        """The first ``n`` bytes of the part (all when ``n`` is -1)."""
+        return self.read_n(n)
+
+
+def _read_local(path: Path, n: int) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(n)
+
+
+def local_parts(shp: Path) -> dict[str, Part]:
+    """The parts beside ``shp`` (suffix -> Part), matching suffixes in any letter case."""
+    parts = {}
+    for f in shp.parent.iterdir():
+        if f.stem == shp.stem and f.is_file():
+            parts[f.suffix.lower()] = Part(
+                f.name, f.stat().st_size, lambda n, f=f: _read_local(f, n)
+            )
+    return parts
+
+
+def zip_parts(zpath: Path, shp: _archive.Member, found: list[_archive.Member]) -> dict[str, Part]:
+    """The parts of the zipped Shapefile ``shp`` among the archive entries ``found``."""
+    parts = {}
+    for m in found:
+        if m.stem_path == shp.stem_path:
+            parts[m.suffix] = Part(m.name, m.size, lambda n, m=m: _archive.read_member(zpath, m, n))
+    return parts
+
+
+def _require(parts: dict[str, Part], suffix: str, path: Path, why: str, hint: str) -> Part:
+    if suffix not in parts:
+        raise InputError(f"the {suffix} file is missing; {why}", path=path, code="FZ305", hint=hint)
+    return parts[suffix]
+
+
+def check(parts: dict[str, Part], *, path: Path, encoding: str | None) -> _encoding.Encoding:
+    """Raise on missing, truncated or disagreeing parts; return the .dbf text encoding."""
+    shp = parts[".shp"]
+    head = shp.read(_HEADER)
+    if len(head) < _HEADER or int.from_bytes(head[:4], "big") != _SHP_CODE:
+        msg = f"{shp.name} is not a Shapefile (no 9994 file code in a 100-byte header)"
+        raise InputError(msg, path=path, code="FZ302" if len(head) < _HEADER else "FZ309")
+    declared = int.from_bytes(head[24:28], "big") * 2
+    if shp.size < declared:
+        msg = f"{shp.name} is truncated: its header declares {declared:,} bytes, the file has {shp.size:,}"
+        raise InputError(msg, path=path, code="FZ302", hint="copy or download the file again")
+    shx = _require(
+        parts,
+        ".shx",
+        path,
+        "GDAL cannot index the shapes without it",
+        "send the .shx too, or rebuild it: ogr2ogr --config SHAPE_RESTORE_SHX YES out.shp in.shp",
+    )
+    dbf = _require(
+        parts,
+        ".dbf",
+        path,
+        "every attribute would be lost",
+        "send the .dbf too (a Shapefile is .shp + .shx + .dbf, usually with .prj and .cpg)",
+    )
+    n_shx = (shx.size - _HEADER) // 8
+    _check_last_shape(shx, shp, path)
+    dbf_bytes = dbf.read()
+    n_dbf, header, record = _encoding.dbf_records(dbf_bytes)
+    if len(dbf_bytes) < header + n_dbf * record:
+        have = max(len(dbf_bytes) - header, 0) // record
+        msg = f"{dbf.name} is truncated: its header declares {n_dbf} records, the file holds {have}"
+        raise InputError(msg, path=path, code="FZ302", hint="copy or download the file again")
+    if n_shx != n_dbf:
+        msg = (
+            f"{shx.name} indexes {n_shx} shapes but {dbf.name} holds {n_dbf} records; "
+            "features would be lost or misattributed"
+        )
+        raise InputError(msg, path=path, code="FZ310")
+    cpg = parts[".cpg"].read().decode("ascii", "replace") if ".cpg" in parts else None
+    return _encoding.dbf_encoding(dbf_bytes, cpg, path=path, override=encoding)
+
+
+def _check_last_shape(shx: Part, shp: Part, path: Path) -> None:
+    data = shx.read()
+    if len(data) < _HEADER + 8:
+        return
+    offset = int.from_bytes(data[-8:-4], "big") * 2
+    length = int.from_bytes(data[-4:], "big") * 2
+    if offset + 8 + length > shp.size:
+        msg = (
+            f"{shp.name} is truncated: the last shape ends at byte {offset + 8 + length:,} "
+            f"but the file has {shp.size:,}"
+        )
+        raise InputError(msg, path=path, code="FZ302", hint="copy or download the file again")
