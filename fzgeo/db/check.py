@@ -1,0 +1,353 @@
+"""The siting check measured inside PostGIS: the same report as the file engine.
+
+:func:`run` is :func:`fzgeo.check.run` with the measuring done by the database. The sites are
+prepared exactly as the file engine prepares them (work CRS EPSG:4548, repaired, point radii
+buffered) and copied into a temporary table; each rule's layer is read from the tables
+``fzgeo db push`` wrote, its features selected by the rule's ``where`` as the file engine does,
+and every site is measured against the layer's pre-subdivided pieces (``<layer>__pieces``, cut by
+``ST_Subdivide`` and stored in EPSG:4548)::
+
+    ST_Intersects(site, piece)           -- GiST index on the pieces
+    ST_Union(ST_Intersection(site, piece)) per site, parts of positive measure only
+    ST_Area / ST_Length of that union    -- overlapping features counted once
+    ORDER BY site <-> piece LIMIT 1      -- nearest distance (KNN) for sites that do not overlap
+    ST_DWithin(site, piece, reach)       -- features within a proximity rule's reach
+
+Verdicts, shares, units and the report come from :mod:`fzgeo.check` unchanged, so both engines
+give the same table (to floating-point noise, far below the reports' rounding).
+
+The measuring runs in one REPEATABLE READ transaction (a consistent view of the layers even if
+someone pushes meanwhile). Results are written to the database only when ``result_table`` is
+given, and then in one transaction at the end: a connection lost mid-check raises
+:class:`~fzgeo.errors.DatabaseError` (FZ701) and leaves no table behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import shapely
+from geopandas import GeoDataFrame
+
+from fzgeo import _overlap, check, crs, pieces
+from fzgeo.db.connect import (
+    META_TABLE,
+    PIECES_SUFFIX,
+    SCHEMA,
+    connect,
+    table_exists,
+    translated,
+)
+from fzgeo.rules import Rule, RuleSet
+
+SITES_TABLE = "fzgeo_check_sites"  #: the session's temporary table of sites
+
+_MEASURE_SQL = """
+WITH hit AS (
+    SELECT s.pos, s.cls, p.fid, ST_Intersection(s.geom, p.geom) AS g
+    FROM pg_temp.{sites} AS s
+    JOIN {pieces} AS p ON ST_Intersects(s.geom, p.geom)
+    WHERE p.fid = ANY(%(fids)s)
+), kept AS (
+    SELECT pos, cls, fid, g FROM hit
+    WHERE NOT ST_IsEmpty(g) AND CASE cls
+        WHEN 0 THEN ST_Area(g) > 0
+        WHEN 1 THEN ST_Length(g) > 0
+        ELSE true END
+)
+SELECT pos, array_agg(DISTINCT fid ORDER BY fid), CASE min(cls)
+        WHEN 0 THEN ST_Area(ST_Union(g))
+        WHEN 1 THEN ST_Length(ST_Union(g))
+        ELSE 1.0 END,
+    ST_AsBinary(ST_Union(g))
+FROM kept GROUP BY pos
+"""
+
+_DISTANCE_SQL = """
+SELECT s.pos, d.dist
+FROM pg_temp.{sites} AS s
+CROSS JOIN LATERAL (
+    SELECT ST_Distance(s.geom, p.geom) AS dist FROM {pieces} AS p
+    WHERE p.fid = ANY(%(fids)s)
+    ORDER BY s.geom <-> p.geom LIMIT 1
+) AS d
+WHERE s.pos = ANY(%(todo)s)
+"""
+
+_REACH_SQL = """
+SELECT DISTINCT s.pos, p.fid
+FROM pg_temp.{sites} AS s
+JOIN {pieces} AS p ON ST_DWithin(s.geom, p.geom, %(reach)s)
+WHERE p.fid = ANY(%(fids)s)
+"""
+
+
+class PostgisEngine:
+    """Measures for :func:`fzgeo.check.run` (its ``engine``), done in PostGIS.
+
+    Use as a context manager: it holds one connection and one transaction for the whole check.
+    """
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._conn: Any = None
+        self._uploaded: int | None = None
+        self._fids: dict[str, np.ndarray] = {}
+
+    def __enter__(self) -> PostgisEngine:
+        """Connect and start the transaction."""
+        self._conn = connect(self.dsn)
+        with translated(self.dsn, "check"):
+            self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Roll back (the temporary table goes with it) and close."""
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.closed:
+            try:
+                conn.rollback()
+            finally:
+                conn.close()
+
+    # -- layers ---------------------------------------------------------------------------------
+
+    def prepare_layers(
+        self,
+        rule_set: RuleSet,
+        constraints: Mapping[str, GeoDataFrame | None],  # noqa: ARG002 - layers come from the db
+        use_cache: bool,  # noqa: ARG002 - the pieces are in the db
+    ) -> tuple[dict[str, check.Constraint], dict[str, str]]:
+        """Per rule: the layer's features as the rule selects them, or why the rule is skipped."""
+        layers: dict[str, check.Constraint] = {}
+        skipped: dict[str, str] = {}
+        with translated(self.dsn, "check"):
+            meta = self._meta()
+            for rule in rule_set.rules:
+                reason = self._skip_reason(rule, meta)
+                if reason:
+                    skipped[rule.id] = reason
+                    continue
+                layer = self._constraint(rule, meta[rule.layer])
+                if layer.features == 0:
+                    skipped[rule.id] = (
+                        f"layer {rule.layer!r} has no feature matching {dict(rule.where)}"
+                    )
+                    continue
+                layers[rule.id] = layer
+        return layers, skipped
+
+    def _meta(self) -> dict[str, tuple[str, int]]:
+        from psycopg import sql
+
+        if not table_exists(self._conn, META_TABLE):
+            return {}
+        rows = self._conn.execute(
+            sql.SQL("SELECT name, sha256, max_vertices FROM {}.{}").format(
+                sql.Identifier(SCHEMA), sql.Identifier(META_TABLE)
+            )
+        ).fetchall()
+        return {str(n): (str(h), int(mv)) for n, h, mv in rows}
+
+    def _skip_reason(self, rule: Rule, meta: Mapping[str, tuple[str, int]]) -> str:
+        if rule.layer not in meta or not table_exists(self._conn, rule.layer + PIECES_SUFFIX):
+            return f"layer {rule.layer!r} is not in the database (fzgeo db push)"
+        columns = self._column_names(rule.layer)
+        missing = [c for c in rule.where if c not in columns]
+        if missing:
+            return f"layer {rule.layer!r} has no column(s) {missing} for 'where'"
+        return ""
+
+    def _column_names(self, table: str) -> set[str]:
+        rows = self._conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s",
+            (SCHEMA, table),
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def _constraint(self, rule: Rule, meta: tuple[str, int]) -> check.Constraint:
+        """The layer's attributes, filtered by ``where`` exactly as the file engine filters."""
+        from psycopg import sql
+
+        columns = self._column_names(rule.layer)
+        wanted = [c for c in ("id", "name", *rule.where) if c in columns]
+        query = sql.SQL("""
+            SELECT t.fid, coalesce(p.polygonal, false), coalesce(p.repaired, false), {cols}
+            FROM {s}.{t} AS t
+            LEFT JOIN (
+                SELECT fid, bool_or(ST_Dimension(geom) = 2) AS polygonal,
+                       bool_or(repaired) AS repaired
+                FROM {s}.{p} GROUP BY fid
+            ) AS p ON p.fid = t.fid
+            ORDER BY t.fid
+        """).format(
+            cols=sql.SQL(", ").join(
+                [sql.SQL("t.{}").format(sql.Identifier(c)) for c in wanted] or [sql.SQL("NULL")]
+            ),
+            s=sql.Identifier(SCHEMA),
+            t=sql.Identifier(rule.layer),
+            p=sql.Identifier(rule.layer + PIECES_SUFFIX),
+        )
+        rows = self._conn.execute(query).fetchall()
+        frame = pd.DataFrame([r[3 : 3 + len(wanted)] for r in rows], columns=wanted)
+        keep = np.ones(len(rows), dtype=bool)
+        for col, value in rule.where.items():
+            keep &= (frame[col] == value).to_numpy(dtype=bool)
+        fids = np.array([r[0] for r in rows], dtype=np.int64)[keep]
+        frame = frame[keep].reset_index(drop=True)
+        self._fids[rule.id] = fids
+        polygonal = np.array([bool(r[1]) for r in rows], dtype=bool)[keep]
+        invalid = np.array([bool(r[2]) for r in rows], dtype=bool)[keep]
+        ids = frame["id"] if "id" in frame.columns else pd.Series(range(len(frame)))
+        names = frame["name"] if "name" in frame.columns else pd.Series([""] * len(frame))
+        digest, max_vertices = meta
+        empty = pieces.Pieces(
+            np.array([], dtype=object), np.array([], dtype=np.int64), digest, max_vertices
+        )
+        return check.Constraint(
+            name=rule.layer,
+            polygons=bool(polygonal.any()),
+            pieces=empty,
+            ids=ids.astype(str).to_numpy(dtype=object),
+            names=names.fillna("").astype(str).to_numpy(dtype=object),
+            features=len(frame),
+            repaired=int(invalid.sum()),
+        )
+
+    # -- measuring ------------------------------------------------------------------------------
+
+    def _upload(self, geoms: np.ndarray, cls: np.ndarray) -> None:
+        """Copy the prepared sites (work CRS) into the session's temporary table, once."""
+        if self._uploaded == id(geoms):
+            return
+        from psycopg import sql
+
+        t = sql.Identifier(SITES_TABLE)
+        self._conn.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(t))
+        self._conn.execute(
+            sql.SQL(
+                "CREATE TEMPORARY TABLE {} (pos bigint PRIMARY KEY, cls smallint NOT NULL, "
+                "geom geometry(Geometry, {}) NOT NULL)"
+            ).format(t, crs.WORK_EPSG)
+        )
+        ewkb = shapely.to_wkb(
+            shapely.set_srid(geoms, crs.WORK_EPSG), hex=True, include_srid=True, output_dimension=2
+        )
+        with self._conn.cursor().copy(
+            sql.SQL("COPY {} (pos, cls, geom) FROM STDIN").format(t)
+        ) as cp:
+            for pos, (c, g) in enumerate(zip(cls.tolist(), ewkb, strict=True)):
+                cp.write_row((pos, int(c), g))
+        self._conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(t))
+        self._conn.execute(sql.SQL("ANALYZE {}").format(t))
+        self._uploaded = id(geoms)
+
+    def measure(
+        self, geoms: np.ndarray, cls: np.ndarray, layer: check.Constraint, rule: Rule
+    ) -> _overlap.Measure:
+        """The file engine's :func:`fzgeo._overlap.measure`, computed by PostGIS."""
+        from psycopg import sql
+
+        n = len(geoms)
+        fids = self._fids[rule.id]
+        names = {
+            "sites": sql.Identifier(SITES_TABLE),
+            "pieces": sql.SQL("{}.{}").format(
+                sql.Identifier(SCHEMA), sql.Identifier(rule.layer + PIECES_SUFFIX)
+            ),
+        }
+        inside = np.zeros(n)
+        parts = np.full(n, None, dtype=object)
+        hits: list[tuple[int, int]] = []
+        with translated(self.dsn, "check"):
+            self._upload(geoms, cls)
+            params = {"fids": fids.tolist()}
+            if layer.polygons:
+                rows = self._conn.execute(sql.SQL(_MEASURE_SQL).format(**names), params)
+                for pos, found, amount, wkb in rows.fetchall():
+                    inside[pos] = float(amount)
+                    parts[pos] = shapely.from_wkb(bytes(wkb))
+                    hits.extend((pos, f) for f in found)
+            distance = np.where(inside > 0, 0.0, np.nan)
+            todo = np.flatnonzero(~(inside > 0))
+            if len(todo):
+                params_d = {"fids": fids.tolist(), "todo": todo.tolist()}
+                rows = self._conn.execute(sql.SQL(_DISTANCE_SQL).format(**names), params_d)
+                for pos, dist in rows.fetchall():
+                    distance[pos] = float(dist)
+            if rule.reach_m > 0:
+                params_r = {"fids": fids.tolist(), "reach": float(rule.reach_m)}
+                rows = self._conn.execute(sql.SQL(_REACH_SQL).format(**names), params_r)
+                hits.extend((int(p), int(f)) for p, f in rows.fetchall())
+        return _overlap.Measure(inside, parts, distance, _feature_lists(hits, fids, n))
+
+
+def _feature_lists(hits: list[tuple[int, int]], fids: np.ndarray, n: int) -> list[np.ndarray]:
+    """Sorted unique feature positions (in the rule's filtered layer) per site."""
+    out = [np.empty(0, dtype=np.int64)] * n
+    if not hits:
+        return out
+    pairs = np.unique(np.array(hits, dtype=np.int64), axis=0)
+    positions = np.searchsorted(fids, pairs[:, 1])
+    starts = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]])
+    for a, b in zip(starts, np.r_[starts[1:], len(pairs)], strict=True):
+        out[int(pairs[a, 0])] = positions[a:b]
+    return out
+
+
+def run(
+    sites: GeoDataFrame,
+    dsn: str,
+    rule_set: RuleSet | None = None,
+    *,
+    result_table: str | None = None,
+    **options: Any,
+) -> check.CheckResult:
+    """Run the siting check against the layers in the database ``dsn``.
+
+    Parameters
+    ----------
+    sites
+        Project sites (any CRS), as for :func:`fzgeo.check.run`.
+    dsn
+        A database the layers were pushed to (``fzgeo db push``).
+    rule_set
+        The rules; the packaged defaults when None. Each rule's layer is looked up by name in
+        the ``fzgeo`` schema; a layer that is not there makes the rule skipped (跳过).
+    result_table
+        Also store the per-site result table as ``fzgeo."<result_table>"`` (replaced whole, in
+        one transaction after the check).
+    options
+        As for :func:`fzgeo.check.run` (``point_radius_m``, ``ellipsoidal``, ``progress``).
+
+    Raises
+    ------
+    DatabaseError
+        FZ700/FZ702 when the database cannot be used, FZ701 when the connection is lost: then
+        no result table was written.
+    """
+    options.pop("workers", None)  # the database parallelises itself
+    with PostgisEngine(dsn) as engine:
+        result = check.run(sites, {}, rule_set, engine=engine, **options)
+    result.notes.append("measured in PostGIS")
+    if result_table:
+        store_result(dsn, result_table, result.sites)
+    return result
+
+
+def store_result(dsn: str, table: str, result_sites: GeoDataFrame) -> None:
+    """Write a per-site result table into the ``fzgeo`` schema, all or nothing."""
+    from psycopg import sql
+
+    from fzgeo.db.push import prepare, write_layer
+
+    frame = prepare(table, result_sites)
+    with connect(dsn) as conn, translated(dsn, "storing the check result"):
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
+        write_layer(conn, table, frame)
+        conn.commit()

@@ -1,0 +1,111 @@
+"""``fzgeo db pull`` and ``fzgeo db list``: read pushed layers back out of PostGIS.
+
+:func:`pull` returns each layer as it was pushed: the same features in the same order (by
+``fid``), the same attribute columns, geometries in EPSG:4490. A layer whose name is a packaged
+layer kind is validated against that kind, so what comes back is a proper fzgeo layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import shapely
+from geopandas import GeoDataFrame
+
+from fzgeo import crs, schema
+from fzgeo.db.connect import META_TABLE, SCHEMA, connect, table_exists, translated
+from fzgeo.errors import DatabaseError
+
+_PG_TO_PANDAS = {
+    "bigint": "Int64",
+    "integer": "Int64",
+    "smallint": "Int64",
+    "double precision": "float64",
+    "real": "float64",
+    "numeric": "float64",
+    "boolean": "boolean",
+}
+
+
+def listing(dsn: str) -> pd.DataFrame:
+    """One row per pushed layer: name, kind, features, pieces, sha256, pushed_at, comment."""
+    from psycopg import sql
+
+    cols = ["name", "kind", "name_zh", "geometry_type", "features", "pieces", "max_vertices"]
+    cols += ["sha256", "pushed_at", "fzgeo_version", "comment"]
+    with connect(dsn) as conn, translated(dsn, "list"):
+        if not table_exists(conn, META_TABLE):
+            return pd.DataFrame(columns=cols)
+        rows = conn.execute(
+            sql.SQL("SELECT {} FROM {}.{} ORDER BY name").format(
+                sql.SQL(", ").join(map(sql.Identifier, cols)),
+                sql.Identifier(SCHEMA),
+                sql.Identifier(META_TABLE),
+            )
+        ).fetchall()
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _columns(conn: Any, table: str) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        """
+        SELECT column_name, data_type FROM information_schema.columns
+        WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position
+        """,
+        (SCHEMA, table),
+    ).fetchall()
+    return [(str(n), str(t)) for n, t in rows if n not in ("fid", "geom")]
+
+
+def read_table(conn: Any, name: str) -> GeoDataFrame:
+    """One pushed layer as a GeoDataFrame in EPSG:4490, in ``fid`` order."""
+    from psycopg import sql
+
+    if not table_exists(conn, name):
+        msg = f"no layer {name!r} in schema {SCHEMA!r}"
+        raise DatabaseError(msg, code="FZ703", where=f"layer {name}")
+    columns = _columns(conn, name)
+    query = sql.SQL("SELECT {}, ST_AsBinary(geom) FROM {}.{} ORDER BY fid").format(
+        sql.SQL(", ").join([sql.Identifier(c) for c, _ in columns] or [sql.SQL("NULL")]),
+        sql.Identifier(SCHEMA),
+        sql.Identifier(name),
+    )
+    rows = conn.execute(query).fetchall()
+    data: dict[str, Any] = {}
+    for i, (col, pg_type) in enumerate(columns):
+        values = [r[i] for r in rows]
+        dtype = _PG_TO_PANDAS.get(pg_type)
+        data[col] = pd.Series(values, dtype=dtype) if dtype else pd.Series(values, dtype=object)
+    blobs = np.array([None if r[-1] is None else bytes(r[-1]) for r in rows], dtype=object)
+    geoms = shapely.from_wkb(blobs) if len(blobs) else []
+    return GeoDataFrame(data, geometry=geoms, crs=crs.STORAGE_CRS)
+
+
+def pull(dsn: str, names: Iterable[str] | None = None) -> dict[str, GeoDataFrame]:
+    """The layers ``names`` (default: every pushed layer) from the database.
+
+    Raises
+    ------
+    DatabaseError
+        FZ700/FZ702 when the database cannot be used, FZ703 when a named layer is not there.
+    """
+    wanted = list(names) if names is not None else list(listing(dsn)["name"])
+    out: dict[str, GeoDataFrame] = {}
+    with connect(dsn) as conn, translated(dsn, "pull"):
+        for name in wanted:
+            gdf = read_table(conn, name)
+            out[name] = _validated(name, gdf)
+    return out
+
+
+def _validated(name: str, gdf: GeoDataFrame) -> GeoDataFrame:
+    """Validate against the packaged kind of the same name, if there is one."""
+    from fzgeo import layers
+
+    if name not in layers.available():
+        return gdf
+    return schema.validate(gdf, layers.kind(name), path=f"database layer {name}")

@@ -1,0 +1,419 @@
+"""``fzgeo db push``: write layers into PostGIS, all of them in one transaction.
+
+Each layer becomes the table ``fzgeo."<layer>"`` with a ``fid`` primary key (the feature's
+position in the layer), its attribute columns (provenance included) and ``geom``, a
+``geometry(<type>, 4490)`` column with a GiST index. Every layer also gets
+``fzgeo."<layer>__pieces"`` (``fid``, ``geom`` in EPSG:4548): the layer repaired as the file engine
+repairs it (``ST_MakeValid`` method *structure*, polygonal part kept), projected to the work CRS
+and cut by ``ST_Subdivide`` into pieces of at most ``max_vertices`` vertices, GiST-indexed, so a
+check pays for the cutting once per version of the layer. The table comment records the layer's
+Chinese name, its sources and its precision mix; the Chinese column aliases become column
+comments, which QGIS shows. One row per layer in ``fzgeo._layers`` records the feature count,
+the SHA-256 of the geometries, when it was pushed and by which fzgeo.
+
+Nothing half-written is ever visible: new tables are written under temporary names
+(``_fzgeo_tmp_...``) and renamed over the old ones in the same transaction; if the connection is
+lost before the commit, PostgreSQL rolls everything back and the old tables stay as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import shapely
+from geopandas import GeoDataFrame
+
+from fzgeo import __version__, crs
+from fzgeo.db.connect import (
+    META_TABLE,
+    PIECES_SUFFIX,
+    RESERVED_COLUMNS,
+    SCHEMA,
+    TEMP_PREFIX,
+    check_identifier,
+    connect,
+    object_name,
+    translated,
+)
+from fzgeo.errors import InputError, UnknownLayerError
+from fzgeo.pieces import MAX_VERTICES, polygonal
+
+_META_DDL = """
+CREATE TABLE IF NOT EXISTS {meta} (
+    name text PRIMARY KEY,
+    kind text,
+    name_zh text,
+    geometry_type text NOT NULL,
+    features bigint NOT NULL,
+    pieces bigint NOT NULL,
+    max_vertices integer NOT NULL,
+    sha256 text NOT NULL,
+    comment text NOT NULL,
+    pushed_at timestamptz NOT NULL DEFAULT now(),
+    fzgeo_version text NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """What :func:`push` wrote for one layer."""
+
+    name: str
+    features: int
+    pieces: int
+    sha256: str
+
+
+def _pg_type(series: pd.Series) -> str:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "bigint"
+    if pd.api.types.is_float_dtype(dtype):
+        return "double precision"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "timestamptz"
+    return "text"
+
+
+def _geometry_type(geoms: np.ndarray) -> str:
+    """The PostGIS type modifier: the single geometry type, or ``Geometry`` for a mix."""
+    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    names = {str(t) for t in shapely.get_type_id(present)}
+    lookup = {"0": "Point", "1": "LineString", "3": "Polygon", "4": "MultiPoint"}
+    lookup |= {"5": "MultiLineString", "6": "MultiPolygon"}
+    return lookup.get(names.pop(), "Geometry") if len(names) == 1 else "Geometry"
+
+
+def prepare(name: str, gdf: GeoDataFrame) -> GeoDataFrame:
+    """Check names and CRS; return the layer in EPSG:4490 with a fresh 0..n-1 index."""
+    check_identifier(name, what="layer name", reserve=len(PIECES_SUFFIX))
+    if not isinstance(gdf, GeoDataFrame):
+        msg = f"layer {name!r} is a {type(gdf).__name__}, not a GeoDataFrame"
+        raise InputError(msg, where=f"layer {name}")
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    for col in columns:
+        check_identifier(str(col), what=f"column of layer {name!r}")
+        if str(col).lower() in RESERVED_COLUMNS:
+            msg = f"layer {name!r} has a column {col!r}; fzgeo adds that column itself"
+            raise InputError(msg, code="FZ704", where=f"layer {name}", hint="rename the column")
+    return crs.to_storage(gdf, what=f"layer {name}").reset_index(drop=True)
+
+
+def _summary(gdf: GeoDataFrame, column: str, limit: int = 3) -> str:
+    if column not in gdf.columns:
+        return ""
+    counts = gdf[column].dropna().astype(str).value_counts()
+    shown = [f"{value} ({n})" for value, n in counts.head(limit).items()]
+    more = len(counts) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+
+
+def layer_comment(name: str, gdf: GeoDataFrame) -> str:
+    """The table comment: layer, Chinese name, sources and precision mix."""
+    try:
+        from fzgeo import layers
+
+        kind = layers.kind(name)
+        title = f"{name} ({kind.name_zh})"
+    except UnknownLayerError:
+        title = name
+    parts = [f"fzgeo layer {title}, {len(gdf)} features, EPSG:4490"]
+    if sources := _summary(gdf, "source"):
+        parts.append(f"source: {sources}")
+    if precision := _summary(gdf, "precision", limit=4):
+        parts.append(f"precision: {precision}")
+    parts.append(f"pushed by fzgeo {__version__}")
+    return ". ".join(parts)
+
+
+def geometry_digest(gdf: GeoDataFrame) -> str:
+    """SHA-256 over the WKB of the geometries, in order (the version of a layer)."""
+    h = hashlib.sha256()
+    for wkb in shapely.to_wkb(np.asarray(gdf.geometry.values), hex=False, output_dimension=2):
+        h.update(len(wkb or b"").to_bytes(8, "little"))
+        h.update(wkb or b"")
+    return h.hexdigest()
+
+
+def _rows(gdf: GeoDataFrame, columns: list[str]) -> Any:
+    geoms = shapely.set_srid(np.asarray(gdf.geometry.values), crs.STORAGE_EPSG)
+    hexes = shapely.to_wkb(geoms, hex=True, include_srid=True, output_dimension=2)
+    values = [gdf[c].astype(object).where(gdf[c].notna(), None).tolist() for c in columns]
+    for fid, row in enumerate(zip(*values, hexes, strict=True)):
+        yield (fid, *row)
+
+
+def _create_table(conn: Any, tmp: str, gdf: GeoDataFrame, columns: list[str]) -> None:
+    from psycopg import sql
+
+    gtype = _geometry_type(np.asarray(gdf.geometry.values))
+    coldefs = [sql.SQL("fid bigint NOT NULL")]
+    coldefs += [
+        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_pg_type(gdf[c]))) for c in columns
+    ]
+    coldefs.append(sql.SQL("geom geometry({}, {})").format(sql.SQL(gtype), crs.STORAGE_EPSG))
+    coldefs.append(
+        sql.SQL("CONSTRAINT {} PRIMARY KEY (fid)").format(sql.Identifier(object_name(tmp, "pk")))
+    )
+    conn.execute(
+        sql.SQL("CREATE TABLE {}.{} ({})").format(
+            sql.Identifier(SCHEMA), sql.Identifier(tmp), sql.SQL(", ").join(coldefs)
+        )
+    )
+    target = sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+        sql.Identifier(SCHEMA),
+        sql.Identifier(tmp),
+        sql.SQL(", ").join(sql.Identifier(c) for c in ["fid", *columns, "geom"]),
+    )
+    with conn.cursor().copy(target) as copy:
+        for row in _rows(gdf, columns):
+            copy.write_row(row)
+
+
+def work_geometries(gdf: GeoDataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The layer as the file engine measures it: work CRS, repaired; and which were repaired.
+
+    Taken from the layer as given (not from its EPSG:4490 copy), with the same functions the file
+    engine uses (:func:`fzgeo.crs.to_work`, :func:`fzgeo.pieces.polygonal`), so both engines
+    measure against bit-identical coordinates.
+    """
+    work = np.asarray(crs.to_work(gdf, what=f"layer {name}").geometry.values, dtype=object)
+    repaired = ~shapely.is_valid(work) & ~shapely.is_missing(work)
+    valid, _ = polygonal(work)
+    return valid, repaired
+
+
+def _create_pieces(
+    conn: Any,
+    work: tuple[np.ndarray, np.ndarray],
+    tmp_pieces: str,
+    max_vertices: int,
+) -> int:
+    from psycopg import sql
+
+    geoms, repaired = work
+    s, p = sql.Identifier(SCHEMA), sql.Identifier(tmp_pieces)
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMPORARY TABLE _fzgeo_work (fid bigint, repaired boolean, "
+            "geom geometry(Geometry, {w})) ON COMMIT DROP"
+        ).format(w=crs.WORK_EPSG)
+    )
+    ewkb = shapely.to_wkb(
+        shapely.set_srid(geoms, crs.WORK_EPSG), hex=True, include_srid=True, output_dimension=2
+    )
+    with conn.cursor().copy("COPY _fzgeo_work (fid, repaired, geom) FROM STDIN") as copy:
+        for fid, (flag, g) in enumerate(zip(repaired.tolist(), ewkb, strict=True)):
+            copy.write_row((fid, bool(flag), g))
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE {s}.{p} (fid bigint NOT NULL, repaired boolean NOT NULL, "
+            "geom geometry(Geometry, {w}) NOT NULL)"
+        ).format(s=s, p=p, w=crs.WORK_EPSG)
+    )
+    query = sql.SQL("""
+        INSERT INTO {s}.{p} (fid, repaired, geom)
+        SELECT w.fid, w.repaired, d.geom
+        FROM _fzgeo_work AS w,
+        LATERAL ST_Subdivide(w.geom, %s) AS sub(geom),
+        LATERAL ST_Dump(sub.geom) AS d
+        WHERE w.geom IS NOT NULL AND NOT ST_IsEmpty(w.geom) AND NOT ST_IsEmpty(d.geom)
+    """).format(s=s, p=p)  # fmt: skip
+    cur = conn.execute(query, (max_vertices,))
+    conn.execute("DROP TABLE _fzgeo_work")
+    return int(cur.rowcount)
+
+
+def _index(conn: Any, table: str) -> None:
+    from psycopg import sql
+
+    conn.execute(
+        sql.SQL("CREATE INDEX {} ON {}.{} USING gist (geom)").format(
+            sql.Identifier(object_name(table, "gix")), sql.Identifier(SCHEMA), sql.Identifier(table)
+        )
+    )
+
+
+def _swap_in(conn: Any, tmp: str, target: str, *, has_pk: bool) -> None:
+    """Replace ``target`` by ``tmp`` (same transaction): drop, rename table, index, key."""
+    from psycopg import sql
+
+    s = sql.Identifier(SCHEMA)
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(s, sql.Identifier(target)))
+    conn.execute(
+        sql.SQL("ALTER TABLE {}.{} RENAME TO {}").format(
+            s, sql.Identifier(tmp), sql.Identifier(target)
+        )
+    )
+    conn.execute(
+        sql.SQL("ALTER INDEX {}.{} RENAME TO {}").format(
+            s,
+            sql.Identifier(object_name(tmp, "gix")),
+            sql.Identifier(object_name(target, "gix")),
+        )
+    )
+    if has_pk:
+        conn.execute(
+            sql.SQL("ALTER TABLE {}.{} RENAME CONSTRAINT {} TO {}").format(
+                s,
+                sql.Identifier(target),
+                sql.Identifier(object_name(tmp, "pk")),
+                sql.Identifier(object_name(target, "pk")),
+            )
+        )
+
+
+def _comments(conn: Any, name: str, gdf: GeoDataFrame, comment: str) -> None:
+    """Table and column comments (COMMENT takes no parameters: values go in as quoted literals)."""
+    from psycopg import sql
+
+    from fzgeo import layers
+
+    table = sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(name))
+    conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(comment)))
+    try:
+        aliases = layers.kind(name).aliases_zh
+    except UnknownLayerError:
+        return
+    for col in gdf.columns:
+        if col in aliases and col != gdf.geometry.name:
+            conn.execute(
+                sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
+                    table, sql.Identifier(col), sql.Literal(aliases[col])
+                )
+            )
+
+
+def _record(conn: Any, name: str, gdf: GeoDataFrame, done: Pushed, comment: str, mv: int) -> None:
+    from psycopg import sql
+
+    from fzgeo import layers
+
+    kind = layers.kind(name) if name in layers.available() else None
+    conn.execute(
+        sql.SQL("""
+            INSERT INTO {}.{} (name, kind, name_zh, geometry_type, features, pieces,
+                               max_vertices, sha256, comment, pushed_at, fzgeo_version)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now(), %s)
+            ON CONFLICT (name) DO UPDATE SET
+                kind = EXCLUDED.kind, name_zh = EXCLUDED.name_zh,
+                geometry_type = EXCLUDED.geometry_type, features = EXCLUDED.features,
+                pieces = EXCLUDED.pieces, max_vertices = EXCLUDED.max_vertices,
+                sha256 = EXCLUDED.sha256, comment = EXCLUDED.comment,
+                pushed_at = EXCLUDED.pushed_at, fzgeo_version = EXCLUDED.fzgeo_version
+        """).format(sql.Identifier(SCHEMA), sql.Identifier(META_TABLE)),
+        (
+            name,
+            kind.name if kind else None,
+            kind.name_zh if kind else None,
+            _geometry_type(np.asarray(gdf.geometry.values)),
+            done.features,
+            done.pieces,
+            mv,
+            done.sha256,
+            comment,
+            __version__,
+        ),
+    )
+
+
+def write_layer(
+    conn: Any,
+    name: str,
+    gdf: GeoDataFrame,
+    *,
+    work: tuple[np.ndarray, np.ndarray] | None = None,
+    max_vertices: int = MAX_VERTICES,
+) -> Pushed:
+    """Write one prepared layer (and its pieces) inside the caller's transaction.
+
+    ``work`` is what :func:`work_geometries` returns for the layer as given; without it the
+    table is written alone (a check result, say) and stale pieces are dropped.
+    """
+    from psycopg import sql
+
+    tag = uuid.uuid4().hex[:16]
+    tmp, tmp_pieces = f"{TEMP_PREFIX}{tag}", f"{TEMP_PREFIX}{tag}_p"
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    _create_table(conn, tmp, gdf, columns)
+    _index(conn, tmp)
+    n_pieces = 0
+    if work is not None:
+        n_pieces = _create_pieces(conn, work, tmp_pieces, max_vertices)
+        _index(conn, tmp_pieces)
+    _swap_in(conn, tmp, name, has_pk=True)
+    if work is not None:
+        _swap_in(conn, tmp_pieces, name + PIECES_SUFFIX, has_pk=False)
+    else:
+        conn.execute(
+            sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
+                sql.Identifier(SCHEMA), sql.Identifier(name + PIECES_SUFFIX)
+            )
+        )
+    done = Pushed(name, len(gdf), n_pieces, geometry_digest(gdf))
+    comment = layer_comment(name, gdf)
+    _comments(conn, name, gdf, comment)
+    _record(conn, name, gdf, done, comment, max_vertices)
+    return done
+
+
+def push(
+    layers: Mapping[str, GeoDataFrame],
+    dsn: str,
+    *,
+    max_vertices: int = MAX_VERTICES,
+) -> list[Pushed]:
+    """Write ``layers`` (name -> GeoDataFrame) into the ``fzgeo`` schema, all or nothing.
+
+    Parameters
+    ----------
+    layers
+        The layers; names become table names (quoted, so any text up to 55 bytes works).
+    dsn
+        libpq connection string or URI of a database with PostGIS.
+    max_vertices
+        Largest piece of the pre-subdivided copy (``ST_Subdivide``'s ``max_vertices``).
+
+    Returns
+    -------
+    list of Pushed
+        One entry per layer, in the order given.
+
+    Raises
+    ------
+    DatabaseError
+        The server cannot be reached (FZ700), has no PostGIS (FZ702), or the connection was lost
+        during the write (FZ701): then nothing was written.
+    InputError
+        A name PostgreSQL cannot hold, or a column fzgeo reserves (FZ704).
+    """
+    from psycopg import sql
+
+    if max_vertices < 8:
+        msg = f"`max_vertices` must be at least 8 (ST_Subdivide's minimum), got {max_vertices}"
+        raise ValueError(msg)
+    prepared = {
+        name: (prepare(name, gdf), work_geometries(gdf, name)) for name, gdf in layers.items()
+    }
+    done: list[Pushed] = []
+    with connect(dsn) as conn, translated(dsn, "push"):
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
+        conn.execute(
+            sql.SQL(_META_DDL).format(
+                meta=sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(META_TABLE))
+            )
+        )
+        for name, (gdf, work) in prepared.items():
+            done.append(write_layer(conn, name, gdf, work=work, max_vertices=max_vertices))
+        conn.commit()
+    return done
