@@ -1,0 +1,293 @@
+"""Siting check engine: hand-computed exact cases and invariants (fzgeo.check, fzgeo.pieces)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import shapely
+from geopandas import GeoDataFrame
+from shapely.geometry import LineString, Point, Polygon, box
+
+from fzgeo import check, pieces, rules
+from fzgeo.errors import ConfigError, GeometryError
+
+X, Y = 500_000.0, 3_100_000.0  # EPSG:4548 metres near 117 E, 28 N (inside 抚州)
+
+
+def sq(x0: float, y0: float, x1: float, y1: float) -> Polygon:
+    """A box offset to the test origin."""
+    return box(X + x0, Y + y0, X + x1, Y + y1)
+
+
+def gdf(geoms: list, crs: int = 4548, **cols: list) -> GeoDataFrame:
+    """A GeoDataFrame in EPSG:4548 (by default)."""
+    return GeoDataFrame(dict(cols), geometry=list(geoms), crs=crs)
+
+
+VETO = rules.from_mapping({"rules": [{"id": "red", "layer": "red", "kind": "veto"}]})
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def one(sites: GeoDataFrame, red: GeoDataFrame, rule_set: rules.RuleSet = VETO, **kw):
+    """The check's per-site table against one layer called ``red``."""
+    return check.conflicts(sites, {"red": red}, rule_set, **kw)
+
+
+def test_square_half_inside_red_line():
+    out = one(gdf([sq(50, 0, 150, 100)]), gdf([sq(0, 0, 100, 100)], name=["红线A"]))
+    row = out.iloc[0]
+    assert row["red__overlap_m2"] == pytest.approx(5000.0, rel=1e-12)
+    assert row["red__overlap_ha"] == pytest.approx(0.5, rel=1e-12)
+    assert row["red__overlap_mu"] == pytest.approx(7.5, rel=1e-12)
+    assert row["red__share"] == pytest.approx(0.5, rel=1e-12)
+    assert row["red__verdict"] == "冲突"
+    assert row["verdict"] == "冲突"
+    assert row["red__feature_names"] == "红线A"
+    assert row["red__distance_m"] == 0.0
+
+
+def test_touching_only_a_boundary_is_no_conflict():
+    out = one(gdf([sq(100, 0, 200, 100), sq(100, 100, 200, 200)]), gdf([sq(0, 0, 100, 100)]))
+    assert list(out["red__overlap_m2"]) == [0.0, 0.0]
+    assert list(out["red__verdict"]) == ["无冲突", "无冲突"]
+    assert list(out["red__distance_m"]) == [0.0, 0.0]
+    assert list(out["red__feature_ids"]) == ["", ""]
+
+
+def test_site_inside_a_hole():
+    ring = Polygon(
+        [(X, Y), (X + 1000, Y), (X + 1000, Y + 1000), (X, Y + 1000)],
+        [[(X + 400, Y + 400), (X + 600, Y + 400), (X + 600, Y + 600), (X + 400, Y + 600)]],
+    )
+    out = one(gdf([sq(450, 450, 550, 550)]), gdf([ring]))
+    assert out.iloc[0]["red__overlap_m2"] == 0.0
+    assert out.iloc[0]["red__verdict"] == "无冲突"
+    assert out.iloc[0]["red__distance_m"] == pytest.approx(50.0)
+
+
+def test_red_line_of_two_overlapping_parts_counts_once():
+    red = gdf([sq(0, 0, 100, 100), sq(50, 0, 150, 100)], id=["A", "B"], name=["甲", "乙"])
+    out = one(gdf([sq(0, 0, 150, 100), sq(60, 0, 90, 100)]), red)
+    assert out.iloc[0]["red__overlap_m2"] == pytest.approx(15_000.0, rel=1e-12)
+    assert out.iloc[0]["red__share"] == pytest.approx(1.0)
+    assert out.iloc[0]["red__feature_ids"] == "A;B"
+    assert out.iloc[0]["red__feature_names"] == "甲;乙"
+    assert out.iloc[1]["red__overlap_m2"] == pytest.approx(3000.0, rel=1e-12)
+
+
+def test_duplicated_red_line_polygon_counts_once():
+    red = gdf([sq(0, 0, 100, 100)] * 2)
+    out = one(gdf([sq(-50, 0, 50, 100)]), red)
+    assert out.iloc[0]["red__overlap_m2"] == pytest.approx(5000.0, rel=1e-12)
+
+
+def test_line_project_crossing_a_red_line():
+    road = LineString([(X - 50, Y + 50), (X + 150, Y + 50)])
+    out = one(gdf([road], name=["公路"]), gdf([sq(0, 0, 100, 100)]))
+    row = out.iloc[0]
+    assert row["geometry_class"] == "line"
+    assert row["site_length_m"] == pytest.approx(200.0)
+    assert row["red__length_inside_m"] == pytest.approx(100.0, rel=1e-12)
+    assert row["red__share"] == pytest.approx(0.5, rel=1e-12)
+    assert math.isnan(row["red__overlap_m2"])
+    assert row["red__verdict"] == "冲突"
+
+
+def test_points_inside_and_with_radius():
+    red = gdf([sq(0, 0, 100, 100)])
+    sites = gdf(
+        [Point(X + 10, Y + 10), Point(X + 300, Y + 300), Point(X + 50, Y + 50)],
+        radius_m=[None, None, 10.0],
+    )
+    out = one(sites, red)
+    assert list(out["geometry_class"]) == ["point", "point", "polygon"]
+    assert list(out["red__verdict"]) == ["冲突", "无冲突", "冲突"]
+    assert out.iloc[1]["red__distance_m"] == pytest.approx(200 * math.sqrt(2))
+    circle = math.pi * 10.0**2
+    assert out.iloc[2]["red__overlap_m2"] == pytest.approx(circle, rel=5e-4)
+    assert out.iloc[2]["red__overlap_m2"] == pytest.approx(out.iloc[2]["site_area_m2"])
+    far = one(gdf([Point(X + 300, Y + 50)]), red, point_radius_m=250.0)
+    assert far.iloc[0]["red__verdict"] == "冲突"  # the 250 m circle reaches the red line
+
+
+def test_within_rule_reports_the_part_outside():
+    rs = rules.from_mapping(
+        {"rules": [{"id": "urb", "layer": "urb", "kind": "within", "name_zh": "城镇开发边界"}]}
+    )
+    urb = gdf([sq(0, 0, 100, 100)])
+    out = check.conflicts(gdf([sq(50, 0, 150, 100), sq(10, 10, 20, 20)]), {"urb": urb}, rs)
+    assert out.iloc[0]["urb__outside_m2"] == pytest.approx(5000.0)
+    assert list(out["urb__verdict"]) == ["冲突", "无冲突"]
+    assert out.iloc[1]["urb__outside_m2"] == 0.0
+
+
+def test_proximity_rule_and_where_filter():
+    rs = rules.from_mapping(
+        {
+            "rules": [
+                {
+                    "id": "river",
+                    "layer": "rivers",
+                    "kind": "proximity",
+                    "distance_m": 1000,
+                    "where": {"main": True},
+                }
+            ]
+        }
+    )
+    river = gdf(
+        [LineString([(X, Y), (X, Y + 5000)]), LineString([(X + 3000, Y), (X + 3000, Y + 5000)])],
+        main=[True, False],
+        name=["抚河", "支流"],
+    )
+    sites = gdf([sq(500, 0, 600, 100), sq(1500, 0, 1600, 100), sq(-50, 0, 50, 100)])
+    out = check.conflicts(sites, {"rivers": river}, rs)
+    assert list(out["river__verdict"]) == ["邻近", "无冲突", "邻近"]
+    assert list(out["river__distance_m"]) == pytest.approx([500.0, 1500.0, 0.0])
+    assert out.iloc[0]["river__feature_names"] == "抚河"
+    assert not out["verdict"].eq("冲突").any()
+
+
+def test_exempt_project_type_needs_review_not_clear():
+    rs = rules.from_mapping(
+        {
+            "rules": [
+                {
+                    "id": "red",
+                    "layer": "red",
+                    "kind": "veto",
+                    "exempt_types": ["线性基础设施"],
+                    "exempt_verdict": "邻近",
+                }
+            ]
+        }
+    )
+    sites = gdf([sq(0, 0, 50, 50)] * 2, project_type=["线性基础设施", "工业"])
+    out = one(sites, gdf([sq(0, 0, 100, 100)]), rs)
+    assert list(out["red__verdict"]) == ["邻近", "冲突"]
+    assert list(out["red__exempt"]) == [True, False]
+
+
+def test_missing_layer_is_skipped_never_passed():
+    rs = rules.from_mapping(
+        {
+            "rules": [
+                {"id": "red", "layer": "red", "kind": "veto", "name_zh": "生态保护红线"},
+                {"id": "farm", "layer": "farm", "kind": "veto", "name_zh": "永久基本农田"},
+            ]
+        }
+    )
+    res = check.run(gdf([sq(500, 500, 600, 600)]), {"red": gdf([sq(0, 0, 100, 100)])}, rs)
+    assert res.skipped == {"farm": "layer 'farm' is not available"}
+    assert res.sites.iloc[0]["farm__verdict"] == "跳过"
+    assert res.sites.iloc[0]["skipped_rules"] == "永久基本农田"
+    assert not res.any_conflict
+
+
+def test_every_site_once_in_input_order_with_attributes():
+    sites = gdf(
+        [sq(0, 0, 10, 10), sq(500, 500, 510, 510), sq(5, 5, 8, 8)],
+        name=["c", "a", "b"],
+        note=["x", None, "z"],
+    )
+    sites.index = [30, 10, 20]
+    out = one(sites, gdf([sq(0, 0, 100, 100)]))
+    assert list(out.index) == [30, 10, 20]
+    assert list(out["name"]) == ["c", "a", "b"]
+    assert list(out.columns[:2]) == ["name", "note"]
+    assert out.geometry.equals(sites.geometry)
+    assert list(out["verdict"]) == ["冲突", "无冲突", "冲突"]
+
+
+def test_invalid_site_is_repaired_and_counted():
+    bowtie = Polygon([(X, Y), (X + 100, Y + 100), (X + 100, Y), (X, Y + 100)])
+    res = check.run(gdf([bowtie, sq(0, 0, 10, 10)]), {"red": gdf([sq(0, 0, 100, 100)])}, VETO)
+    assert res.repaired_sites == 1
+    assert list(res.sites["repaired"]) == [True, False]
+    assert res.sites.iloc[0]["red__overlap_m2"] == pytest.approx(5000.0)
+
+
+def test_empty_site_geometry_names_the_row():
+    sites = gdf([sq(0, 0, 10, 10), None])
+    with pytest.raises(GeometryError, match="rows 1"):
+        one(sites, gdf([sq(0, 0, 100, 100)]))
+
+
+def test_sites_and_layers_in_different_crs():
+    red = gdf([sq(0, 0, 100, 100)]).to_crs(4490)
+    out = one(gdf([sq(50, 0, 150, 100)]), red)
+    assert out.iloc[0]["red__overlap_m2"] == pytest.approx(5000.0, rel=1e-6)
+    assert out.crs.to_epsg() == 4548
+
+
+def test_ellipsoidal_area_close_to_plane_area():
+    out = one(gdf([sq(50, 0, 150, 100)]), gdf([sq(0, 0, 100, 100)]), ellipsoidal=True)
+    assert out.iloc[0]["red__overlap_m2_ellipsoidal"] == pytest.approx(5000.0, rel=1e-3)
+    assert out.iloc[0]["site_area_m2_ellipsoidal"] == pytest.approx(10_000.0, rel=1e-3)
+
+
+def test_parts_are_the_intersections():
+    res = check.run(gdf([sq(50, 0, 150, 100)]), {"red": gdf([sq(0, 0, 100, 100)])}, VETO)
+    assert len(res.parts) == 1
+    part = res.parts.to_crs(4548).geometry.iloc[0]
+    assert part.area == pytest.approx(5000.0, rel=1e-6)
+    assert res.parts.crs.to_epsg() == 4490
+
+
+def test_subdivide_tiles_exactly_and_respects_the_limit():
+    rng = np.random.default_rng(1)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, 3000))
+    radius = 1000 + rng.normal(0, 30, 3000)
+    poly = Polygon(np.column_stack([radius * np.cos(angles), radius * np.sin(angles)]))
+    poly = poly.buffer(0)
+    cut, src = pieces.subdivide(np.array([poly]), max_vertices=64)
+    assert (shapely.get_num_coordinates(cut) <= 64).all()
+    assert (src == 0).all()
+    assert shapely.area(cut).sum() == pytest.approx(poly.area, rel=1e-9)
+    assert shapely.union_all(cut).symmetric_difference(poly).area < 1e-6 * poly.area
+
+
+def test_pieces_cache_round_trip(tmp_path):
+    geoms = np.array([sq(0, 0, 100, 100).buffer(30, quad_segs=64)])
+    first, _ = pieces.for_layer(geoms, max_vertices=16)
+    cached = list((tmp_path / "cache" / "pieces").iterdir())
+    assert len(cached) == 1
+    assert first.digest in cached[0].name
+    second, _ = pieces.for_layer(geoms, max_vertices=16)
+    assert shapely.equals_exact(first.geoms, second.geoms).all()
+    assert (first.feature == second.feature).all()
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"rules": [{"id": "a", "layer": "x", "kind": "nope"}]}, "kind must be one of"),
+        ({"rules": [{"id": "a", "layer": "x", "kind": "veto", "colour": 1}]}, "unknown keys"),
+        ({"rules": [{"id": "a", "kind": "veto"}]}, "missing key 'layer'"),
+        ({"rules": [{"id": "a", "layer": "x", "kind": "proximity"}]}, "distance_m > 0"),
+        ({"rules": [{"id": "a", "layer": "x", "kind": "veto"}] * 2}, "used twice"),
+        ({"rule": []}, "list under 'rules'"),
+    ],
+)
+def test_bad_rules_are_config_errors(doc, message):
+    with pytest.raises(ConfigError, match=message):
+        rules.from_mapping(doc, source="my_rules.yaml")
+
+
+def test_packaged_default_rules():
+    rs = rules.load()
+    assert [r.id for r in rs.rules] == [
+        "eco_redline",
+        "basic_farmland",
+        "urban_boundary",
+        "fuhe_1km",
+    ]
+    assert rs.layers() == ["eco_redline", "basic_farmland", "urban_boundary", "rivers"]
+    assert {r.kind for r in rs.rules} == {"veto", "within", "proximity"}
