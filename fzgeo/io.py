@@ -61,6 +61,8 @@ FORMATS: dict[str, tuple[str, str]] = {
 WRITE_SUFFIXES = (".gpkg", ".geojson", ".json", ".fgb", ".parquet", ".geoparquet", ".shp")
 #: GeoPackage version written: 1.2 opens without warnings in QGIS 3.22 LTR (GDAL 3.2+).
 GPKG_VERSION = "1.2"
+#: GeoPackage tables that hold no data layer (QGIS styles, see fzgeo.qgis): not listed as layers.
+NON_DATA_TABLES = ("layer_styles",)
 LON_NAMES = _csvpoints.LON_NAMES
 LAT_NAMES = _csvpoints.LAT_NAMES
 WKT_NAMES = _csvpoints.WKT_NAMES
@@ -116,9 +118,10 @@ def list_layers(path: str | Path) -> list[str]:
     if path.suffix.lower() == ".zip":
         return [_archive.layer_name(m) for m in _archive.datasets(_archive.members(path))]
     try:
-        return [str(name) for name, _ in pyogrio.list_layers(str(path))]
+        names = [str(name) for name, _ in pyogrio.list_layers(str(path))]
     except _GDAL_ERRORS as exc:
         raise _gdal_error(exc, path, FORMATS.get(path.suffix.lower(), ("file",))[0]) from exc
+    return [n for n in names if n not in NON_DATA_TABLES]
 
 
 def _pick_layer(path: Path, layer: str | None) -> str | None:

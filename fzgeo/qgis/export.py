@@ -1,0 +1,89 @@
+"""One call from built layers to QGIS-ready output: a styled GeoPackage and a ``.qgz`` beside it.
+
+:func:`write_qgis` writes the layers with :func:`fzgeo.io.write` into a temporary file, stores
+styles, aliases and abstracts in it (:func:`fzgeo.qgis.gpkg_styles.style_geopackage`), moves it
+into place atomically and then writes the project (:func:`fzgeo.qgis.project.write_project`).
+``fzgeo build``, ``fzgeo export --qgis`` and the demo call it; other outputs (conflict parts)
+call it with their own aliases and styles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from geopandas import GeoDataFrame
+
+from fzgeo import io, layers
+from fzgeo._atomic import atomic_path
+from fzgeo.qgis import gpkg_styles, project
+from fzgeo.qgis.gpkg_styles import LayerSpec
+from fzgeo.qgis.layerinfo import LayerInfo
+
+#: The layer whose city polygon sets the project's initial extent, when present.
+CITY_LAYER = "admin_boundaries"
+
+
+@dataclass(frozen=True)
+class QgisOutput:
+    """What :func:`write_qgis` wrote."""
+
+    gpkg: Path
+    project: Path | None
+    layers: tuple[LayerInfo, ...]
+
+
+def initial_extent(built: Mapping[str, GeoDataFrame]) -> project.Extent:
+    """The city's bounds if the admin layer is there, else the bounds of every layer."""
+    city = built.get(CITY_LAYER)
+    if city is not None and "level" in city.columns and (city["level"] == "city").any():
+        xmin, ymin, xmax, ymax = (float(v) for v in city[city["level"] == "city"].total_bounds)
+        return (xmin, ymin, xmax, ymax)
+    boxes = [gdf.total_bounds for gdf in built.values() if len(gdf)]
+    if not boxes:
+        return (115.58, 26.5, 117.18, 28.5)  # 抚州市, for an all-empty output
+    return (
+        float(min(b[0] for b in boxes)),
+        float(min(b[1] for b in boxes)),
+        float(max(b[2] for b in boxes)),
+        float(max(b[3] for b in boxes)),
+    )
+
+
+def write_qgis(
+    built: Mapping[str, GeoDataFrame],
+    path: str | Path,
+    *,
+    specs: Mapping[str, LayerSpec] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+    with_project: bool = True,
+    title: str = project.DEFAULT_TITLE,
+) -> QgisOutput:
+    """Write ``built`` to the GeoPackage ``path``, styled for QGIS, and a ``.qgz`` beside it.
+
+    Parameters
+    ----------
+    built
+        Layer name -> GeoDataFrame in EPSG:4490.
+    path
+        The GeoPackage to write (replaced whole, atomically).
+    specs
+        Layer name -> (kind or alias mapping, style); default: the packaged layer kind of the
+        same name, with its own style.
+    descriptions
+        Layer name -> description, for layers given by an alias mapping.
+    with_project
+        Also write ``<stem>.qgz`` beside the GeoPackage.
+    title
+        The project title.
+    """
+    path = Path(path)
+    specs = specs or {name: (layers.kind(name), None) for name in built}
+    with atomic_path(path) as tmp:
+        io.write(dict(built), tmp)
+        infos = gpkg_styles.style_geopackage(tmp, specs, descriptions=descriptions)
+    qgz = None
+    if with_project:
+        qgz = project.write_project(infos, path, extent=initial_extent(built), title=title)
+    return QgisOutput(gpkg=path, project=qgz, layers=tuple(infos))
