@@ -153,20 +153,42 @@ def _gdal_error(exc: Exception, path: Path, fmt: str) -> InputError:
     return InputError(f"cannot read as {fmt} ({text})", path=path, code="FZ301")
 
 
+def _json_unclosed(text: str) -> bool:
+    """True when the text ends inside a string or with brackets left open (cut short)."""
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return in_string or depth > 0
+
+
 def _json_error(path: Path, fmt: str) -> InputError | None:
     """A precise message for a GeoJSON file that is not valid JSON."""
-    data = path.read_bytes()
+    text = path.read_bytes().decode("utf-8-sig", "replace")
     try:
-        json.loads(data.decode("utf-8-sig", "replace"))
+        json.loads(text)
     except json.JSONDecodeError as exc:
-        end = exc.pos >= len(data.rstrip()) - 1
-        what = (
-            "ends before the JSON is complete (truncated)"
-            if end
-            else f"is not valid JSON ({exc.msg})"
-        )
         where = f"line {exc.lineno} column {exc.colno}"
-        return InputError(f"the {fmt} file {what}", path=path, where=where, code="FZ302")
+        if _json_unclosed(text):
+            lines = text.count("\n") + 1
+            msg = f"the {fmt} file stops before the JSON is complete (truncated after line {lines})"
+            hint = "copy or download the file again, or re-export it"
+            return InputError(msg, path=path, where=where, code="FZ302", hint=hint)
+        msg = f"the {fmt} file is not valid JSON ({exc.msg})"
+        return InputError(
+            msg, path=path, where=where, code="FZ301", hint="fix the JSON syntax at that line"
+        )
     return None
 
 

@@ -1,0 +1,270 @@
+"""Everything wrong with an input file, gathered into one report (``fzgeo validate``).
+
+:func:`validate_file` reads a file as every fzgeo command does (:func:`fzgeo.io.load`), then runs
+each check and keeps going after a failure, so the user sees every problem at once: the file
+itself (format, truncation, Shapefile parts, archive, encoding), the coordinates (NaN, (0, 0),
+short rings), the CRS (missing, implausible, GCJ-02/BD-09 hints), the geometries (every feature
+gets a status from :func:`fzgeo.repair.repair`; mixed types, Z/M values) and the attributes
+(HTML, formulas, control characters). Each finding carries a stable code from
+:data:`fzgeo.errors.CATALOGUE`, a severity, the feature or row, and a hint.
+
+The report holds no timestamp: the same file gives the same report.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import shapely
+from geopandas import GeoDataFrame
+
+from fzgeo import crs as crs_mod
+from fzgeo import io, repair, textsafe
+from fzgeo.errors import (
+    CATALOGUE,
+    CoordinateSourceWarning,
+    CRSAssumptionWarning,
+    FzgeoError,
+)
+
+log = logging.getLogger(__name__)
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+#: codes reported as warnings (the data can be used, with care) or as information
+SEVERITY: dict[str, str] = {
+    **dict.fromkeys(
+        ("FZ106", "FZ107", "FZ313", "FZ410", "FZ411", "FZ412", "FZ413", "FZ414", "FZ415"),
+        WARNING,
+    ),
+    **dict.fromkeys(("FZ416", "FZ417", "FZ418"), WARNING),
+    **dict.fromkeys(("FZ312", "FZ419"), INFO),
+}
+_HTML = re.compile(r"<\s*[a-zA-Z/!]")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: severity, stable code, where, what and how to fix it."""
+
+    severity: str
+    code: str
+    title: str
+    message: str
+    where: str | None
+    hint: str
+
+    @classmethod
+    def of(cls, err: FzgeoError, severity: str | None = None) -> Finding:
+        """A finding from an error (severity from :data:`SEVERITY` unless given)."""
+        sev = severity or SEVERITY.get(err.code, ERROR)
+        return cls(sev, err.code, CATALOGUE[err.code].title, err.message, err.where, err.hint or "")
+
+
+@dataclass
+class Report:
+    """The validation report of one file."""
+
+    path: str
+    format: str | None = None
+    layer: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    features_in: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)
+    features: list[dict[str, Any]] = field(default_factory=list)  #: every input feature
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        """The findings of severity "error"."""
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing stops the file from being used."""
+        return not self.errors
+
+    @property
+    def features_out(self) -> int:
+        """Features accounted for in the report (equals ``features_in`` once geometry is checked)."""
+        return sum(self.status_counts.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        data = asdict(self)
+        data["ok"] = self.ok
+        data["features_out"] = self.features_out
+        return data
+
+
+def _crs_text(gdf: GeoDataFrame) -> str | None:
+    if gdf.crs is None:
+        return None
+    epsg = gdf.crs.to_epsg()
+    return f"EPSG:{epsg} ({gdf.crs.name})" if epsg else gdf.crs.name
+
+
+def _check_crs(gdf: GeoDataFrame, report: Report, src: io.Source, **options: Any) -> GeoDataFrame:
+    assume = options.get("assume_crs")
+    if src.degrees and assume is None:
+        assume = crs_mod.STORAGE_EPSG
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if not options.get("input_coords"):
+            io.warn_offset_names(gdf, src.path, src.layer)
+        try:
+            gdf = crs_mod.resolve_crs(gdf, assume=assume, path=src.path, what=options["what"])
+        except FzgeoError as err:
+            report.findings.append(Finding.of(err))
+    for w in caught:
+        if issubclass(w.category, CRSAssumptionWarning):
+            report.findings.append(
+                Finding(
+                    WARNING,
+                    "FZ100",
+                    CATALOGUE["FZ100"].title,
+                    str(w.message),
+                    None,
+                    "pass --assume-crs to state it",
+                )
+            )
+        elif issubclass(w.category, CoordinateSourceWarning):
+            hint = CATALOGUE["FZ107"].hint
+            report.findings.append(
+                Finding(WARNING, "FZ107", CATALOGUE["FZ107"].title, str(w.message), None, hint)
+            )
+        else:
+            log.info("%s: %s", src.path, w.message)
+    report.crs = _crs_text(gdf)
+    return gdf
+
+
+def _geometry_types(gdf: GeoDataFrame, report: Report) -> None:
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    single = {"MultiPolygon": "Polygon", "MultiLineString": "LineString", "MultiPoint": "Point"}
+    families = {single.get(t, t) for t in gdf.geometry[present].geom_type}
+    if len(families) > 1:
+        msg = f"the layer mixes {', '.join(sorted(families))} geometries"
+        report.findings.append(
+            Finding(
+                WARNING,
+                "FZ417",
+                CATALOGUE["FZ417"].title,
+                msg,
+                None,
+                "split the layer by geometry type",
+            )
+        )
+    z = np.flatnonzero(shapely.has_z(geoms) & present)
+    m = (
+        np.flatnonzero(shapely.has_m(geoms) & present)
+        if hasattr(shapely, "has_m")
+        else np.array([], int)
+    )
+    if len(z) or len(m):
+        names = repair.labels(gdf)
+        first = names[int((z if len(z) else m)[0])]
+        msg = f"{len(z)} feature(s) carry Z and {len(m)} carry M values; areas and overlaps use x/y only"
+        report.findings.append(Finding(WARNING, "FZ418", CATALOGUE["FZ418"].title, msg, first, ""))
+
+
+def _attribute_cells(gdf: GeoDataFrame) -> Iterable[tuple[str, int, str]]:
+    for col in gdf.columns:
+        if col == gdf.geometry.name or gdf[col].dtype.kind not in ("O", "T", "U"):
+            continue
+        for i, v in enumerate(gdf[col].tolist()):
+            if isinstance(v, str):
+                yield str(col), i, v
+
+
+def _check_attributes(gdf: GeoDataFrame, report: Report) -> None:
+    kinds: dict[str, list[str]] = {
+        "HTML or script": [],
+        "a spreadsheet formula": [],
+        "control characters": [],
+        "very long text": [],
+    }
+    names = repair.labels(gdf)
+    for col, i, v in _attribute_cells(gdf):
+        where = f"{names[i]} column {col}"
+        if _HTML.search(v):
+            kinds["HTML or script"].append(where)
+        if textsafe.neutralize_cell(v) != textsafe.clean_text(v):
+            kinds["a spreadsheet formula"].append(where)
+        if textsafe.clean_text(v, limit=len(v) + 1) != v:
+            kinds["control characters"].append(where)
+        if len(v) > textsafe.MAX_TEXT:
+            kinds["very long text"].append(where)
+    for kind, wheres in kinds.items():
+        if wheres:
+            msg = f"{len(wheres)} value(s) hold {kind}; fzgeo shows them as inert text (escaped, neutralised or cut) in maps and reports"
+            report.findings.append(
+                Finding(INFO, "FZ419", CATALOGUE["FZ419"].title, msg, wheres[0], "")
+            )
+
+
+def _check_geometry(gdf: GeoDataFrame, report: Report) -> None:
+    for err in repair.coordinate_problems(gdf, path=report.path):
+        report.findings.append(Finding.of(err))
+    _geometry_types(gdf, report)
+    result = repair.repair(gdf, path=report.path)
+    report.findings.extend(Finding.of(err) for err in result.findings)
+    report.status_counts = result.counts()
+    report.features = [
+        {"feature": r.feature, "status": r.status, "detail": r.detail, "usable": bool(r.usable)}
+        for r in result.statuses.itertuples()
+    ]
+
+
+def validate_file(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    assume_crs: object | None = None,
+    input_coords: str | None = None,
+    what: str = "data",
+) -> Report:
+    """Check one file and return a :class:`Report` with every problem found.
+
+    Parameters are those of :func:`fzgeo.io.read`. Never raises for a bad file: a file that cannot
+    be read at all gives a report with one error finding.
+    """
+    report = Report(path=str(path))
+    try:
+        gdf, src = io.load(path, layer=layer, encoding=encoding)
+    except FzgeoError as err:
+        report.findings.append(Finding.of(err, ERROR))
+        return report
+    except Exception as exc:  # a reader failure fzgeo does not know yet: still a report
+        log.debug("unexpected failure reading %s", path, exc_info=True)
+        msg = f"unexpected failure reading the file ({exc.__class__.__name__}: {exc})"
+        report.findings.append(
+            Finding(ERROR, "FZ000", CATALOGUE["FZ000"].title, msg, None, "please report this file")
+        )
+        return report
+    report.format, report.layer, report.features_in = src.format, src.layer, len(gdf)
+    if src.encoding is not None:
+        report.encoding = str(src.encoding)
+        if src.encoding.source.startswith("detected"):
+            msg = f"attribute text read as {src.encoding}"
+            report.findings.append(
+                Finding(INFO, "FZ312", CATALOGUE["FZ312"].title, msg, None, CATALOGUE["FZ312"].hint)
+            )
+    if src.skipped:
+        msg = f"sheets without a 点号/X/Y header were skipped: {', '.join(src.skipped)}"
+        report.findings.append(Finding(INFO, "FZ404", CATALOGUE["FZ404"].title, msg, None, ""))
+    report.findings.extend(Finding.of(n) for n in src.notes)
+    _check_crs(gdf, report, src, assume_crs=assume_crs, input_coords=input_coords, what=what)
+    _check_geometry(gdf, report)
+    _check_attributes(gdf, report)
+    return report
