@@ -71,7 +71,7 @@
       },
       onEachFeature: function (f, l) {
         l.bindTooltip(function () { return label(cfg, f.properties); }, { sticky: true });
-        l.bindPopup(function () { return popup(cfg, f.properties); }, { maxWidth: 380 });
+        l.bindPopup(function () { return popup(cfg, f.properties); }, { maxWidth: 380, maxHeight: 320 });
       }
     });
     layer.fzPane = pane;
@@ -173,9 +173,10 @@
 
   function init(map, config, datasets) {
     if (config.titleHtml) { htmlControl(map, config.titleHtml, "topright", "fz-title"); }
-    if (config.legendHtml) { htmlControl(map, config.legendHtml, "bottomright", "fz-legend"); }
+    if (config.legendHtml) { htmlControl(map, config.legendHtml, "bottomleft", "fz-legend"); }
     var layers = [];
     var grouped = {};
+    (config.groupOrder || []).forEach(function (g) { grouped[g] = {}; });
     config.layers.forEach(function (cfg, i) {
       var layer = addLayer(map, cfg, datasets[i], i);
       layers.push(layer);

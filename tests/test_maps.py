@@ -1,0 +1,298 @@
+"""Web maps without a browser: compositions, display simplification, assets, basemaps, escaping, CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import shapely
+from geopandas import GeoDataFrame
+
+from fzgeo import gcj02, layers, styles
+from fzgeo.cli import main
+from fzgeo.errors import ConfigError, DataNotFoundError
+from fzgeo.maps import basemaps, compose, conflict, offline, publish, render, simplify
+from fzgeo.maps.compose import MapLayer
+from fzgeo.schema import Column, LayerKind
+
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+def synthetic_layer(
+    gdf: GeoDataFrame,
+    *,
+    key: str = "test_layer",
+    name_zh: str = "测试图层",
+    geometry: str = "polygon",
+) -> MapLayer:
+    """A map layer of a kind registered only in the test."""
+    kind = LayerKind(
+        key,
+        name_zh,
+        {"polygon": "Polygon", "line": "LineString", "point": "Point"}[geometry],
+        (Column("kind_note", "str", "说明", required=False),),
+        style=key,
+        group="测试",
+    )
+    style = styles.Style.from_mapping(
+        {
+            "key": key,
+            "name_zh": name_zh,
+            "geometry": geometry,
+            "symbol": {"stroke": "#c62828", "width": 2, "fill": "#ef5350", "fill_opacity": 0.4},
+        },
+        where="test",
+    )
+    return MapLayer(key, kind, style, gdf)
+
+
+def squares(n: int = 3, *, name: str = "地块", precision: str = "schematic") -> GeoDataFrame:
+    """``n`` adjacent 1 km squares near 抚州 in EPSG:4490 with provenance columns."""
+    geoms = [shapely.box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(n)]
+    gdf = GeoDataFrame(
+        {
+            "name": [f"{name}{i}" for i in range(n)],
+            "precision": precision,
+            "status": "planned",
+            "source": "test",
+            "kind_note": "x",
+        },
+        geometry=geoms,
+        crs=4548,
+    )
+    gdf = gdf.set_geometry(gdf.translate(500_000, 3_090_000))
+    return gdf.to_crs(4490)
+
+
+# --- compositions -------------------------------------------------------------------------
+
+
+def test_shipped_compositions_parse_and_name_existing_kinds():
+    keys = compose.available()
+    assert {"plan_overview", "transport", "conflicts"} <= set(keys)
+    known = set(layers.available())
+    for key in keys:
+        spec = compose.spec(key)
+        assert spec.title
+        assert {ref.name for ref in spec.layers} <= known, key
+    assert [r.name for r in compose.spec("plan_overview").layers] == layers.available()
+    groups = {layers.kind(r.name).group for r in compose.spec("transport").layers}
+    assert groups <= {"交通", "基础"}
+
+
+def test_unknown_layer_in_composition_is_a_clear_error():
+    spec = compose.parse(
+        {"key": "x", "title": "t", "layers": ["admin_boundaries", "no_such_layer"]},
+        where="maps/x.yaml",
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"maps/x.yaml: layer 'no_such_layer' does not exist; available: .*admin_boundaries",
+    ):
+        compose.resolve(spec)
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"key": "x", "title": "t", "layers": ["a"], "colour": 1}, "unknown keys"),
+        ({"key": "x", "layers": ["a"]}, "missing key 'title'"),
+        (
+            {"key": "x", "title": "t", "layers": ["a"], "basemap": "google"},
+            "basemap must be one of",
+        ),
+        ({"key": "x", "title": "t", "layers": "a"}, "'layers' must be"),
+        ({"key": "x", "title": "t", "layers": ["a"], "view": {"zoom": 3}}, "'view' must be"),
+    ],
+)
+def test_bad_compositions(doc, message):
+    with pytest.raises(ConfigError, match=message):
+        compose.parse(doc, where="maps/x.yaml")
+
+
+# --- display simplification ---------------------------------------------------------------
+
+
+def noisy_ring(n: int, radius: float = 20_000.0, seed: int = 1) -> shapely.Polygon:
+    """A polygon of ``n`` vertices with a noisy boundary, centred in 抚州 (EPSG:4548)."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    r = radius + np.cumsum(rng.normal(0, 2.0, n))
+    r -= np.linspace(0, r[-1] - r[0], n)
+    return shapely.Polygon(np.column_stack([500_000 + r * np.cos(t), 3_090_000 + r * np.sin(t)]))
+
+
+def test_coverage_simplify_keeps_shared_boundaries_shared():
+    left = noisy_ring(4000)
+    right = shapely.box(480_000, 3_060_000, 540_000, 3_120_000).difference(left)
+    gdf = GeoDataFrame({"name": ["a", "b"]}, geometry=[left, right], crs=4548).to_crs(4490)
+    web, report = simplify.prepare(gdf, name="t", geometry="polygon", detail_zoom=12)
+    assert report.method == "coverage_simplify"
+    assert report.vertices_out < report.vertices_in / 4
+    work = web.to_crs(4548)
+    a, b = work.geometry.iloc[0], work.geometry.iloc[1]
+    # no gap and no overlap beyond the quantisation grid
+    assert a.intersection(b).area < 1.0
+    hole_free = shapely.union(a, b).buffer(0.5).buffer(-0.5)
+    assert len(shapely.get_parts(hole_free)) == 1
+    assert hole_free.geom_type == "Polygon" and len(hole_free.interiors) == 0
+
+
+def test_invisible_features_are_left_out_and_counted():
+    big = squares(2)
+    tiny = big.to_crs(4548).iloc[[0]].copy()
+    tiny["geometry"] = [shapely.box(510_000, 3_100_000, 510_001, 3_100_001)]
+    gdf = GeoDataFrame(
+        __import__("pandas").concat([big.to_crs(4548), tiny], ignore_index=True), crs=4548
+    )
+    web, report = simplify.prepare(gdf, name="t", geometry="polygon", detail_zoom=14)
+    assert (report.features_in, report.features_out, report.left_out) == (3, 2, 1)
+    digits = max(len(s.split(".")[1]) for s in re.findall(r"\d+\.\d+", web.geometry.iloc[0].wkt))
+    assert digits <= report.decimals == simplify.decimals_for(simplify.pixel_size(14))
+
+
+def test_million_vertex_red_line_becomes_light():
+    ring = noisy_ring(1_000_000, seed=7)
+    gdf = GeoDataFrame(
+        {"name": ["红线"], "precision": "illustrative", "status": "n/a", "source": "test"},
+        geometry=[ring],
+        crs=4548,
+    ).to_crs(4490)
+    rendered = render.render(
+        [synthetic_layer(gdf)], title="1M", basemap="none", assets="inline", detail_zoom=14
+    )
+    (report,) = rendered.reports
+    assert report.vertices_in == 1_000_001
+    assert report.vertices_out < 60_000
+    assert len(rendered.html) < 3_000_000
+
+
+# --- assets, basemaps, escaping -------------------------------------------------------------
+
+
+def test_manifest_lists_every_vendored_file_with_licence():
+    data = offline.manifest()
+    names = {p["name"] for p in data["packages"]}
+    assert names == {
+        "leaflet",
+        "leaflet.fullscreen",
+        "leaflet-measure",
+        "leaflet-groupedlayercontrol",
+    }
+    for pkg in data["packages"]:
+        assert pkg["license"]
+        for entry in pkg["files"]:
+            item = offline._item(entry["file"])
+            import hashlib
+
+            assert hashlib.sha256(item.read_bytes()).hexdigest() == entry["sha256"]
+
+
+def test_inline_mode_has_no_external_script_or_stylesheet():
+    html = render.render(
+        [synthetic_layer(squares())], title="t", basemap="none", assets="inline"
+    ).html
+    assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', html)
+    assert "url(data:image/png;base64," in html
+
+
+def test_cdn_and_folder_modes():
+    layer = synthetic_layer(squares())
+    cdn = render.render([layer], title="t", basemap="osm", assets="cdn").html
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in cdn
+    assert "FZ.init" in cdn and "fzgeo-asset:" not in cdn
+    folder = render.render([layer], title="t", basemap="none", assets="folder").html
+    assert '<script src="assets/leaflet/dist/leaflet.js"></script>' in folder
+
+
+def test_external_resource_in_offline_mode_is_an_error():
+    html = '<html><head><script src="https://example.org/x.js"></script></head></html>'
+    with pytest.raises(ConfigError, match="external resource"):
+        offline.localise(html, "inline")
+
+
+def test_tianditu_needs_a_key(monkeypatch):
+    monkeypatch.delenv(basemaps.TIANDITU_ENV, raising=False)
+    with pytest.raises(ConfigError, match="FZGEO_TIANDITU_KEY"):
+        basemaps.basemap("tianditu")
+    monkeypatch.setenv(basemaps.TIANDITU_ENV, "abc123")
+    assert all("tk=abc123" in t["url"] for t in basemaps.basemap("tianditu").tiles)
+
+
+def test_amap_basemap_shifts_overlays_to_gcj02():
+    point = GeoDataFrame(
+        {"name": ["p"], "precision": "surveyed", "status": "existing", "source": "t"},
+        geometry=[shapely.Point(116.35, 27.95)],
+        crs=4490,
+    )
+    layer = synthetic_layer(point, geometry="point")
+    osm = render.render([layer], title="t", basemap="osm").html
+    amap = render.render([layer], title="t", basemap="amap").html
+    assert '"coordinates":[116.35,27.95]' in osm
+    lon, lat = gcj02.wgs84_to_gcj02(116.35, 27.95)
+    coords = re.search(r'"coordinates":\[([\d.]+),([\d.]+)\]', amap)
+    assert abs(float(coords.group(1)) - lon) < 1e-5 and abs(float(coords.group(2)) - lat) < 1e-5
+    assert abs(float(coords.group(1)) - 116.35) > 1e-3  # really shifted (hundreds of metres)
+
+
+def test_attribute_title_and_layer_names_are_escaped():
+    gdf = squares(1, name=XSS)
+    gdf["kind_note"] = "</script><script>window.__xss=2</script>"
+    layer = synthetic_layer(gdf, name_zh=f"图层{XSS}")
+    html = render.render([layer], title=f"标题{XSS}", basemap="none", assets="inline").html
+    assert "<img src=x" not in html
+    assert "</script><script>window.__xss" not in html
+    assert "&lt;img src=x" in html  # title, legend and layer control: escaped text
+
+
+# --- conflict map, publish, CLI -------------------------------------------------------------
+
+
+def test_conflict_map_needs_a_check_folder(tmp_path):
+    with pytest.raises(DataNotFoundError, match="conflicts.gpkg"):
+        conflict.read_output(tmp_path)
+
+
+def test_publish_writes_a_relative_site(tmp_path):
+    spec = compose.parse(
+        {"key": "demo_site", "title": "站点<测试>", "layers": ["admin_boundaries"]}, where="t"
+    )
+    entries = [(spec, compose.resolve(spec) + [synthetic_layer(squares())])]
+    index = publish.publish(tmp_path / "site", entries, offline_mode=True)
+    text = index.read_text(encoding="utf-8")
+    assert "站点&lt;测试&gt;" in text and 'href="demo_site.html"' in text
+    assert (tmp_path / "site" / "thumbs" / "demo_site.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "site" / "assets" / "leaflet" / "dist" / "leaflet.js").is_file()
+    assert (tmp_path / "site" / "assets" / "MANIFEST.json").is_file()
+    for page in (index, tmp_path / "site" / "demo_site.html"):
+        links = re.findall(r'(?:src|href)="([^"]+)"', page.read_text(encoding="utf-8"))
+        assert links and not [u for u in links if "//" in u or u.startswith("/")], page
+
+
+def test_cli_map_and_errors(tmp_path, capsys):
+    out = tmp_path / "m.html"
+    assert main(["map", "admin_boundaries", "--out", str(out), "--offline"]) == 0
+    assert "FZ.init" in out.read_text(encoding="utf-8")
+    assert (
+        main(["map", "admin_boundaries", "--out", str(out), "--offline", "--basemap", "osm"]) == 2
+    )
+    assert "--offline loads no tiles" in capsys.readouterr().err
+    assert main(["map", "no_such_layer", "--out", str(out)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["map", "conflicts", "--out", str(out)]) == 2
+    assert "--check" in capsys.readouterr().err
+
+
+def test_layer_config_carries_chinese_aliases_and_provenance():
+    layer = synthetic_layer(squares(1, precision="illustrative"))
+    html = render.render([layer], title="t", basemap="none").html
+    config = json.loads(re.search(r"FZ\.init\(\w+, (\{.*?\}), \[", html).group(1))
+    fields = dict(config["layers"][0]["fields"])
+    assert fields["precision"] == "几何精度" and fields["source"] == "来源"
+    assert fields["kind_note"] == "说明"
+    assert config["layers"][0]["values"]["precision"]["illustrative"] == "示意"
+    assert "示意要素" in config["legendHtml"]
