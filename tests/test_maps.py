@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import shapely
@@ -146,9 +147,7 @@ def test_invisible_features_are_left_out_and_counted():
     big = squares(2)
     tiny = big.to_crs(4548).iloc[[0]].copy()
     tiny["geometry"] = [shapely.box(510_000, 3_100_000, 510_001, 3_100_001)]
-    gdf = GeoDataFrame(
-        __import__("pandas").concat([big.to_crs(4548), tiny], ignore_index=True), crs=4548
-    )
+    gdf = GeoDataFrame(pd.concat([big.to_crs(4548), tiny], ignore_index=True), crs=4548)
     web, report = simplify.prepare(gdf, name="t", geometry="polygon", detail_zoom=14)
     assert (report.features_in, report.features_out, report.left_out) == (3, 2, 1)
     digits = max(len(s.split(".")[1]) for s in re.findall(r"\d+\.\d+", web.geometry.iloc[0].wkt))
@@ -187,8 +186,6 @@ def test_manifest_lists_every_vendored_file_with_licence():
         assert pkg["license"]
         for entry in pkg["files"]:
             item = offline._item(entry["file"])
-            import hashlib
-
             assert hashlib.sha256(item.read_bytes()).hexdigest() == entry["sha256"]
 
 
@@ -253,7 +250,7 @@ def test_attribute_title_and_layer_names_are_escaped():
 
 
 def test_conflict_map_needs_a_check_folder(tmp_path):
-    with pytest.raises(DataNotFoundError, match="conflicts.gpkg"):
+    with pytest.raises(DataNotFoundError, match=r"conflicts\.gpkg"):
         conflict.read_output(tmp_path)
 
 
@@ -261,7 +258,7 @@ def test_publish_writes_a_relative_site(tmp_path):
     spec = compose.parse(
         {"key": "demo_site", "title": "站点<测试>", "layers": ["admin_boundaries"]}, where="t"
     )
-    entries = [(spec, compose.resolve(spec) + [synthetic_layer(squares())])]
+    entries = [(spec, [*compose.resolve(spec), synthetic_layer(squares())])]
     index = publish.publish(tmp_path / "site", entries, offline_mode=True)
     text = index.read_text(encoding="utf-8")
     assert "站点&lt;测试&gt;" in text and 'href="demo_site.html"' in text
