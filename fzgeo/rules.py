@@ -125,6 +125,10 @@ class RuleSet:
         """The constraint layers the rules need, in rule order, each once."""
         return list(dict.fromkeys(r.layer for r in self.rules))
 
+    def layer_title(self, layer: str) -> str:
+        """The Chinese name of the first rule on ``layer`` (for legends), else the layer name."""
+        return next((r.name_zh for r in self.rules if r.layer == layer), layer)
+
 
 def _rule(data: Any, i: int, source: str) -> Rule:
     if not isinstance(data, Mapping):

@@ -113,14 +113,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
     )
     inputs = [args.sites, *([args.rules] if args.rules else []), *files]
-    shown = {rule_set_name(rule_set, k): v for k, v in constraints.items() if v is not None}
+    shown = {rule_set.layer_title(k): v for k, v in constraints.items() if v is not None}
     written = report.write_report(result, args.out, inputs=inputs, layers=shown)
     return _print_outcome(result, written)
-
-
-def rule_set_name(rule_set: rules.RuleSet, layer: str) -> str:
-    """The Chinese name the rules give a layer (the first rule on it), else the layer name."""
-    return next((r.name_zh for r in rule_set.rules if r.layer == layer), layer)
 
 
 def _print_outcome(result: check.CheckResult, written: list[Path]) -> int:

@@ -17,7 +17,21 @@ from fzgeo.crs import to_work
 from fzgeo.rules import CONFLICT, NEAR
 from fzgeo.textsafe import escape_html
 
+DETAIL_SHOWN = (
+    "规则",
+    "结论",
+    "严重程度",
+    "豁免类型",
+    "重叠面积（公顷）",
+    "重叠面积（亩）",
+    "线内长度（米）",
+    "占项目比例",
+    "界外面积（平方米）",
+    "最近距离（米）",
+    "涉及要素名称",
+)
 MAX_MAPS = 200  #: static maps drawn at most (the most serious sites first)
+_COLOURS = ("#1a9641", "#fdae61", "#abd9e9", "#2c7bb6", "#a6611a", "#bababa")
 _VERDICT_CLASS = {CONFLICT: "conflict", NEAR: "near"}
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Noto Sans SC","Microsoft YaHei",sans-serif;margin:2em;color:#222}
@@ -79,7 +93,10 @@ def _draw_site(ax: object, site: GeoDataFrame) -> None:
 def site_map(
     result: CheckResult, position: int, path: Path, layers: dict[str, GeoDataFrame]
 ) -> Path:
-    """A small PNG: the site (black), its overlap parts (red) and nearby constraint features."""
+    """A small PNG: the site (black), its overlap parts (red) and nearby constraint features.
+
+    ``layers`` are in the work CRS (EPSG:4548), by display name.
+    """
     import io
 
     import matplotlib
@@ -87,6 +104,7 @@ def site_map(
     matplotlib.use("Agg")
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
+    from matplotlib.patches import Patch
 
     site = to_work(result.sites.iloc[[position]])
     x0, y0, x1, y1 = site.total_bounds
@@ -95,13 +113,16 @@ def site_map(
     font = cjk_font()
     prop = font_manager.FontProperties(fname=font, size=7) if font else None
     fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
-    colours = iter(["#1a9641", "#fdae61", "#abd9e9", "#2c7bb6", "#a6611a"])
-    for name, gdf in layers.items():
-        near = to_work(gdf).cx[box[0] : box[2], box[1] : box[3]]
+    handles = []
+    for (name, gdf), colour in zip(layers.items(), _COLOURS, strict=False):
+        near = gdf.cx[box[0] : box[2], box[1] : box[3]]
         if len(near):
-            near = near.clip(box)
-            near.plot(ax=ax, color=next(colours, "0.7"), alpha=0.45, edgecolor="0.3", lw=0.5)
-            ax.plot([], [], color="0.3", label=name)
+            near.clip(box).plot(ax=ax, color=colour, alpha=0.45, edgecolor="0.3", lw=0.5)
+            handles.append(Patch(facecolor=colour, alpha=0.45, label=name))
+    if len(result.parts[result.parts["site"] == position]):
+        handles.append(Patch(facecolor="#d7191c", label="冲突部分"))
+    if handles:
+        ax.legend(handles=handles, prop=prop, loc="upper right", framealpha=0.8)
     parts = result.parts[result.parts["site"] == position]
     if len(parts):
         to_work(parts).plot(ax=ax, color="#d7191c", alpha=0.85)
@@ -123,6 +144,36 @@ def site_map(
     return write_bytes(path, buf.getvalue())
 
 
+def _brief(result: CheckResult) -> pd.DataFrame:
+    """The compact per-site table of the HTML: name, size, overall and per-rule verdicts."""
+    sites = result.sites
+    ha = (sites["site_area_m2"] / 10_000).round(4)
+    out = pd.DataFrame(
+        {
+            "序号": range(1, len(sites) + 1),
+            "项目": [site_label(result, i) for i in range(len(sites))],
+            "面积（公顷）": ha.to_numpy(),
+            "长度（米）": sites["site_length_m"].round(2).to_numpy(),
+            "综合结论": sites["verdict"].to_numpy(),
+            "严重程度": sites["severity"].to_numpy(),
+            "触及规则": sites["rules_hit"].to_numpy(),
+        }
+    )
+    if result.rules.type_column in sites.columns:
+        out.insert(2, "项目类型", sites[result.rules.type_column].to_numpy())
+    for rule in result.rules.rules:
+        verdict = sites[f"{rule.id}__verdict"].to_numpy()
+        col, what = ("outside_m2", "界外") if rule.kind == "within" else ("overlap_m2", "重叠")
+        area = pd.to_numeric(sites.get(f"{rule.id}__{col}"), errors="coerce")
+        area = (
+            (area / 10_000).round(4).to_numpy() if area is not None else np.full(len(sites), np.nan)
+        )
+        out[rule.name_zh] = [
+            f"{v}（{what} {a:g} 公顷）" if a > 0 else v for v, a in zip(verdict, area, strict=True)
+        ]
+    return out
+
+
 def _order(result: CheckResult) -> list[int]:
     """Sites to map: conflicts first, then 邻近, in input order; at most MAX_MAPS."""
     v = result.sites["verdict"].to_numpy()
@@ -142,6 +193,7 @@ def write_html(
 ) -> Path:
     """``report.html`` with summary, rules, per-site table and maps in ``folder/maps/``."""
     counts = result.sites["verdict"].value_counts()
+    layers = {name: to_work(gdf, what=name) for name, gdf in layers.items()}
     summary = pd.DataFrame(
         {
             "项目数": [len(result.sites)],
@@ -152,17 +204,12 @@ def write_html(
             "跳过的规则": ["、".join(result.skipped) or "无"],
         }
     )
-    brief = tables["sites"][
-        [
-            c
-            for c in tables["sites"].columns
-            if not c.startswith(tuple(f"{r.name_zh}·" for r in result.rules.rules))
-        ]
-    ]
+    brief = _brief(result)
     blocks = []
     for pos in _order(result):
         png = site_map(result, pos, folder / "maps" / f"site_{pos + 1:05d}.png", layers)
         rows = tables["details"][tables["details"]["项目序号"] == pos + 1]
+        rows = rows[[c for c in DETAIL_SHOWN if c in rows.columns]]
         blocks.append(
             f'<div class="site"><h3>{escape_html(pos + 1)}. {escape_html(site_label(result, pos))}'
             f'</h3><img src="maps/{png.name}" width="320" alt="site map">'
