@@ -148,13 +148,19 @@ def dbf_encoding(
     """The encoding of a .dbf file's text (see the module docstring for the order)."""
     if override:
         return Encoding(normalise(override, path=path), "--encoding")
-    if cpg and cpg.strip():
-        return Encoding(normalise(cpg, path=path), f"declared in .cpg ({cpg.strip()})")
-    ldid = dbf[29] if len(dbf) > 29 else 0
-    if ldid in LDID_CODECS:
-        return Encoding(LDID_CODECS[ldid], f"dbf language byte 0x{ldid:02X}")
     _, header, record = dbf_records(dbf)
     body = dbf[header:]
+    declared = None
+    if cpg and cpg.strip():
+        declared = Encoding(normalise(cpg, path=path), f"declared in .cpg ({cpg.strip()})")
+    elif len(dbf) > 29 and dbf[29] in LDID_CODECS:
+        declared = Encoding(LDID_CODECS[dbf[29]], f"dbf language byte 0x{dbf[29]:02X}")
+    if declared is not None:
+        bad = _first_failure(_chunks(body), declared.codec)
+        if bad is not None:
+            msg = f"the text is {declared.source} but record {bad // record + 1} does not decode as {declared.codec}"
+            raise InputError(msg, path=path, where=f"record {bad // record + 1}", code="FZ304")
+        return declared
     bad = _first_failure(_chunks(body), "utf-8")
     if bad is None:
         return Encoding("utf-8", "detected: valid UTF-8, no .cpg")
