@@ -196,7 +196,7 @@
     if (config.fit) {
       var bounds = L.latLngBounds([]);
       layers.forEach(function (l) { if (l.getLayers().length) { bounds.extend(l.getBounds()); } });
-      if (bounds.isValid()) { map.fitBounds(bounds); }
+      if (bounds.isValid()) { map.fitBounds(bounds, { animate: false }); }
     }
     global.fzgeoMap = { map: map, layers: layers, control: control, search: search };
     document.documentElement.setAttribute("data-fz-ready", "1");

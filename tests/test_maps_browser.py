@@ -1,0 +1,146 @@
+"""Web maps in real headless Chromium: shipped maps, offline requests, XSS, search, big layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from map_browser import chromium, open_map
+from test_maps import XSS, noisy_ring, squares, synthetic_layer
+
+import shapely
+from geopandas import GeoDataFrame
+
+from fzgeo import layers
+from fzgeo.cli import main
+from fzgeo.crs import to_work
+from fzgeo.maps import compose, conflict, publish, render
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def check_dir(tmp_path_factory) -> Path:
+    """A real `fzgeo check` output: one site inside the red line, one far outside."""
+    red = to_work(layers.load("eco_redline"))
+    inside = red.geometry.iloc[0].representative_point()
+    sites = GeoDataFrame(
+        {"名称": [f"冲突项目{XSS}", "无冲突项目"]},
+        geometry=[inside.buffer(300), shapely.Point(inside.x + 300_000, inside.y).buffer(300)],
+        crs=red.crs,
+    ).to_crs(4490)
+    folder = tmp_path_factory.mktemp("check")
+    sites.to_file(folder / "sites.geojson")
+    status = main(
+        ["check", str(folder / "sites.geojson"), "--out", str(folder / "out"), "--no-progress"]
+    )
+    assert status in (0, 1)
+    return folder / "out"
+
+
+def _assert_clean(result, expected_layers):
+    assert result.ready, "the map runtime did not finish"
+    assert result.errors == []
+    assert result.alerts == []
+    assert result.external_requests == []
+    assert set(expected_layers) <= set(result.layers_in_control)
+    for name in expected_layers:
+        assert name in result.legend_text
+
+
+@pytest.mark.parametrize("key", ["plan_overview", "transport", "conflicts"])
+def test_shipped_map_offline(key, browser, check_dir, tmp_path):
+    spec = compose.spec(key)
+    extra = conflict.check_layers(check_dir, spec) if key == "conflicts" else []
+    rendered = render.render_spec(spec, offline_mode=True, extra_layers=extra)
+    path = rendered.write(tmp_path / f"{key}.html")
+    result = open_map(browser, path)
+    _assert_clean(result, [ml.kind.name_zh for ml in rendered.layers])
+    assert result.requests and all(u.startswith(("file:", "data:")) for u in result.requests)
+
+
+def test_xss_payload_shows_as_text(browser, tmp_path):
+    gdf = squares(2, name=XSS)
+    gdf["kind_note"] = "</script><script>window.__xss=2</script>"
+    layer = synthetic_layer(gdf, name_zh=f"图层{XSS}")
+    path = render.render([layer], title=f"标题{XSS}", basemap="none", assets="inline").write(
+        tmp_path / "xss.html"
+    )
+    result = open_map(browser, path)
+    assert result.ready and result.errors == [] and result.alerts == []
+    browser.execute_script(
+        "var l = fzgeoMap.layers[0].getLayers()[0]; l.openTooltip(l.getBounds().getCenter());"
+        "l.openPopup(l.getBounds().getCenter());"
+    )
+    popup = browser.execute_script(
+        "return document.querySelector('.leaflet-popup-content').textContent"
+    )
+    tooltip = browser.execute_script(
+        "return document.querySelector('.leaflet-tooltip').textContent"
+    )
+    assert XSS in popup and "window.__xss=2" in popup
+    assert XSS in tooltip
+    assert XSS in result.layers_in_control[0]
+    assert browser.execute_script("return typeof window.__xss") == "undefined"
+    assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+
+
+def test_search_finds_features_by_name(browser, tmp_path):
+    layer = synthetic_layer(squares(3, name="抚州地块"))
+    path = render.render([layer], title="t", basemap="none", assets="inline").write(
+        tmp_path / "s.html"
+    )
+    assert open_map(browser, path).ready
+    box = browser.find_element("css selector", ".fz-search input")
+    box.send_keys("地块2")
+    items = browser.find_elements("css selector", ".fz-search li")
+    assert [i.text for i in items] == ["抚州地块2（测试图层）"]
+    items[0].click()
+    assert browser.execute_script("return !!document.querySelector('.leaflet-popup-content')")
+
+
+def test_million_vertex_red_line_opens(browser, tmp_path):
+    gdf = GeoDataFrame(
+        {"name": ["红线"], "precision": "illustrative", "status": "n/a", "source": "test"},
+        geometry=[noisy_ring(1_000_000, seed=3)],
+        crs=4548,
+    ).to_crs(4490)
+    path = render.render([synthetic_layer(gdf)], title="1M", basemap="none", assets="inline").write(
+        tmp_path / "big.html"
+    )
+    result = open_map(browser, path)
+    assert result.ready and result.errors == [] and result.external_requests == []
+    browser.execute_script("fzgeoMap.map.setZoom(14, {animate: false})")
+    assert browser.execute_script("return fzgeoMap.map.getZoom()") == 14
+
+
+def test_published_site_maps_load_from_relative_assets(browser, tmp_path):
+    spec = compose.parse(
+        {"key": "site_map", "title": "站点", "layers": ["admin_boundaries"]}, where="t"
+    )
+    index = publish.publish(tmp_path / "site", [(spec, compose.resolve(spec))], offline_mode=True)
+    result = open_map(browser, index.parent / "site_map.html")
+    _assert_clean(result, ["行政区划（抚州市及11个县区）"])
+    assert any(u.endswith("assets/leaflet/dist/leaflet.js") for u in result.requests)
+
+
+def test_min_zoom_hides_layer_below_it(browser, tmp_path):
+    layer = synthetic_layer(squares(2))
+    layer.style = type(layer.style).from_mapping(
+        {"key": "test_layer", "name_zh": "测试图层", "geometry": "polygon", "min_zoom": 12},
+        where="t",
+    )
+    path = render.render(
+        [layer], title="t", basemap="none", assets="inline", zoom=9, center=(27.9, 116.0)
+    ).write(tmp_path / "z.html")
+    assert open_map(browser, path).ready
+    pane = "return fzgeoMap.layers[0].fzPane.style.display"
+    assert browser.execute_script(pane) == "none"
+    browser.execute_script("fzgeoMap.map.setZoom(13, {animate: false})")
+    assert browser.execute_script(pane) == ""
