@@ -117,7 +117,7 @@ def changfu_line(city: BaseGeometry) -> BaseGeometry:
 
 @dataclass(frozen=True)
 class Node:
-    """An ecological node (多节点): a nature reserve or reservoir at an approximate location."""
+    """An ecological node (多节点): a protected area or reservoir at an approximate location."""
 
     name: str
     node_type: str
@@ -127,6 +127,7 @@ class Node:
     term: str
     redline_function: str | None
     note: str
+    source: str
 
 
 def _node_point(spec: Mapping[str, Any], stem: BaseGeometry) -> Point:
@@ -138,9 +139,44 @@ def _node_point(spec: Mapping[str, Any], stem: BaseGeometry) -> Point:
     return point
 
 
+#: protected_areas types that are nodes of the pattern, and the red-line function of each
+#: (None: a node, but not in the red line). Nature reserves lie in the 生态保护红线 by the national
+#: rules for delimiting it; forest and wetland parks need not.
+PROTECTED_NODE_TYPES = {"自然保护区": "生物多样性维护", "森林公园": None, "湿地公园": None}
+
+
 @cache
 def eco_nodes() -> tuple[Node, ...]:
-    """The ecological nodes of ``layers/features/eco_nodes.yaml`` as circles in EPSG:4548."""
+    """Ecological nodes in EPSG:4548: protected areas, then reservoirs.
+
+    The nature reserves and forest/wetland parks come from the ``protected_areas`` layer, the
+    reservoirs from ``layers/features/eco_nodes.yaml``.
+    """
+    return _protected_nodes() + _file_nodes()
+
+
+def _protected_nodes() -> tuple[Node, ...]:
+    from fzgeo import layers
+
+    areas = to_work(layers.load("protected_areas"), what="protected_areas")
+    areas = areas.loc[areas["area_type"].isin(list(PROTECTED_NODE_TYPES))]
+    return tuple(
+        Node(
+            name=str(row["name"]).removesuffix("（示意）"),
+            node_type=row["area_type"],
+            county=row["county"],
+            geometry=row.geometry.intersection(city_work()),
+            line=int(row["source_line"]),
+            term=row["plan_term"],
+            redline_function=PROTECTED_NODE_TYPES[row["area_type"]],
+            note=f"示意: the protected_areas layer's stand-in ({row['note']})",
+            source=row["source"],
+        )
+        for _, row in areas.iterrows()
+    )
+
+
+def _file_nodes() -> tuple[Node, ...]:
     doc = yaml.safe_load(_resources.read_text("layers", NODES_FILE))
     stem = fuhe_main_stem()
     city = city_work()
@@ -158,6 +194,7 @@ def eco_nodes() -> tuple[Node, ...]:
                     term=spec["term"],
                     redline_function=spec.get("redline_function"),
                     note=spec["note"],
+                    source=plan_source(spec["section"], int(spec["line"])),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -178,7 +215,9 @@ def frame(rows: list[dict[str, Any]]) -> GeoDataFrame:
 
 def polygonal(geom: BaseGeometry) -> BaseGeometry:
     """``geom`` made valid, keeping only its polygons (overlays may leave lines or points)."""
-    parts = shapely.get_parts(shapely.get_parts(shapely.make_valid(geom)))  # collections, then multis
+    parts = shapely.get_parts(
+        shapely.get_parts(shapely.make_valid(geom))
+    )  # collections, then multis
     parts = [g for g in parts if g.geom_type == "Polygon" and not g.is_empty]
     return shapely.MultiPolygon(parts) if len(parts) != 1 else parts[0]
 
@@ -315,16 +354,10 @@ def _node_row(node: Node) -> dict[str, Any]:
         "precision": "illustrative",
         "source_line": node.line,
         "plan_term": node.term,
-        "source": plan_source(_section_of(node.line), node.line),
+        "source": node.source,
         "note": node.note,
         "geometry": node.geometry,
     }
-
-
-def _section_of(line: int) -> str:
-    """Plan section of the lines the nodes cite."""
-    sections = {1011: "第四篇 第一章 第二节", 1530: SECTION_PATTERN, 1630: "第八篇 第四章 第一节"}
-    return sections.get(line, "")
 
 
 def area_table(gdf: GeoDataFrame, by: str) -> pd.Series:

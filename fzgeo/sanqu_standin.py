@@ -124,14 +124,12 @@ def _redline(city: BaseGeometry) -> list[tuple[Any, ...]]:
 
 
 def _node_extra(node: Any) -> dict[str, Any]:
-    from fzgeo.ecology import _section_of
-
     return {
         "function": node.redline_function,
         "note": f"{ILLUSTRATIVE}. {node.note}",
         "source_line": node.line,
         "plan_term": node.term,
-        "source": plan_source(_section_of(node.line), node.line),
+        "source": node.source,
     }
 
 
