@@ -32,6 +32,7 @@ import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -84,6 +85,30 @@ class CheckResult:
     def any_conflict(self) -> bool:
         """True when any site has a 冲突 verdict under any rule."""
         return bool((self.sites["verdict"] == CONFLICT).any())
+
+
+class Engine(Protocol):
+    """Where a check measures: the database and dask engines implement this (see :func:`run`).
+
+    ``prepare_layers`` returns, per rule id, the rule's layer as a :class:`Constraint` (or why
+    the rule is skipped); ``measure`` returns what :func:`fzgeo._overlap.measure` returns for
+    the prepared sites (work CRS) against one rule's layer.
+    """
+
+    def prepare_layers(
+        self,
+        rule_set: RuleSet,
+        constraints: Mapping[str, GeoDataFrame | None],
+        use_cache: bool,
+    ) -> tuple[dict[str, Constraint], dict[str, str]]:
+        """Per rule: its prepared layer, or the reason it is skipped."""
+        ...
+
+    def measure(
+        self, geoms: np.ndarray, cls: np.ndarray, layer: Constraint, rule: Rule
+    ) -> _overlap.Measure:
+        """Measure every site against one rule's layer."""
+        ...
 
 
 def prepare(
@@ -342,6 +367,7 @@ def run(
     workers: int | None = None,
     progress: bool | None = None,
     use_cache: bool = True,
+    engine: Engine | None = None,
 ) -> CheckResult:
     """Check every site against every rule.
 
@@ -364,6 +390,10 @@ def run(
         Show a progress bar; by default only for large batches on a terminal.
     use_cache
         Keep constraint pieces in the piece cache (:func:`fzgeo.pieces.cache_dir`).
+    engine
+        Where to measure (see :class:`Engine`): None measures here, in threads;
+        :class:`fzgeo.db.check.PostgisEngine` in PostGIS, :class:`fzgeo.scale.DaskEngine` on a
+        dask cluster. Verdicts and tables are the same whichever measures.
 
     Returns
     -------
@@ -382,13 +412,19 @@ def run(
         else np.full(n, "", dtype=object)
     )
     workers = workers or ((os.cpu_count() or 1) if n >= PARALLEL_FROM else 1)
-    layers, skipped = _prepare_layers(rule_set, constraints, use_cache)
+    prepare_layers = _prepare_layers if engine is None else engine.prepare_layers
+    layers, skipped = prepare_layers(rule_set, constraints, use_cache)
     active = [r for r in rule_set.rules if r.id not in skipped]
     bar = _progress(len(active) * max(1, -(-n // CHUNK)), n, progress)
     tables, found = [], []
     for rule in rule_set.rules:
         layer = layers.get(rule.id)
-        m = _measure_all(geoms, cls, layer, rule, workers, bar) if layer is not None else None
+        if layer is None:
+            m = None
+        elif engine is None:
+            m = _measure_all(geoms, cls, layer, rule, workers, bar)
+        else:
+            m = engine.measure(geoms, cls, layer, rule)
         tables.append(_rule_table(rule, layer, (m, cls, whole, types) if m else None, n))
         if m is not None:
             found.append((rule, m))
