@@ -95,7 +95,7 @@ class PostgisEngine:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self._conn: Any = None
-        self._uploaded: int | None = None
+        self._uploaded: np.ndarray | None = None
         self._fids: dict[str, np.ndarray] = {}
 
     def __enter__(self) -> PostgisEngine:
@@ -109,8 +109,12 @@ class PostgisEngine:
         """Roll back (the temporary table goes with it) and close."""
         conn, self._conn = self._conn, None
         if conn is not None and not conn.closed:
+            from psycopg import Error
+
             try:
                 conn.rollback()
+            except Error:  # the connection is gone: the server rolled back already
+                pass
             finally:
                 conn.close()
 
@@ -223,7 +227,7 @@ class PostgisEngine:
 
     def _upload(self, geoms: np.ndarray, cls: np.ndarray) -> None:
         """Copy the prepared sites (work CRS) into the session's temporary table, once."""
-        if self._uploaded == id(geoms):
+        if self._uploaded is geoms:
             return
         from psycopg import sql
 
@@ -245,7 +249,7 @@ class PostgisEngine:
                 cp.write_row((pos, int(c), g))
         self._conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(t))
         self._conn.execute(sql.SQL("ANALYZE {}").format(t))
-        self._uploaded = id(geoms)
+        self._uploaded = geoms
 
     def measure(
         self, geoms: np.ndarray, cls: np.ndarray, layer: check.Constraint, rule: Rule
