@@ -1,0 +1,191 @@
+"""Plan coverage (fzgeo.coverage, ``fzgeo plan coverage``) and the layers of issue 10."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+import shapely
+from geopandas import GeoDataFrame
+
+from fzgeo import coverage, layers
+from fzgeo.cli import main
+from fzgeo.crs import STORAGE_CRS
+from fzgeo.errors import ConfigError, DataNotFoundError, InputError
+
+#: The layer kinds of issue 10 ("the rest of the plan on the map").
+ISSUE10_KINDS = (
+    "energy_facilities",
+    "energy_lines",
+    "infrastructure_reserves",
+    "water_projects",
+    "water_works_lines",
+    "water_areas",
+    "protected_areas",
+    "airports",
+    "data_centres",
+    "heritage_sites",
+    "tourism_sites",
+    "hazard_zones",
+    "emergency_facilities",
+    "agriculture_bases",
+    "public_facilities",
+    "economic_platforms",
+    "county_designations",
+)
+#: Polygon layers meant as constraint candidates for `fzgeo check` rules.
+CONSTRAINT_KINDS = ("infrastructure_reserves", "water_areas", "protected_areas", "hazard_zones")
+
+
+@pytest.fixture(scope="module")
+def inventory(shared_dir: Path) -> list[coverage.Entry]:
+    return coverage.load_inventory(shared_dir / "plan" / "inventory.yaml")
+
+
+@pytest.fixture(scope="module")
+def result(inventory: list[coverage.Entry]) -> coverage.Coverage:
+    return coverage.coverage(inventory, layers.build_all(), coverage.load_reasons())
+
+
+def test_figure_is_computed_over_locatable_entries(result: coverage.Coverage) -> None:
+    table = result.table
+    locatable = table["geometry"].isin(coverage.LOCATABLE)
+    assert result.locatable == int(locatable.sum())
+    hits = int((locatable & table["represented"]).sum())
+    assert result.represented_locatable == hits
+    assert result.percent == pytest.approx(100 * hits / int(locatable.sum()))
+    assert f"({result.percent:.1f}%)" in result.summary()
+
+
+def test_every_entry_is_represented_or_has_a_reason(result: coverage.Coverage) -> None:
+    assert result.problems == []
+    missing = result.table[~result.table["represented"]]
+    assert (missing["reason"].isin(list(coverage.REASONS))).all()
+
+
+def test_reasons_refer_to_real_ids(inventory: list[coverage.Entry]) -> None:
+    ids = {e.id for e in inventory}
+    reasons = coverage.load_reasons()
+    assert set(reasons) <= ids
+    assert all(r.of in ids for r in reasons.values() if r.of)
+    targets = {e.id for e in inventory if not e.locatable}
+    assert all(r.code != "target" or i in targets for i, r in reasons.items())
+
+
+def test_issue10_features_carry_real_inventory_ids(inventory: list[coverage.Entry]) -> None:
+    ids = {e.id for e in inventory}
+    for name in ISSUE10_KINDS:
+        gdf = layers.load(name)
+        assert gdf["inventory_id"].notna().all(), name
+        assert set(gdf["inventory_id"]) <= ids, name
+
+
+def test_problems_are_found() -> None:
+    entries = [
+        coverage.Entry("a", "甲", "x", "point", 1),
+        coverage.Entry("b", "乙", "x", "polygon", 2),
+        coverage.Entry("c", "丙", "x", "target", 3),
+    ]
+    feats = GeoDataFrame(
+        {"name": ["甲", "外"], "inventory_id": ["a", "zz"]},
+        geometry=[shapely.Point(116.3, 27.9)] * 2,
+        crs=STORAGE_CRS,
+    )
+    reasons = coverage.load_reasons(
+        "a: {reason: not_locatable}\nc: {reason: target}\nd: {reason: duplicate, of: q}\n"
+    )
+    got = coverage.coverage(entries, {"demo": feats}, reasons)
+    text = " | ".join(got.problems)
+    assert "'zz' is not in the inventory" in text
+    assert "'d', which is not in the inventory" in text
+    assert "'q', which is not an entry" in text
+    assert "'b' (乙) is neither represented nor given a reason" in text
+    assert got.stale == ["a"]
+    assert got.locatable == 2
+    assert got.represented_locatable == 1
+    assert got.percent == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("a: {reason: because}", "reason must be one of"),
+        ("a: {reason: duplicate}", "`of` is required"),
+        ("a: {reason: target, of: b}", "`of` is required"),
+        ("- a", "expected a mapping"),
+    ],
+)
+def test_bad_reasons_are_refused(text: str, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        coverage.load_reasons(text)
+
+
+def test_bad_inventory_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "inv.yaml"
+    bad.write_text("- {id: a, geometry: point}\n- {id: a, geometry: line}\n- {name: x}\n")
+    with pytest.raises(InputError, match=r"id 'a' repeated.*entry 2: needs `id`"):
+        coverage.load_inventory(bad)
+    bad.write_text("{a: 1}")
+    with pytest.raises(InputError, match="expected a list"):
+        coverage.load_inventory(bad)
+
+
+def test_missing_inventory_names_the_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(DataNotFoundError, match=r"nope\.yaml"):
+        coverage.find_inventory(tmp_path / "nope.yaml")
+    monkeypatch.setenv(coverage.INVENTORY_ENV, str(tmp_path / "env.yaml"))
+    assert tmp_path / "env.yaml" in coverage.inventory_candidates(tmp_path)
+    status = main(["plan", "coverage", "--inventory", str(tmp_path / "nope.yaml")])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "[FZ300]" in err
+    assert "--inventory" in err
+
+
+def test_cli_table_and_csv(
+    shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "coverage.csv"
+    inv = shared_dir / "plan" / "inventory.yaml"
+    status = main(["plan", "coverage", "--inventory", str(inv), "--csv", str(out), "--show", "all"])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert "locatable entries represented" in printed
+    assert "datang_fuzhou_power_plant_phase2" in printed
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(coverage.load_inventory(inv))
+    row = next(r for r in rows if r["id"] == "chongren_500kv_switching_station")
+    assert row["layers"] == "energy_facilities"
+    assert row["features"] == "崇仁500千伏开关站"
+    status = main(["plan", "coverage", "--inventory", str(inv), "--fail-under", "100"])
+    assert status == 1
+
+
+@pytest.mark.parametrize("name", ISSUE10_KINDS)
+def test_issue10_layer_is_valid_and_inside_the_city(name: str) -> None:
+    gdf = layers.load(name)
+    assert len(gdf) > 0
+    assert STORAGE_CRS.equals(gdf.crs)
+    assert gdf.geometry.is_valid.all()
+    assert not gdf.geometry.is_empty.any()
+    units = layers.load("admin_boundaries")
+    city = units.loc[units["level"] == "city"].geometry.iloc[0]
+    # 1e-4 degrees (about 10 m) absorbs the round trip through EPSG:4548 of county outlines
+    outside = gdf[~gdf.geometry.within(city.buffer(1e-4))]
+    assert outside.empty, list(outside["name"])
+    assert set(gdf["precision"]) <= {"surveyed", "schematic", "illustrative"}
+    stand_ins = gdf[gdf["precision"] == "illustrative"]
+    assert stand_ins["note"].notna().all(), "an illustrative feature must say how it was placed"
+
+
+@pytest.mark.parametrize("name", CONSTRAINT_KINDS)
+def test_constraint_candidates_are_polygons_with_area(name: str) -> None:
+    kind = layers.kind(name)
+    assert kind.geometry_type == "Polygon"
+    gdf = layers.load(name)
+    assert (gdf["area_km2"] > 0).all()
