@@ -1,0 +1,160 @@
+"""Boundary-point coordinate tables (界址点坐标表): CSV and XLSX, several parcels and sheets."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from fzgeo import io, validate
+from fzgeo.errors import CRSAssumptionWarning, FzgeoError
+
+E0, N0 = 39_435_000.0, 3_092_000.0  # zone 39 (CM 117E), zone-prefixed easting; 抚州 northing
+RADIUS = 100.0
+
+
+def ring(n: int = 12, e0: float = E0, n0: float = N0) -> list[tuple[str, float, float]]:
+    """(点号, X northing, Y easting) of a regular n-gon, J1..Jn counter-clockwise."""
+    pts = []
+    for i in range(n):
+        a = 2 * math.pi * i / n
+        pts.append(
+            (f"J{i + 1}", round(n0 + RADIUS * math.sin(a), 3), round(e0 + RADIUS * math.cos(a), 3))
+        )
+    return pts
+
+
+def text_order(points: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
+    """The points sorted by the text of 点号 (J1, J10, J11, J12, J2, ...): the wrong order."""
+    return sorted(points, key=lambda p: p[0])
+
+
+def polygon_area(n: int = 12) -> float:
+    return 0.5 * n * RADIUS**2 * math.sin(2 * math.pi / n)
+
+
+def _csv(path: Path, rows: list[list[object]], encoding: str = "utf-8") -> Path:
+    path.write_bytes("\n".join(",".join(str(c) for c in r) for r in rows).encode(encoding) + b"\n")
+    return path
+
+
+def test_csv_table_with_title_row_two_parcels_and_text_ordered_points(tmp_path: Path) -> None:
+    first = text_order(ring())
+    second = ring(5, e0=E0 + 1000)
+    rows: list[list[object]] = [
+        ["抚州市某项目用地界址点坐标表", "", "", ""],
+        ["地块编号", "点号", "X(m)", "Y(m)"],
+    ]
+    rows += [["A-01", p, x, y] for p, x, y in [*first, ring()[0]]]  # closing point repeats J1
+    rows += [["A-02", p, x, y] for p, x, y in second]
+    path = _csv(tmp_path / "界址点.csv", rows, encoding="gb18030")
+    with pytest.warns(CRSAssumptionWarning, match="EPSG:4527"):
+        gdf = io.read(path)
+    assert gdf.crs.to_epsg() == 4527
+    assert gdf["地块"].tolist() == ["A-01", "A-02"]
+    assert gdf["界址点数"].tolist() == [12, 5]
+    assert gdf.geometry.is_valid.all()
+    assert math.isclose(gdf.geometry.iloc[0].area, polygon_area(12), rel_tol=1e-4)
+    # Y is the easting: the first vertex (J1) sits east of the centre
+    assert gdf.geometry.iloc[0].exterior.coords[0] == pytest.approx((E0 + RADIUS, N0))
+
+
+def _xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_xlsx_with_cover_sheet_and_parcel_title_rows(tmp_path: Path) -> None:
+    sheet1 = [["界址点坐标表"], ["序号", "点号", "X坐标", "Y坐标", "边长"], ["地块1"]]
+    sheet1 += [[i + 1, p, x, y, None] for i, (p, x, y) in enumerate(text_order(ring()))]
+    sheet1 += [["地块2"]] + [
+        [i + 1, p, x, y, None] for i, (p, x, y) in enumerate(ring(4, e0=E0 + 500))
+    ]
+    sheet1 += [["共计 16 个界址点"]]
+    sheet2 = [["点号", "纵坐标X", "横坐标Y"]] + [
+        [p, str(x), f"{y:,.3f}"] for p, x, y in ring(6, e0=E0 - 500)
+    ]
+    path = _xlsx(
+        tmp_path / "红线.xlsx",
+        {"说明": [["本表坐标系：CGCS2000 3度带 第39带"]], "一期": sheet1, "二期": sheet2},
+    )
+    with pytest.warns(CRSAssumptionWarning):
+        gdf = io.read(path)
+    assert gdf["地块"].tolist() == ["地块1", "地块2", "二期"]
+    assert gdf["工作表"].tolist() == ["一期", "一期", "二期"]
+    assert gdf["界址点数"].tolist() == [12, 4, 6]
+    assert gdf.geometry.is_valid.all()
+    report = validate.validate_file(path)
+    assert report.ok
+    assert report.features_in == report.features_out == 3
+    skipped = [f for f in report.findings if f.code == "FZ404"]
+    assert skipped[0].severity == "info"
+    assert "说明" in skipped[0].message
+
+
+@pytest.mark.parametrize(
+    ("rows", "code", "message"),
+    [
+        (
+            [["点号", "X", "Y"], ["J1", N0, E0], ["J2", "three", E0 + 10], ["J3", N0 + 10, E0]],
+            "FZ404",
+            r"point 'J2' has no numeric X coordinate \('three'\)",
+        ),
+        (
+            [["点号", "X", "Y"], ["J1", E0, N0], ["J2", E0 + 10, N0], ["J3", E0, N0 + 10]],
+            "FZ404",
+            "column X holds eastings and Y northings",
+        ),
+        (
+            [["点号", "X", "Y"], ["J1", N0, E0], ["1", N0, E0 + 10], ["J2", N0 + 10, E0]],
+            "FZ404",
+            r"点号 'J1' \(row 2\) and '1' \(row 3\) have the same number",
+        ),
+        (
+            [["点号", "X", "Y"], ["J1", N0, E0], ["J2", N0, E0 + 10]],
+            "FZ403",
+            r"2 distinct point\(s\); a parcel needs at least 3",
+        ),
+        (
+            [["点号", "X", "Y"], ["甲", N0, E0], ["J2", N0, E0 + 10], ["J3", N0 + 10, E0]],
+            "FZ404",
+            "holds no number",
+        ),
+    ],
+)
+def test_table_errors_name_sheet_and_row(
+    tmp_path: Path, rows: list[list[object]], code: str, message: str
+) -> None:
+    path = _xlsx(tmp_path / "t.xlsx", {"坐标": rows})
+    with pytest.raises(FzgeoError, match=message) as info:
+        io.read(path)
+    assert info.value.code == code
+
+
+def test_bad_row_is_named(tmp_path: Path) -> None:
+    rows = [
+        ["标题"],
+        ["点号", "X", "Y"],
+        ["J1", N0, E0],
+        ["J2", None, E0 + 10],
+        ["J3", N0 + 10, E0],
+    ]
+    path = _xlsx(tmp_path / "t.xlsx", {"坐标": rows})
+    with pytest.raises(FzgeoError) as info:
+        io.read(path)
+    assert info.value.where == "sheet '坐标' row 4"
+
+
+def test_workbook_without_a_table(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path / "t.xlsx", {"Sheet1": [["名称", "面积"], ["甲", 1.0]]})
+    with pytest.raises(FzgeoError, match="no sheet has a header row with 点号, X and Y") as info:
+        io.read(path)
+    assert (info.value.code, info.value.where) == ("FZ404", "Sheet1")
