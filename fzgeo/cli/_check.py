@@ -13,7 +13,9 @@ from pathlib import Path
 from geopandas import GeoDataFrame
 
 from fzgeo import check, io, layers, report, rules
+from fzgeo.cli import _engine
 from fzgeo.cli._common import add_input_options, read_input
+from fzgeo.cli._engine import add_engine_options
 from fzgeo.errors import ConfigError, UnknownLayerError
 
 ORDER = 30
@@ -56,7 +58,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--ellipsoidal", action="store_true", help="also report areas on the CGCS2000 ellipsoid"
     )
-    p.add_argument("--workers", type=int, help="threads for large batches (default: all cores)")
+    add_engine_options(p)
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.add_argument("--no-cache", action="store_true", help="do not read or write cut pieces")
     add_input_options(p)
@@ -101,14 +103,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Run the check and write the reports; the exit status says what was found."""
     rule_set = rules.load(args.rules)
     sites = read_input(args, args.sites, what="sites")
-    constraints, files = _against(args.against, rule_set)
-    result = check.run(
+    constraints, files = _engine.constraints(args, rule_set, _against)
+    result = _engine.run(
+        args,
         sites,
         constraints,
         rule_set,
         point_radius_m=args.point_radius,
         ellipsoidal=args.ellipsoidal,
-        workers=args.workers,
+        workers=args.threads,
         progress=False if args.no_progress else None,
         use_cache=not args.no_cache,
     )

@@ -1,0 +1,104 @@
+"""Where ``fzgeo check`` measures: here (threads), in PostGIS (``--dsn``) or on dask.
+
+Not a subcommand (no ``register``): :mod:`fzgeo.cli._check` calls :func:`add_engine_options`,
+:func:`constraints` and :func:`run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from geopandas import GeoDataFrame
+
+from fzgeo import check, rules
+from fzgeo.errors import ConfigError
+
+Against = Callable[
+    [list[str] | None, rules.RuleSet], tuple[dict[str, GeoDataFrame | None], list[Path]]
+]
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """``--threads``, and one of ``--dsn`` / ``--workers`` / ``--scheduler``, ``--db-table``."""
+    from fzgeo.cli._db import DSN_ENV
+
+    group = parser.add_argument_group(
+        "engine", "where to measure (default: here, in threads); every engine gives the same table"
+    )
+    group.add_argument(
+        "--threads", type=int, help="threads for large batches here (default: all cores)"
+    )
+    choice = group.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--dsn",
+        help="measure inside PostGIS against the layers `fzgeo db push` wrote there "
+        f"(a libpq URI or string; ${DSN_ENV} is not used here, give it explicitly)",
+    )
+    choice.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="measure on a local dask cluster of N worker processes (dask-geopandas)",
+    )
+    choice.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="measure on a running dask cluster (its workers need the same fzgeo installed)",
+    )
+    group.add_argument(
+        "--db-table",
+        metavar="NAME",
+        help="with --dsn: also store the per-site results as table fzgeo.NAME (replaced whole)",
+    )
+
+
+def constraints(
+    args: argparse.Namespace, rule_set: rules.RuleSet, against: Against
+) -> tuple[dict[str, GeoDataFrame | None], list[Path]]:
+    """The constraint layers: from ``--against``/packaged, or with ``--dsn`` from the database.
+
+    With ``--dsn`` the layers are pulled for the report's maps only; measuring uses the tables.
+    """
+    if getattr(args, "db_table", None) and not args.dsn:
+        raise ConfigError("--db-table needs --dsn")
+    if not args.dsn:
+        return against(args.against, rule_set)
+    if args.against:
+        raise ConfigError(
+            "with --dsn the constraint layers come from the database, not --against",
+            hint="push your file first: fzgeo db push --dsn ... --from FILE --as NAME",
+        )
+    from fzgeo.db.pull import listing, pull
+
+    present = set(listing(args.dsn)["name"])
+    wanted = [name for name in rule_set.layers() if name in present]
+    found: dict[str, GeoDataFrame | None] = dict.fromkeys(rule_set.layers())
+    found.update(pull(args.dsn, wanted))
+    return found, []
+
+
+def run(
+    args: argparse.Namespace,
+    sites: GeoDataFrame,
+    layers: dict[str, GeoDataFrame | None],
+    rule_set: rules.RuleSet,
+    **options: Any,
+) -> check.CheckResult:
+    """Run the check on the engine the options chose."""
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if args.dsn:
+        from fzgeo.db import check as db_check
+
+        return db_check.run(sites, args.dsn, rule_set, result_table=args.db_table, **options)
+    if args.workers or args.scheduler:
+        from fzgeo import scale
+
+        options.pop("workers", None)
+        return scale.run(
+            sites, layers, rule_set, workers=args.workers, scheduler=args.scheduler, **options
+        )
+    return check.run(sites, layers, rule_set, **options)
