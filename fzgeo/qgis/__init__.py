@@ -13,6 +13,7 @@ real QGIS (Debian ``python3-qgis``) to prove it loads.
 
 from __future__ import annotations
 
+from fzgeo.qgis import check_output as check_output
 from fzgeo.qgis import export as export
 from fzgeo.qgis import gpkg_styles as gpkg_styles
 from fzgeo.qgis import layerinfo as layerinfo

@@ -57,6 +57,7 @@ def write_qgis(
     *,
     specs: Mapping[str, LayerSpec] | None = None,
     descriptions: Mapping[str, str] | None = None,
+    groups: Mapping[str, str] | None = None,
     with_project: bool = True,
     title: str = project.DEFAULT_TITLE,
 ) -> QgisOutput:
@@ -73,6 +74,8 @@ def write_qgis(
         same name, with its own style.
     descriptions
         Layer name -> description, for layers given by an alias mapping.
+    groups
+        Layer name -> project group, for layers given by an alias mapping.
     with_project
         Also write ``<stem>.qgz`` beside the GeoPackage.
     title
@@ -82,7 +85,7 @@ def write_qgis(
     specs = specs or {name: (layers.kind(name), None) for name in built}
     with atomic_path(path) as tmp:
         io.write(dict(built), tmp)
-        infos = gpkg_styles.style_geopackage(tmp, specs, descriptions=descriptions)
+        infos = gpkg_styles.style_geopackage(tmp, specs, descriptions=descriptions, groups=groups)
     qgz = None
     if with_project:
         qgz = project.write_project(infos, path, extent=initial_extent(built), title=title)

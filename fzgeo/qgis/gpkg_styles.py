@@ -263,7 +263,9 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
-def _info(con: sqlite3.Connection, table: str, spec: LayerSpec, description: str) -> LayerInfo:
+def _info(
+    con: sqlite3.Connection, table: str, spec: LayerSpec, description: str, group: str
+) -> LayerInfo:
     what, style = spec
     summary = summarise(con, table)
     if isinstance(what, LayerKind):
@@ -272,7 +274,7 @@ def _info(con: sqlite3.Connection, table: str, spec: LayerSpec, description: str
     if style is None:
         msg = f"layer {table!r}: a Style is required when only aliases are given"
         raise ConfigError(msg)
-    return from_aliases(table, what, style, summary, description=description)
+    return from_aliases(table, what, style, summary, description=description, group=group)
 
 
 def style_geopackage(
@@ -280,6 +282,7 @@ def style_geopackage(
     layers: Mapping[str, LayerSpec],
     *,
     descriptions: Mapping[str, str] | None = None,
+    groups: Mapping[str, str] | None = None,
 ) -> list[LayerInfo]:
     """Store styles, Chinese aliases and abstracts for ``layers`` in the GeoPackage ``path``.
 
@@ -293,6 +296,8 @@ def style_geopackage(
     descriptions
         Table name -> description for the abstract of layers given by aliases (a kind brings
         its own).
+    groups
+        Table name -> layer group in the QGIS project, for layers given by an alias mapping.
 
     Returns
     -------
@@ -317,7 +322,8 @@ def style_geopackage(
                 raise UnknownLayerError(msg, path=path)
             infos = []
             for table, spec in layers.items():
-                info = _info(con, table, spec, (descriptions or {}).get(table, ""))
+                description = (descriptions or {}).get(table, "")
+                info = _info(con, table, spec, description, (groups or {}).get(table, ""))
                 names = fields(con, table)
                 notes = _column_notes(spec[0])
                 _write_style(con, info, names)

@@ -9,21 +9,19 @@ the layer's properties in QGIS knows what the geometry is worth.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fzgeo import schema, styles
-from fzgeo.errors import FzgeoWarning, UnknownLayerError
+from fzgeo.errors import ConfigError, UnknownLayerError
 from fzgeo.schema import LayerKind
-from fzgeo.styles import Style, Symbol
+from fzgeo.styles import Style
 
 #: Column -> value -> Chinese label, shown in QGIS's attribute table (ValueMap widget).
 VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "precision": schema.PRECISION_ZH,
     "status": schema.STATUS_ZH,
 }
-_GEOMETRY = {"Point": "point", "LineString": "line", "Polygon": "polygon"}
 _MAX_SOURCES = 5
 _MAX_LINES = 12
 
@@ -51,27 +49,13 @@ class LayerInfo:
     value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
-class MissingStyleWarning(FzgeoWarning):
-    """A layer kind names a style that ``styles/`` does not hold; a plain symbol is used."""
-
-
 def style_for_kind(kind: LayerKind) -> Style:
-    """The kind's style, or a plain grey one (with a warning) when its spec is missing."""
+    """The kind's style; a kind naming a style that ``styles/`` lacks is a ConfigError."""
     try:
         return styles.style(kind.style)
-    except UnknownLayerError:
-        warnings.warn(
-            f"layer {kind.name!r}: no style spec styles/{kind.style}.yaml; "
-            "QGIS gets a plain grey symbol",
-            MissingStyleWarning,
-            stacklevel=2,
-        )
-        return Style(
-            key=kind.style,
-            name_zh=kind.name_zh,
-            geometry=_GEOMETRY[kind.geometry_type],
-            symbol=Symbol(stroke="#555555", fill="#bbbbbb"),
-        )
+    except UnknownLayerError as exc:
+        msg = f"layer kind {kind.name!r} has no style {kind.style!r} ({exc})"
+        raise ConfigError(msg, path=f"layers/kinds/{kind.name}.yaml") from exc
 
 
 def abstract_text(

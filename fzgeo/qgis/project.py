@@ -1,11 +1,13 @@
 """Write a QGIS project (``.qgz``) beside a styled GeoPackage.
 
 The project holds every layer of the GeoPackage under the layer groups of the web map
-(:attr:`fzgeo.schema.LayerKind.group`), with the same style as the GeoPackage's default (the
+(:attr:`fzgeo.schema.LayerKind.group`, in the web map's group order), with the same style as the GeoPackage's default (the
 style XML is embedded, so the project does not depend on ``layer_styles``), the layer abstract as
 layer metadata, project CRS EPSG:4490 (CGCS2000), an initial extent (the city, or all layers)
 and relative paths (``./fuzhou_plan.gpkg|layername=X``), so a colleague can copy the folder
-and open it. Layers are ordered points over lines over polygons, within and across groups.
+and open it. Within a group layers are listed points, lines, polygons; the rendering order
+(QGIS's custom layer order) draws every point layer over every line layer over every polygon
+layer, whatever their groups, so no fill hides a road or a site.
 
 The ``.qgz`` is a zip holding one ``.qgs`` XML document in QGIS 3.22's format, written without
 QGIS; the tests open it in real QGIS.
@@ -27,6 +29,7 @@ from pyproj import CRS
 
 from fzgeo._atomic import write_bytes
 from fzgeo.crs import STORAGE_EPSG
+from fzgeo.maps.compose import GROUP_ORDER
 from fzgeo.qgis import gpkg_styles, qml
 from fzgeo.qgis.layerinfo import LayerInfo
 
@@ -112,14 +115,23 @@ def _table_extent(con: sqlite3.Connection, table: str) -> Extent | None:
 
 
 def ordered_groups(infos: Sequence[LayerInfo]) -> list[tuple[str, list[LayerInfo]]]:
-    """Groups in first-appearance order, points over lines over polygons (top first)."""
+    """Groups in the web map's order, each with its layers (points, lines, polygons).
+
+    The order is :data:`fzgeo.maps.compose.GROUP_ORDER`, other groups after it by name.
+    """
     groups: dict[str, list[LayerInfo]] = {}
     for info in infos:
         groups.setdefault(info.group, []).append(info)
     for members in groups.values():
         members.sort(key=lambda i: _RANK[i.style.geometry])
-    order = sorted(groups, key=lambda g: min(_RANK[i.style.geometry] for i in groups[g]))
-    return [(g, groups[g]) for g in order]
+    first = [g for g in GROUP_ORDER if g in groups]
+    return [(g, groups[g]) for g in first + sorted(set(groups) - set(first))]
+
+
+def rendering_order(infos: Sequence[LayerInfo]) -> list[LayerInfo]:
+    """Layers top first as drawn: points over lines over polygons, then in tree order."""
+    tree = [info for _, members in ordered_groups(infos) for info in members]
+    return sorted(tree, key=lambda i: _RANK[i.style.geometry])
 
 
 def _layer_tree(infos: Sequence[LayerInfo], gpkg: str) -> ET.Element:
@@ -144,6 +156,9 @@ def _layer_tree(infos: Sequence[LayerInfo], gpkg: str) -> ET.Element:
                 expanded="1",
             )
             ET.SubElement(item, "customproperties")
+    order = ET.SubElement(root, "custom-order", enabled="1")
+    for info in rendering_order(infos):
+        ET.SubElement(order, "item").text = layer_id(info)
     return root
 
 
@@ -189,9 +204,8 @@ def project_xml(
     with closing(sqlite3.connect(gpkg)) as con:
         layers.extend(_maplayer(info, gpkg.name, con) for info in infos)
     order = ET.SubElement(root, "layerorder")
-    for _, members in ordered_groups(infos):
-        for info in members:
-            ET.SubElement(order, "layer", id=layer_id(info))
+    for info in rendering_order(infos):
+        ET.SubElement(order, "layer", id=layer_id(info))
     root.append(_properties())
     return qml.to_string(root)
 

@@ -5,7 +5,9 @@
                        headers), UTF-8 with BOM so Excel/WPS show the Chinese
 ``details.csv``        one row per site and rule
 ``report.xlsx``        sheets 汇总 (per site), 明细 (per site and rule), 规则 (the rules)
-``conflicts.gpkg``     layers ``conflict_parts`` (the overlaps, for QGIS) and ``sites``
+``conflicts.gpkg``     layers ``conflict_parts`` (the overlaps, for QGIS) and ``sites``,
+                       styled for QGIS (:mod:`fzgeo.qgis.check_output`)
+``conflicts.qgz``      QGIS project opening both layers, styled, in the group 检查结果
 ``report.html``        printable: summary, rules, per-site table, a static map per
                        conflicting or 邻近 site (``maps/site_NNNNN.png``)
 ``summary.json``       counts, rules, skipped rules, repairs, rounding, and every input
@@ -23,10 +25,10 @@ from pathlib import Path
 
 from geopandas import GeoDataFrame
 
-from fzgeo import io
 from fzgeo._atomic import prepare_folder
 from fzgeo.check import CheckResult
 from fzgeo.crs import to_storage
+from fzgeo.qgis.check_output import write_conflicts
 from fzgeo.report._html import write_html
 from fzgeo.report._summary import file_record, summary, write_json
 from fzgeo.report._tables import (
@@ -93,6 +95,8 @@ def write_report(
         "details": detail_table(result),
         "rules": rule_table(result),
     }
+    # conflicts.gpkg styled for QGIS (fzgeo.qgis), with conflicts.qgz beside it
+    qgis_out = write_conflicts(_gpkg_frames(result, tables), folder / "conflicts.gpkg")
     written = [
         write_csv(tables["sites"], folder / "report.csv"),
         write_csv(tables["details"], folder / "details.csv"),
@@ -100,8 +104,10 @@ def write_report(
             {"汇总": tables["sites"], "明细": tables["details"], "规则": tables["rules"]},
             folder / "report.xlsx",
         ),
-        io.write(_gpkg_frames(result, tables), folder / "conflicts.gpkg"),
+        qgis_out.gpkg,
         write_html(result, tables, folder, dict(layers or {}), title=title),
     ]
+    if qgis_out.project is not None:
+        written.append(qgis_out.project)
     written.append(write_json(summary(result, inputs=inputs, outputs=written), folder))
     return written
