@@ -126,7 +126,7 @@ def test_parks_one_feature_each_in_their_county() -> None:
     counties = _work("admin_boundaries").query("level == 'county'").set_index("name").geometry
     for name, county, geom in zip(parks["name"], parks["county"], parks.geometry, strict=True):
         assert counties[county].contains(geom), f"{name} not in {county}"
-    assert set(parks["park_type"]) == {"开发区", "产业园", "物流园"}
+    assert set(parks["park_type"]) == {"开发区", "产业园", "物流园", "科创城"}
     hitech = parks.loc[parks["name"] == "抚州高新区"].iloc[0]
     assert hitech["level"] == "国家级"
 
