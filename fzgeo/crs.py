@@ -23,7 +23,7 @@ from geopandas import GeoDataFrame, GeoSeries
 from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
-from fzgeo.errors import CRSAssumptionWarning, CRSError, CRSMismatchError
+from fzgeo.errors import CRSAssumptionWarning, CRSError, CRSMismatchError, ExtentWarning
 
 STORAGE_EPSG = 4490  #: CGCS2000 geographic: every stored layer
 WORK_EPSG = 4548  #: CGCS2000 / 3-degree Gauss-Kruger CM 117E: every area and distance
@@ -338,3 +338,34 @@ def to_work(gdf: GeoDataFrame, *, what: str = "data") -> GeoDataFrame:
 def to_storage(gdf: GeoDataFrame, *, what: str = "data") -> GeoDataFrame:
     """Reproject to the storage CRS (EPSG:4490)."""
     return to_crs_checked(gdf, STORAGE_CRS, what=what)
+
+
+def _boxes_meet(a: Bounds, b: Bounds) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def warn_if_disjoint(
+    a: GeoDataFrame | GeoSeries,
+    b: GeoDataFrame | GeoSeries,
+    *,
+    names: tuple[str, str] = ("sites", "red line"),
+) -> bool:
+    """Warn (:class:`~fzgeo.errors.ExtentWarning`, FZ106) when two layers share no common extent.
+
+    Sites that lie nowhere near the red line usually mean one file is in the wrong CRS (or was
+    converted twice); a check would then report "no conflict" for the wrong reason. Both layers
+    are compared in the storage CRS. Returns True when the extents meet.
+    """
+    boxes = []
+    for gdf, name in zip((a, b), names, strict=True):
+        frame = gdf if isinstance(gdf, GeoDataFrame) else GeoDataFrame(geometry=gdf)
+        boxes.append(total_bounds(to_storage(frame, what=name)))
+    if not all(np.isfinite(boxes[0] + boxes[1])) or _boxes_meet(boxes[0], boxes[1]):
+        return True
+    warnings.warn(
+        f"[FZ106] {names[0]} ({_fmt(boxes[0])}) and {names[1]} ({_fmt(boxes[1])}) share no "
+        "common extent; check that both files are in the CRS they declare",
+        ExtentWarning,
+        stacklevel=2,
+    )
+    return False

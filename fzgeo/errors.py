@@ -270,3 +270,7 @@ class CoordinateSourceWarning(FzgeoWarning):
 
 class TextEncodingWarning(FzgeoWarning):
     """Attribute text looks wrongly decoded (e.g. GBK read as Latin-1)."""
+
+
+class ExtentWarning(FzgeoWarning):
+    """Two layers that should meet (sites and a red line) share no common extent."""
