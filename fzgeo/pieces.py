@@ -33,8 +33,9 @@ from fzgeo._atomic import write_bytes
 from fzgeo.errors import FzgeoWarning
 
 MAX_VERTICES = 256  #: largest piece, in vertices (the ST_Subdivide default)
-CACHE_VERSION = 1  #: bump when the piece format changes
+CACHE_VERSION = 2  #: bump when the piece format changes (2: line layers cut into runs)
 _POLYGONAL = (3, 6)  # Polygon, MultiPolygon
+_LINEAR = (1, 5)  # LineString, MultiLineString
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,12 @@ def _halve(parts: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     halves = shapely.intersection(np.concatenate([parts, parts]), np.concatenate([first, second]))
     hsrc = np.concatenate([src, src])
     pieces, idx = shapely.get_parts(halves, return_index=True)
-    polys = np.isin(shapely.get_type_id(pieces), _POLYGONAL) & (shapely.area(pieces) > 0)
-    return pieces[polys], hsrc[idx[polys]]
+    types = shapely.get_type_id(pieces)
+    # polygons keep their area; a line layer (rivers) is cut into runs that keep their length
+    keep = (np.isin(types, _POLYGONAL) & (shapely.area(pieces) > 0)) | (
+        np.isin(types, _LINEAR) & (shapely.length(pieces) > 0)
+    )
+    return pieces[keep], hsrc[idx[keep]]
 
 
 def split_lines(
