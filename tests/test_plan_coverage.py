@@ -34,6 +34,8 @@ ISSUE10_KINDS = (
     "public_facilities",
     "economic_platforms",
     "county_designations",
+    "waterways",
+    "ports",
 )
 #: Polygon layers meant as constraint candidates for `fzgeo check` rules.
 CONSTRAINT_KINDS = ("infrastructure_reserves", "water_areas", "protected_areas", "hazard_zones")
