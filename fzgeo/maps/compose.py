@@ -10,6 +10,7 @@ A composition is data, one YAML file per map in ``maps/`` (installed as ``fzgeo.
       - {layer: airports, visible: false}   # listed in the control, off at first
     # or select by group:  layers: {groups: [交通, 基础]}   or   layers: all
     groups: [三区三线, 城市结构, 交通, 产业, 生态, 基础]   # order in the layer control
+    hidden_groups: [安全, 文旅]       # listed in the control, switched off when the map opens
     view: fit                       # or {center: [27.95, 116.36], zoom: 9}
     basemap: osm                    # osm | tianditu | amap | none (see fzgeo.maps.basemaps)
     detail_zoom: 14                 # display tolerance = one pixel at this zoom (fzgeo.maps.simplify)
@@ -50,6 +51,7 @@ _KEYS = {
     "basemap",
     "detail_zoom",
     "check_styles",
+    "hidden_groups",
 }
 
 
@@ -124,6 +126,10 @@ def _view(value: Any, where: str) -> tuple[tuple[float, float] | None, int]:
         ) from exc
 
 
+def _group_of(name: str) -> str | None:
+    return layers.kind(name).group if name in layers.available() else None
+
+
 def parse(data: Mapping[str, Any], *, where: str) -> MapSpec:
     """Parse a composition (the YAML mapping); ``where`` names it in messages."""
     if not isinstance(data, Mapping):
@@ -138,10 +144,15 @@ def parse(data: Mapping[str, Any], *, where: str) -> MapSpec:
     if basemap not in basemaps.NAMES:
         raise ConfigError(f"{where}: basemap must be one of {basemaps.NAMES}, got {basemap!r}")
     center, zoom = _view(data.get("view"), where)
+    hidden = set(data.get("hidden_groups") or ())
+    refs = tuple(
+        LayerRef(r.name, r.visible and _group_of(r.name) not in hidden)
+        for r in _layer_refs(data["layers"], where)
+    )
     return MapSpec(
         key=str(data["key"]),
         title=str(data["title"]),
-        layers=_layer_refs(data["layers"], where),
+        layers=refs,
         description=str(data.get("description", "")),
         groups=tuple(data.get("groups") or GROUP_ORDER),
         center=center,

@@ -111,6 +111,7 @@ def legend_html(
             f'<div class="fz-row fz-illustrative-key">{swatch(sample, "polygon", dash=ILLUSTRATIVE_DASH)}'
             "<span>虚线、浅色：示意要素（位置与范围仅为示意，非实测或法定数据）</span></div>"
         )
+    parts.append("</details>")
     return "".join(parts)
 
 

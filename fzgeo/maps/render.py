@@ -38,6 +38,7 @@ LEAFLET_CSS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
 GROUPED_JS = "https://cdnjs.cloudflare.com/ajax/libs/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.js"
 GROUPED_CSS = "https://cdnjs.cloudflare.com/ajax/libs/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.css"
 FUZHOU_CENTER = (27.95, 116.36)
+COLLAPSE_FROM = 8  #: layer controls of more layers open on hover (the icon) instead of always
 
 
 @dataclass
@@ -200,7 +201,7 @@ def _folium_map(title: str, center: tuple[float, float], zoom: int) -> Any:
     except ImportError as exc:  # pragma: no cover - folium is a core dependency
         raise ImportError("web maps need folium: pip install 'folium>=0.17'") from exc
     fmap = folium.Map(
-        location=list(center), zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=True
+        location=list(center), zoom_start=zoom, tiles=None, control_scale=False, prefer_canvas=True
     )
     fmap.default_js = [("leaflet", LEAFLET_JS)]  # no jQuery/Bootstrap/Font Awesome: not used
     fmap.default_css = [("leaflet_css", LEAFLET_CSS)]
@@ -262,7 +263,7 @@ def render(
         if base.tiles
         else [],
         "fit": center is None,
-        "collapsed": False,
+        "collapsed": len(map_layers) > COLLAPSE_FROM,
         "titleHtml": legend.title_html(title, sub),
         "legendHtml": legend.legend_html(map_layers, order, by_id),
         "groupOrder": [escape_html(g) for g in order],

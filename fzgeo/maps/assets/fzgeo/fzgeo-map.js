@@ -185,6 +185,7 @@
       if (cfg.visible) { layer.addTo(map); }
       toggleLegend(cfg.id, cfg.visible);
     });
+    L.control.scale({ imperial: false, metric: true, maxWidth: 150 }).addTo(map);  /* 比例尺 */
     var bases = baseLayers(map, config.basemaps);
     var control = L.control.groupedLayers(bases, grouped, { collapsed: config.collapsed, groupCheckboxes: false });
     control.addTo(map);
