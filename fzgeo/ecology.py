@@ -245,6 +245,7 @@ def _river_row(geom: BaseGeometry, *, main: bool) -> dict[str, Any]:
             "source": f"{GSHHG_CREDIT}; named after {plan_source(SECTION_PATTERN, LINE_PATTERN)}",
             "source_line": LINE_PATTERN,
             "plan_term": "一水(抚河)",
+            "inventory_id": "eco_river_fuhe",
         }
     else:
         extra = {
@@ -281,6 +282,7 @@ def build_fuhe_corridor(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - re
             "precision": "schematic",
             "source_line": LINE_1KM,
             "plan_term": "两岸1公里",
+            "inventory_id": "fuhe_1km_riparian_garbage_rule",
             "source": plan_source(SECTION_WATER, LINE_1KM),
             "note": "1 km either side of the inferred 抚河 main stem (GSHHG, about 1:1M); the plan "
             "names no 重点河段, so the band runs along the whole main stem in the city",
@@ -294,6 +296,7 @@ def build_fuhe_corridor(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - re
             "precision": "illustrative",
             "source_line": LINE_PATTERN,
             "plan_term": "一水(抚河)",
+            "inventory_id": "ecological_corridors_network",
             "source": plan_source(SECTION_PATTERN, LINE_PATTERN),
             "note": f"示意: {FUHE_CORRIDOR_M / 1000:g} km either side of the inferred 抚河 main "
             "stem; the plan gives no width for the corridor",
@@ -314,6 +317,7 @@ def build_eco_pattern(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - regi
             "name": "一山：武夷山（示意）",
             "element": "一山",
             "plan_term": "一山(武夷山)",
+            "inventory_id": "eco_mountain_wuyishan",
             "precision": "illustrative",
             "note": f"示意: a belt {WUYI_PATTERN_M / 1000:g} km deep inside the stretch of the city "
             "boundary taken as the Jiangxi-Fujian border (the 武夷山 range runs along it)",
@@ -324,6 +328,7 @@ def build_eco_pattern(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - regi
             "name": "一水：抚河（示意）",
             "element": "一水",
             "plan_term": "一水(抚河)",
+            "inventory_id": "eco_river_fuhe",
             "precision": "illustrative",
             "note": f"示意: {FUHE_CORRIDOR_M / 1000:g} km either side of the inferred 抚河 main stem",
             "geometry": fuhe_band(FUHE_CORRIDOR_M),
@@ -333,6 +338,7 @@ def build_eco_pattern(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - regi
             "name": "一廊：昌福铁路绿色廊道（示意）",
             "element": "一廊",
             "plan_term": "一廊(昌福铁路)",
+            "inventory_id": "eco_corridor_changfu_railway",
             "precision": "schematic",
             "note": "昌福铁路 read as the 向莆 railway corridor (Nanchang - Fuzhou, Fujian), an "
             "interpretation; schematic line through OSM stations 抚州, 南城 and 资溪, "
@@ -355,6 +361,7 @@ def _node_row(node: Node) -> dict[str, Any]:
         "source_line": node.line,
         "plan_term": node.term,
         "source": node.source,
+        "inventory_id": "eco_nodes" if node.line == LINE_PATTERN else None,
         "note": node.note,
         "geometry": node.geometry,
     }

@@ -60,6 +60,11 @@ FARM_VALLEY_M = 3000.0  #: 抚河 valley plain either side of the river
 AGRI_TOWN_M = 4500.0  #: 农业空间 envelope around township seats
 AGRI_SEAT_M = 10000.0
 AGRI_VALLEY_M = 8000.0
+ZONE_INVENTORY = {
+    "城镇空间": "urban_space",
+    "农业空间": "agricultural_space",
+    "生态空间": "ecological_space",
+}
 ILLUSTRATIVE = "示意，非官方数据 (illustrative, not official)"
 
 
@@ -106,10 +111,8 @@ def _redline(city: BaseGeometry) -> list[tuple[Any, ...]]:
     extra = {
         "function": "生物多样性维护、水源涵养",
         "note": f"{ILLUSTRATIVE}: a belt {WUYI_REDLINE_M / 1000:g} km deep inside the stretch of "
-        "the city boundary taken as the Jiangxi-Fujian border (武夷山), split by county",
-        "source_line": 1530,
-        "plan_term": "一山(武夷山)",
-        "source": plan_source("第八篇 第一章 第二节", 1530),
+        "the city boundary taken as the Jiangxi-Fujian border (武夷山, the 一山 of 第八篇 第一章 "
+        "第二节, line 1530), split by county",
     }
     out.append(("武夷山生态保护红线（示意）", None, belt, extra))
     taken = taken.union(belt)
@@ -126,10 +129,7 @@ def _redline(city: BaseGeometry) -> list[tuple[Any, ...]]:
 def _node_extra(node: Any) -> dict[str, Any]:
     return {
         "function": node.redline_function,
-        "note": f"{ILLUSTRATIVE}. {node.note}",
-        "source_line": node.line,
-        "plan_term": node.term,
-        "source": node.source,
+        "note": f"{ILLUSTRATIVE}. {node.note} (ecological node of {node.source})",
     }
 
 
@@ -212,7 +212,9 @@ def _split_by_county(
     return out
 
 
-def _rows(items: list[tuple[Any, ...]], *, plan_term: str) -> list[dict[str, Any]]:
+def _rows(
+    items: list[tuple[Any, ...]], *, plan_term: str, inventory_id: str
+) -> list[dict[str, Any]]:
     rows = []
     for name, county, geom, extra in items:
         row = {
@@ -223,6 +225,7 @@ def _rows(items: list[tuple[Any, ...]], *, plan_term: str) -> list[dict[str, Any
             "source_line": LINE,
             "plan_term": plan_term,
             "source": plan_source(SECTION, LINE),
+            "inventory_id": inventory_id,
             **extra,
             "geometry": geom,
         }
@@ -232,17 +235,33 @@ def _rows(items: list[tuple[Any, ...]], *, plan_term: str) -> list[dict[str, Any
 
 def build_eco_redline(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
     """生态保护红线 stand-in (示意)."""
-    return frame(_rows(_standin().redline, plan_term="生态保护红线"))
+    return frame(
+        _rows(
+            _standin().redline,
+            plan_term="生态保护红线",
+            inventory_id="ecological_protection_red_line",
+        )
+    )
 
 
 def build_urban_boundary(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
     """城镇开发边界 stand-in (示意)."""
-    return frame(_rows(_standin().urban, plan_term="城镇开发边界线"))
+    return frame(
+        _rows(
+            _standin().urban, plan_term="城镇开发边界线", inventory_id="urban_development_boundary"
+        )
+    )
 
 
 def build_basic_farmland(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
     """永久基本农田 stand-in (示意)."""
-    return frame(_rows(_standin().farmland, plan_term="永久基本农田保护红线"))
+    return frame(
+        _rows(
+            _standin().farmland,
+            plan_term="永久基本农田保护红线",
+            inventory_id="permanent_basic_farmland_red_line",
+        )
+    )
 
 
 def build_spatial_zones(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
@@ -256,6 +275,7 @@ def build_spatial_zones(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - re
             "source_line": LINE,
             "plan_term": zone,
             "source": plan_source(SECTION, LINE),
+            "inventory_id": ZONE_INVENTORY[zone],
             "note": f"{ILLUSTRATIVE}: derived from the stand-in lines (see fzgeo.sanqu_standin)",
             "geometry": geom,
         }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 import shapely
 from geopandas import GeoDataFrame
@@ -137,3 +140,18 @@ def test_parks_inside_an_urban_boundary_or_near_it() -> None:
     urban = shapely.union_all(_work("urban_boundary").geometry.values)
     dist = parks.geometry.distance(urban)
     assert (dist < 3000).all(), parks.loc[dist >= 3000, "name"].tolist()
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_inventory_ids_exist_and_cite_the_same_line(name: str, shared_dir: Path) -> None:
+    inventory = {
+        e["id"]: e
+        for e in yaml.safe_load(
+            (shared_dir / "plan" / "inventory.yaml").read_text(encoding="utf-8")
+        )
+    }
+    gdf = layers.load(name)
+    carried = gdf.loc[gdf["inventory_id"].notna()]
+    for iid, line in zip(carried["inventory_id"], carried["source_line"], strict=True):
+        assert iid in inventory, iid
+        assert inventory[iid]["line"] == line, f"{iid}: inventory line {inventory[iid]['line']}"
