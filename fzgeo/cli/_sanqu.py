@@ -15,8 +15,8 @@ file fzgeo reads. The profile maps source layers (e.g. STBHHX, YJJBNTBHTB, CZKFB
 kinds eco_redline, basic_farmland, urban_boundary and spatial_zones, and source fields (BSM, YSDM,
 XZQDM, XZQMC, MJ, TBMJ, ...) to their columns. No feature is dropped: unmapped fields are kept as
 src_<FIELD>, invalid geometries are repaired and reported, and a feature without geometry stops
-the load with its id. The output GeoPackage holds one layer per kind, named like the kind, so that
-`fzgeo check --against eco_redline=OUT.gpkg` ... can use it."""
+the load with its id. The output GeoPackage holds one layer per kind, named like the kind
+(eco_redline, basic_farmland, ...), with the columns of the packaged stand-in layers."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
