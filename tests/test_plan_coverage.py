@@ -185,6 +185,16 @@ def test_issue10_layer_is_valid_and_inside_the_city(name: str) -> None:
     assert stand_ins["note"].notna().all(), "an illustrative feature must say how it was placed"
 
 
+@pytest.mark.parametrize("name", ISSUE10_KINDS)
+def test_issue10_sources_name_the_feature(name: str, plan_lines: list[str]) -> None:
+    gdf = layers.load(name)
+    for row in gdf.itertuples():
+        where = f"{name}/{row.name}"
+        assert row.source_line is not None, where
+        assert str(row.plan_term) in plan_lines[int(row.source_line) - 1], where
+        assert f"第{row.source_line}行" in row.source, where
+
+
 @pytest.mark.parametrize("name", CONSTRAINT_KINDS)
 def test_constraint_candidates_are_polygons_with_area(name: str) -> None:
     kind = layers.kind(name)
