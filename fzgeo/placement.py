@@ -20,6 +20,11 @@ Geometry specs (REF is a place name, ``[lon, lat]``, or ``{at: REF, offset_km: [
 ``{counties: [NAME, ...]}`` (the union of those county-level units of ``admin_boundaries``, for
 designations the plan gives to whole counties) and ``{buffer: SPEC, km: B}``. Shapes are built in
 EPSG:4548 (metres) and stored in EPSG:4490.
+
+``clip: city`` (on a feature, or on the document for every feature) splits a line at the city
+boundary (``admin_boundaries``, level ``city``) with :func:`split_at_boundary` and keeps the part
+inside: a line drawn to a station beyond the border (南昌, 鹰潭) is stored as its in-city piece(s).
+A feature wholly outside the city is an error, not an empty geometry.
 """
 
 from __future__ import annotations
@@ -96,6 +101,53 @@ def _counties(names: Any) -> BaseGeometry:
     return shapely.union_all([shapes[n] for n in names])
 
 
+@cache
+def city_shape() -> BaseGeometry:
+    """The city boundary (``admin_boundaries``, level ``city``) in work-CRS metres."""
+    from fzgeo import layers
+
+    units = layers.load("admin_boundaries")
+    city = units[units["level"] == "city"]
+    if city.empty:
+        raise ConfigError("admin_boundaries has no feature of level 'city'")
+    return shapely.union_all(city.to_crs(WORK_CRS).geometry.values)
+
+
+def _line_parts(geom: BaseGeometry) -> BaseGeometry:
+    """The linear parts of ``geom`` (points where a line only touches are dropped), merged."""
+    parts = [
+        p for p in shapely.get_parts(geom) if p.geom_type == "LineString" and p.length > 0
+    ]
+    if not parts:
+        return LineString()
+    merged = shapely.line_merge(shapely.multilinestrings(parts))
+    return merged
+
+
+def split_at_boundary(
+    line: BaseGeometry, area: BaseGeometry
+) -> tuple[BaseGeometry, BaseGeometry]:
+    """Split a (multi)line at the edge of ``area``: the parts ``(inside, outside)``.
+
+    Both are (multi)lines, possibly empty; touching points are dropped, so the two lengths add
+    up to the line's length. Both geometries must be in the same (metric) CRS.
+    """
+    if line.geom_type not in ("LineString", "MultiLineString"):
+        raise ConfigError(f"can only split lines at a boundary, got {line.geom_type}")
+    return _line_parts(line.intersection(area)), _line_parts(line.difference(area))
+
+
+def _clip(geom: BaseGeometry, clip: Any) -> BaseGeometry:
+    if clip is None:
+        return geom
+    if clip != "city":
+        raise ConfigError(f"clip must be 'city', got {clip!r}")
+    inside, _ = split_at_boundary(geom, city_shape())
+    if inside.is_empty:
+        raise ConfigError("the line lies wholly outside the city boundary (clip: city)")
+    return inside
+
+
 def build_geometry(spec: Mapping[str, Any]) -> BaseGeometry:
     """The geometry (in EPSG:4548 metres) described by ``spec``."""
     if "point" in spec:
@@ -136,7 +188,7 @@ def features_to_gdf(doc: Mapping[str, Any], *, kind: LayerKind) -> GeoDataFrame:
     rows = []
     for i, feat in enumerate(doc.get("features") or []):
         try:
-            geom = build_geometry(feat["geometry"])
+            geom = _clip(build_geometry(feat["geometry"]), feat.get("clip", doc.get("clip")))
         except (ConfigError, KeyError) as exc:
             where = f"feature {i} ({feat.get('name', '?')})"
             raise ConfigError(f"{where}: {exc}", path=f"layers/{kind.build.get('file')}") from exc
