@@ -94,6 +94,15 @@ class Coverage:
         """Represented locatable entries as a percentage of locatable entries."""
         return 100.0 * self.represented_locatable / self.locatable if self.locatable else 0.0
 
+    def by_category(self) -> pd.DataFrame:
+        """Per inventory category: locatable entries, how many are represented, and the share."""
+        loc = self.table[self.table["locatable"]]
+        out = loc.groupby("category").agg(
+            locatable=("id", "size"), represented=("represented", "sum")
+        )
+        out["percent"] = (100.0 * out["represented"] / out["locatable"]).round(1)
+        return out.sort_values(["percent", "locatable"], ascending=[True, False]).reset_index()
+
     def summary(self) -> str:
         """One line with the figure and the reason counts."""
         counts = self.table.loc[~self.table["represented"], "reason"].value_counts()

@@ -108,6 +108,10 @@ def test_problems_are_found() -> None:
     assert got.locatable == 2
     assert got.represented_locatable == 1
     assert got.percent == pytest.approx(50.0)
+    cats = got.by_category()
+    assert cats.to_dict("records") == [
+        {"category": "x", "locatable": 2, "represented": 1, "percent": 50.0}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -166,6 +170,11 @@ def test_cli_table_and_csv(
     assert row["features"] == "崇仁500千伏开关站"
     status = main(["plan", "coverage", "--inventory", str(inv), "--fail-under", "100"])
     assert status == 1
+    capsys.readouterr()
+    assert main(["plan", "coverage", "--inventory", str(inv), "--show", "categories"]) == 0
+    printed = capsys.readouterr().out
+    assert "energy" in printed
+    assert "percent" in printed
 
 
 @pytest.mark.parametrize("name", ISSUE10_KINDS)

@@ -13,7 +13,7 @@ from fzgeo.report._tables import write_csv
 
 ORDER = 25
 
-_SHOW = ("all", "missing", "represented")
+_SHOW = ("all", "missing", "represented", "categories")
 _COLUMNS = ["id", "name_zh", "geometry", "line", "layers", "features", "reason", "note"]
 
 
@@ -41,8 +41,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--show",
         choices=_SHOW,
         default="missing",
-        help="which rows to print: all, missing (default: locatable entries not represented) "
-        "or represented",
+        help="what to print: all rows, missing (default: locatable entries not represented), "
+        "represented, or categories (locatable and represented counts per inventory category)",
     )
     p.add_argument(
         "--fail-under",
@@ -59,14 +59,16 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     entries = coverage.load_inventory(path)
     result = coverage.coverage(entries, layers.build_all(), coverage.load_reasons())
     table = result.table
-    if args.show == "missing":
-        shown = table[table["locatable"] & ~table["represented"]]
+    if args.show == "categories":
+        shown = result.by_category()
+    elif args.show == "missing":
+        shown = table.loc[table["locatable"] & ~table["represented"], _COLUMNS]
     elif args.show == "represented":
-        shown = table[table["represented"]]
+        shown = table.loc[table["represented"], _COLUMNS]
     else:
-        shown = table
+        shown = table[_COLUMNS]
     with pd.option_context("display.max_rows", None, "display.width", 250):
-        print(shown[_COLUMNS].to_string(index=False) if len(shown) else "(no rows)")
+        print(shown.to_string(index=False) if len(shown) else "(no rows)")
     if args.csv:
         write_csv(table, args.csv)
         print(f"wrote {len(table)} rows to {args.csv}")
