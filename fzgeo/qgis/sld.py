@@ -1,8 +1,9 @@
 """Render a style spec to OGC SLD 1.1 / Symbology Encoding (for GeoServer and QGIS alike).
 
 Stored beside the QML in the GeoPackage's ``layer_styles`` table (``styleSLD``). One rule per
-category (an ``ogc:PropertyIsEqualTo`` filter on the category field) plus an ``se:ElseFilter``
-rule with the default symbol; a spec without categories has one rule. Sizes are in pixels, the
+category (an ``ogc:PropertyIsEqualTo`` filter on the category field) plus a catch-all rule with
+the default symbol whose filter is ``ogc:Not`` of the listed values (not ``se:ElseFilter``, which
+QGIS 3.22 imports as a rule matching every feature); a spec without categories has one rule. Sizes are in pixels, the
 SE default unit and the spec's own. Labels are a ``se:TextSymbolizer`` on the ``label`` field.
 """
 
@@ -90,18 +91,24 @@ def _rules(fts: ET.Element, style: Style) -> None:
         rule = _rule(fts, style.key, style.name_zh)
         symbolizer(rule, style.symbol, style.geometry)
         return
-    for cat in style.categories:
-        value = category_value(cat.value)
+    values = [category_value(cat.value) for cat in style.categories]
+    for cat, value in zip(style.categories, values, strict=True):
         rule = _rule(fts, value, cat.label_zh)
-        equal = ET.SubElement(
-            ET.SubElement(rule, f"{{{OGC}}}Filter"), f"{{{OGC}}}PropertyIsEqualTo"
-        )
-        ET.SubElement(equal, f"{{{OGC}}}PropertyName").text = style.category_field
-        ET.SubElement(equal, f"{{{OGC}}}Literal").text = value
+        _equal(ET.SubElement(rule, f"{{{OGC}}}Filter"), style.category_field, value)
         symbolizer(rule, cat.symbol, style.geometry)
+    # the catch-all as an explicit filter: QGIS 3.22 reads se:ElseFilter as "always"
     rule = _rule(fts, "other", "其他")
-    _se(rule, "ElseFilter")
+    negation = ET.SubElement(ET.SubElement(rule, f"{{{OGC}}}Filter"), f"{{{OGC}}}Not")
+    parent = ET.SubElement(negation, f"{{{OGC}}}Or") if len(values) > 1 else negation
+    for value in values:
+        _equal(parent, style.category_field, value)
     symbolizer(rule, style.symbol, style.geometry)
+
+
+def _equal(parent: ET.Element, field: str, value: str) -> None:
+    equal = ET.SubElement(parent, f"{{{OGC}}}PropertyIsEqualTo")
+    ET.SubElement(equal, f"{{{OGC}}}PropertyName").text = field
+    ET.SubElement(equal, f"{{{OGC}}}Literal").text = value
 
 
 def _labels(fts: ET.Element, style: Style) -> None:

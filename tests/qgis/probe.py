@@ -17,9 +17,12 @@ from pathlib import Path
 from qgis.core import (
     Qgis,
     QgsApplication,
+    QgsExpressionContextUtils,
     QgsLayerTreeGroup,
     QgsLayerTreeLayer,
     QgsProject,
+    QgsRenderContext,
+    QgsSymbolLayerUtils,
     QgsVectorLayer,
 )
 
@@ -75,6 +78,40 @@ def renderer_info(layer):
     return info
 
 
+def other(renderer, symbol):
+    """'' when ``symbol`` is the catch-all category's symbol, else '<unknown>'."""
+    props = QgsSymbolLayerUtils.symbolProperties(symbol)
+    for cat in renderer.categories():
+        if str(cat.value()) == "" and QgsSymbolLayerUtils.symbolProperties(cat.symbol()) == props:
+            return ""
+    return "<unknown>"
+
+
+def category_counts(layer):
+    """How many features the categorized renderer draws with each category (by value)."""
+    renderer = layer.renderer().clone()
+    if renderer.type() != "categorizedSymbol":
+        return None
+    keys = {
+        item.ruleKey(): str(cat.value())
+        for item, cat in zip(renderer.legendSymbolItems(), renderer.categories(), strict=True)
+    }
+    context = QgsRenderContext()
+    context.expressionContext().appendScope(QgsExpressionContextUtils.layerScope(layer))
+    renderer.startRender(context, layer.fields())
+    counts = {}
+    for feature in layer.getFeatures():
+        context.expressionContext().setFeature(feature)
+        found = [keys[key] for key in renderer.legendKeysForFeature(feature, context)]
+        if not found:  # the legend knows no key for the "all other values" class
+            symbol = renderer.symbolForFeature(feature, context)
+            found = ["<none>"] if symbol is None else [other(renderer, symbol)]
+        for value in found:
+            counts[value] = counts.get(value, 0) + 1
+    renderer.stopRender(context)
+    return counts
+
+
 def layer_info(layer):
     fields = layer.fields()
     info = {
@@ -83,6 +120,7 @@ def layer_info(layer):
         "count": layer.featureCount(),
         "crs": layer.crs().authid(),
         "renderer": renderer_info(layer) if layer.isValid() else None,
+        "drawn": category_counts(layer) if layer.isValid() else None,
         "aliases": {f.name(): f.alias() for f in fields},
         "widgets": {f.name(): layer.editorWidgetSetup(i).type() for i, f in enumerate(fields)},
         "labels": layer.labelsEnabled(),

@@ -1,0 +1,355 @@
+"""The QGIS output opened in real QGIS (Debian python3-qgis 3.22 and its GDAL 3.6), in one run.
+
+``fzgeo build`` writes every packaged layer; the folder is then copied elsewhere (as a colleague
+would) and the original removed, so the project can only work through its relative paths. A
+siting check writes ``conflicts.gpkg``/``conflicts.qgz``. A GeoPackage 1.4 file is the control
+that proves the "partially supported" message would be caught. ``tests/qgis/probe.py`` opens
+everything in one QGIS subprocess and reports what QGIS sees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pyogrio
+import shapely
+from geopandas import GeoDataFrame
+
+from fzgeo import io, layers, schema
+from fzgeo.cli import main
+from fzgeo.demo import DemoContext
+from fzgeo.demo import _check as demo_check
+from fzgeo.maps.compose import GROUP_ORDER
+from fzgeo.qgis import check_output, qml
+from fzgeo.qgis.layerinfo import style_for_kind
+from fzgeo.styles import Style, Symbol
+
+pytestmark = pytest.mark.slow
+
+QGIS_PYTHON = "/usr/bin/python3"
+PROBE = Path(__file__).parent / "qgis" / "probe.py"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+PARTIAL = "partially supported"
+
+
+def _run_probe(targets: list[dict[str, Any]], folder: Path) -> tuple[dict[str, Any], str]:
+    spec = folder / "probe.json"
+    spec.write_text(json.dumps(targets), encoding="utf-8")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(folder)}
+    env.pop("PYTHONPATH", None)
+    proc = subprocess.run(
+        [QGIS_PYTHON, str(PROBE), str(spec)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=folder,
+        timeout=300,
+        check=False,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("PROBE-JSON ")]
+    assert proc.returncode == 0 and lines, f"QGIS probe failed:\n{proc.stdout}\n{proc.stderr}"
+    return json.loads(lines[0].removeprefix("PROBE-JSON ")), proc.stderr
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Build, copy, check, write a 1.4 control, then probe everything in one QGIS run."""
+    base = tmp_path_factory.mktemp("qgis")
+    original = base / "original"
+    assert main(["build", "--out", str(original / "fuzhou_plan.gpkg")]) == 0
+    copy = base / "colleague"
+    shutil.copytree(original, copy)
+    shutil.rmtree(original)
+    built = layers.build_all()
+    ctx = DemoContext(out=base / "demo", results={"layers": built})
+    (base / "demo").mkdir()
+    demo_check.run(base / "demo", ctx)
+    check_folder = base / "demo" / "check"
+    control = base / "control_v14.gpkg"
+    pyogrio.write_dataframe(
+        GeoDataFrame({"a": [1]}, geometry=[shapely.Point(116.3, 27.9)], crs=4490),
+        control,
+        layer="x",
+        driver="GPKG",
+        dataset_options={"VERSION": "1.4"},
+    )
+    gpkg = copy / "fuzhou_plan.gpkg"
+    conflicts = check_folder / "conflicts.gpkg"
+    targets = [
+        {"gpkg": str(gpkg), "qgz": str(copy / "fuzhou_plan.qgz"), "layers": list(built)},
+        {
+            "gpkg": str(conflicts),
+            "qgz": str(check_folder / "conflicts.qgz"),
+            "layers": [check_output.SITES, check_output.PARTS],
+        },
+        {"gpkg": str(control), "qgz": None, "layers": ["x"]},
+    ]
+    result, stderr = _run_probe(targets, base)
+    frames = {n: io.read(conflicts, layer=n) for n in (check_output.SITES, check_output.PARTS)}
+    return {
+        "plan": result["targets"][0],
+        "check": result["targets"][1],
+        "control": result["targets"][2],
+        "log": result["log"],
+        "stderr": stderr,
+        "qgis": result["qgis"],
+        "built": built,
+        "frames": frames,
+        "copy": copy,
+        "gpkg": gpkg,
+        "conflicts": conflicts,
+    }
+
+
+def _rgba(hex_colour: str | None, alpha: float) -> list[Any]:
+    if hex_colour is None:
+        return ["#000000", 0]
+    return [hex_colour, round(alpha * 255)]
+
+
+def assert_symbol(seen: list[dict[str, Any]], sym: Symbol, geometry: str, where: str) -> None:
+    """QGIS's symbol layers carry exactly the spec's colours, opacities and widths."""
+    width = pytest.approx(sym.width * qml.MM_PER_PX, rel=1e-3)
+    if geometry == "polygon":
+        fill = seen[0]
+        assert fill["class"] == "SimpleFill", where
+        if sym.fill is None:
+            assert fill["style"] == "no", where
+        else:
+            assert fill["color"] == _rgba(sym.fill, sym.fill_opacity), where
+        if sym.dash and sym.stroke:
+            assert fill["outline_style"] == "no", where
+            line = seen[1]
+            assert line["class"] == "SimpleLine", where
+            assert line["color"] == _rgba(sym.stroke, sym.opacity), where
+            assert line["use_custom_dash"] == "1", where
+            dashes = [float(v) for v in line["customdash"].split(";")]
+            assert dashes == pytest.approx([d * qml.MM_PER_PX for d in sym.dash], rel=1e-3)
+            assert line["line_width"] == width, where
+        elif sym.stroke:
+            assert fill["stroke"] == _rgba(sym.stroke, sym.opacity), where
+            assert fill["outline_width"] == width, where
+        return
+    if geometry == "line":
+        (line,) = seen
+        assert line["class"] == "SimpleLine", where
+        assert line["color"] == _rgba(sym.stroke, sym.opacity), where
+        assert line["line_width"] == width, where
+        assert line["use_custom_dash"] == ("1" if sym.dash else "0"), where
+        return
+    (marker,) = seen
+    assert marker["class"] == "SimpleMarker", where
+    assert marker["color"] == _rgba(sym.fill, sym.fill_opacity), where
+    assert marker["stroke"] == _rgba(sym.stroke, sym.opacity), where
+    assert marker["size"] == pytest.approx(2 * sym.radius * qml.MM_PER_PX, rel=1e-3), where
+
+
+def assert_renderer(renderer: dict[str, Any], style: Style, where: str) -> None:
+    """The renderer QGIS loaded matches the style spec, category by category."""
+    if not style.categories:
+        assert renderer["type"] == "singleSymbol", where
+        assert_symbol(renderer["symbol"], style.symbol, style.geometry, where)
+        return
+    assert renderer["type"] == "categorizedSymbol", where
+    assert renderer["field"] == style.category_field, where
+    by_value = {c["value"]: c for c in renderer["categories"]}
+    expected = {qml.category_value(c.value): c for c in style.categories}
+    assert set(by_value) == {*expected, ""}, where
+    for value, cat in expected.items():
+        assert by_value[value]["label"] == cat.label_zh, where
+        assert_symbol(by_value[value]["symbol"], cat.symbol, style.geometry, f"{where}={value}")
+    assert_symbol(by_value[""]["symbol"], style.symbol, style.geometry, f"{where} (other)")
+
+
+def test_runs_the_debian_qgis_lts(output: dict[str, Any]) -> None:
+    assert output["qgis"].startswith("3.")
+
+
+def test_every_layer_is_valid_with_its_feature_count(output: dict[str, Any]) -> None:
+    seen = output["plan"]["layers"]
+    assert set(seen) == set(output["built"])
+    for name, gdf in output["built"].items():
+        assert seen[name]["valid"], name
+        assert seen[name]["count"] == len(gdf), name
+        assert seen[name]["crs"] == "EPSG:4490", name
+
+
+def test_default_style_loads_with_the_colours_of_styles(output: dict[str, Any]) -> None:
+    for name in output["built"]:
+        style = style_for_kind(layers.kind(name))
+        assert_renderer(output["plan"]["layers"][name]["renderer"], style, name)
+
+
+def test_categories_draw_the_features_they_name(output: dict[str, Any]) -> None:
+    for name, gdf in output["built"].items():
+        style = style_for_kind(layers.kind(name))
+        drawn = output["plan"]["layers"][name]["drawn"]
+        if not style.categories:
+            assert drawn is None
+            continue
+        assert sum(drawn.values()) == len(gdf), name  # every feature drawn exactly once
+        listed = {qml.category_value(c.value) for c in style.categories}
+        values = gdf[style.category_field].map(qml.category_value)
+        expected = values.where(values.isin(listed), "").value_counts().to_dict()
+        assert drawn == expected, name
+
+
+def test_aliases_are_chinese(output: dict[str, Any]) -> None:
+    for name in output["built"]:
+        kind = layers.kind(name)
+        aliases = output["plan"]["layers"][name]["aliases"]
+        for field, alias in aliases.items():
+            if field == "fid":
+                continue
+            assert alias == kind.aliases_zh[field], (name, field)
+            assert CJK.search(alias), (name, field, alias)
+
+
+def test_coded_columns_show_chinese_labels_and_labels_use_the_label_field(
+    output: dict[str, Any],
+) -> None:
+    for name in output["built"]:
+        seen = output["plan"]["layers"][name]
+        assert seen["widgets"]["precision"] == "ValueMap"
+        assert seen["widgets"]["status"] == "ValueMap"
+        style = style_for_kind(layers.kind(name))
+        assert seen["labels"], name
+        assert seen["label_field"] == style.label, name
+
+
+def test_abstract_names_the_plan_passage_and_the_precision(output: dict[str, Any]) -> None:
+    for name, gdf in output["built"].items():
+        kind = layers.kind(name)
+        abstract = output["plan"]["layers"][name]["abstract"]
+        assert output["plan"]["layers"][name]["title"] == kind.name_zh
+        assert kind.name_zh in abstract
+        for precision in gdf["precision"].unique():
+            assert f"{schema.PRECISION_ZH[precision]} {precision}" in abstract, name
+        first_source = gdf["source"].dropna().iloc[0]
+        assert first_source in abstract, name
+        lines = gdf["source_line"].dropna()
+        if len(lines):
+            assert str(int(lines.min())) in abstract, name
+
+
+def test_sld_loads_in_qgis_with_the_same_colours(output: dict[str, Any]) -> None:
+    for name in output["built"]:
+        style = style_for_kind(layers.kind(name))
+        sld = output["plan"]["sld"][name]
+        assert sld["ok"], (name, sld["message"])
+        renderer = sld["renderer"]
+        if renderer["type"] == "singleSymbol":  # QGIS simplifies a one-rule SLD
+            rules = [{"symbol": renderer["symbol"]}]
+        else:
+            assert renderer["type"] == "RuleRenderer", name
+            rules = renderer["rules"]
+        symbols = [c.symbol for c in style.categories] + [style.symbol]
+        if not style.categories:
+            symbols = [style.symbol]
+        assert len(rules) == len(symbols), name
+        for rule, sym in zip(rules, symbols, strict=True):
+            first = rule["symbol"][0]
+            if style.geometry == "line":
+                _same_colour(first["color"], _rgba(sym.stroke, sym.opacity), name)
+            elif sym.fill is not None:
+                _same_colour(first["color"], _rgba(sym.fill, sym.fill_opacity), name)
+                _same_colour(first["stroke"], _rgba(sym.stroke, sym.opacity), name)
+
+
+def _same_colour(seen: list[Any], expected: list[Any], where: str) -> None:
+    """Same colour; the alpha QGIS derives from an SLD opacity may be truncated, not rounded."""
+    assert seen[0] == expected[0], where
+    assert abs(seen[1] - expected[1]) <= 1, where
+
+
+def test_project_opens_with_the_web_map_groups(output: dict[str, Any]) -> None:
+    project = output["plan"]["project"]
+    assert project["read"]
+    assert project["crs"] == "EPSG:4490"
+    assert project["absolute_paths"] is False
+    groups = [item["group"] for item in project["tree"]]
+    present = {layers.kind(n).group for n in output["built"]}
+    expected = [g for g in GROUP_ORDER if g in present]
+    assert groups == expected + sorted(present - set(expected))
+    seen = {}
+    for item in project["tree"]:
+        for child in item["children"]:
+            seen[child["layer"]] = child
+            assert child["valid"], child["layer"]
+            assert child["source"].startswith(str(output["copy"])), child["source"]
+            assert CJK.search(child["abstract"])
+    assert project["layer_count"] == len(output["built"])
+    for name, gdf in output["built"].items():
+        kind = layers.kind(name)
+        assert seen[kind.name_zh]["count"] == len(gdf)
+        assert_renderer(seen[kind.name_zh]["renderer"], style_for_kind(kind), name)
+
+
+def test_project_extent_is_the_city_and_points_draw_on_top(output: dict[str, Any]) -> None:
+    project = output["plan"]["project"]
+    admin = output["built"]["admin_boundaries"]
+    xmin, ymin, xmax, ymax = admin[admin["level"] == "city"].total_bounds
+    exmin, eymin, exmax, eymax = project["extent"]
+    assert exmin < xmin < xmax < exmax and eymin < ymin < ymax < eymax
+    assert exmax - exmin < 1.2 * (xmax - xmin)
+    assert project["custom_order"]
+    rank = {"point": 0, "line": 1, "polygon": 2}
+    by_title = {layers.kind(n).name_zh: n for n in output["built"]}
+    order = [
+        rank[style_for_kind(layers.kind(by_title[t])).geometry] for t in project["rendering_order"]
+    ]
+    assert order == sorted(order)
+
+
+def test_no_partially_supported_message_and_the_control_shows_it(output: dict[str, Any]) -> None:
+    for target in ("plan", "check"):
+        assert output[target]["gdal"]["messages"] == [], target
+        assert output[target]["gdal"]["counts"]["layer_styles"] == len(output[target]["layers"])
+    assert PARTIAL not in json.dumps(output["log"], ensure_ascii=False)
+    messages = output["control"]["gdal"]["messages"]
+    assert any(PARTIAL in m for m in messages), messages  # the probe would catch it
+    ours = [ln for ln in output["stderr"].splitlines() if "control_v14" not in ln]
+    assert not [ln for ln in ours if PARTIAL in ln or "Warning" in ln or "ERROR" in ln], ours
+
+
+def test_pyogrio_reads_everything_without_warnings(output: dict[str, Any]) -> None:
+    gpkg = output["gpkg"]
+    listed = [str(n) for n, _ in pyogrio.list_layers(gpkg)]
+    assert "layer_styles" in listed
+    assert io.list_layers(gpkg) == [n for n in listed if n != "layer_styles"]
+    for name, gdf in output["built"].items():
+        back = pyogrio.read_dataframe(gpkg, layer=name)
+        assert len(back) == len(gdf)
+        info = pyogrio.read_info(gpkg, layer=name)
+        assert info["layer_metadata"]["IDENTIFIER"] == layers.kind(name).name_zh
+    styles = pyogrio.read_dataframe(gpkg, layer="layer_styles")
+    assert sorted(styles["f_table_name"]) == sorted(output["built"])
+    assert (styles["useAsDefault"] == 1).all()
+
+
+def test_conflict_output_gets_the_same_treatment(output: dict[str, Any]) -> None:
+    check = output["check"]
+    frames = output["frames"]
+    styles = check_output.styles_for(frames)
+    for name, gdf in frames.items():
+        seen = check["layers"][name]
+        assert seen["valid"] and seen["count"] == len(gdf), name
+        assert_renderer(seen["renderer"], styles[name], name)
+        assert seen["label_field"] == styles[name].label
+        assert CJK.search(seen["abstract"])
+        for field, alias in seen["aliases"].items():
+            if field != "fid":
+                assert CJK.search(alias), (field, alias)
+    assert seen["aliases"].get("结论") == "结论"
+    project = check["project"]
+    assert project["read"] and project["crs"] == "EPSG:4490"
+    assert [g["group"] for g in project["tree"]] == ["检查结果"]
+    assert all(c["valid"] for c in project["tree"][0]["children"])
