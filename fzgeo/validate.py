@@ -212,9 +212,14 @@ def _check_attributes(gdf: GeoDataFrame, report: Report) -> None:
             )
 
 
+def _check_coordinates(gdf: GeoDataFrame, report: Report) -> bool:
+    """Report NaN, (0, 0) and short-ring problems; False when the CRS cannot be judged."""
+    problems = repair.coordinate_problems(gdf, path=report.path)
+    report.findings.extend(Finding.of(err) for err in problems)
+    return not any(err.code in ("FZ401", "FZ402") for err in problems)
+
+
 def _check_geometry(gdf: GeoDataFrame, report: Report) -> None:
-    for err in repair.coordinate_problems(gdf, path=report.path):
-        report.findings.append(Finding.of(err))
     _geometry_types(gdf, report)
     result = repair.repair(gdf, path=report.path)
     report.findings.extend(Finding.of(err) for err in result.findings)
@@ -264,7 +269,10 @@ def validate_file(
         msg = f"sheets without a 点号/X/Y header were skipped: {', '.join(src.skipped)}"
         report.findings.append(Finding(INFO, "FZ404", CATALOGUE["FZ404"].title, msg, None, ""))
     report.findings.extend(Finding.of(n) for n in src.notes)
-    _check_crs(gdf, report, src, assume_crs=assume_crs, input_coords=input_coords, what=what)
+    if _check_coordinates(gdf, report):
+        _check_crs(gdf, report, src, assume_crs=assume_crs, input_coords=input_coords, what=what)
+    else:
+        report.crs = _crs_text(gdf)
     _check_geometry(gdf, report)
     _check_attributes(gdf, report)
     return report

@@ -1,0 +1,176 @@
+"""The command line on every broken input: a code, a file, a hint, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from input_fixtures import (
+    run_cli,
+    shapefile,
+    shapefile_bytes,
+    sites,
+    square,
+    truncate,
+    write_each,
+    zip_entries,
+)
+
+import shapely
+from geopandas import GeoDataFrame
+from shapely.geometry import Point, Polygon
+
+from fzgeo import io
+from fzgeo.cli import main
+from fzgeo.errors import CATALOGUE
+
+
+def _gpkg(path: Path, geoms: list[object]) -> Path:
+    io.write(GeoDataFrame({"编号": range(1, len(geoms) + 1)}, geometry=geoms, crs=4490), path)
+    return path
+
+
+def bad_files(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Every broken input of issue 5 -> (file, the first error code validate reports)."""
+    folder.mkdir()
+    f: dict[str, tuple[Path, str]] = {}
+    empty = folder / "empty.gpkg"
+    empty.write_bytes(b"")
+    f["zero-byte"] = (empty, "FZ302")
+    cut = write_each(folder / "cut", sites(40), (".gpkg", ".fgb", ".geojson"))
+    for suffix, path in cut.items():
+        f[f"truncated {suffix}"] = (truncate(path), "FZ302")
+    shp = shapefile(folder / "noshx")
+    shp.with_suffix(".shx").unlink()
+    f["missing .shx"] = (shp, "FZ305")
+    shp = shapefile(folder / "cutshp", sites(20))
+    f["truncated .shp"] = (truncate(shp, 0.5), "FZ302")
+    misnamed = write_each(folder / "mis", sites(), (".gpkg",))[".gpkg"]
+    f["misnamed"] = (misnamed.rename(misnamed.with_suffix(".geojson")), "FZ309")
+    two = folder / "two.gpkg"
+    io.write({"a": sites(), "b": sites()}, two)
+    f["several layers"] = (two, "FZ303")
+    f["zip slip"] = (zip_entries(folder / "slip.zip", {"../x.shp": b"x"}), "FZ306")
+    f["zip bomb"] = (zip_entries(folder / "bomb.zip", {"a.dbf": b"\0" * (4 << 20)}), "FZ306")
+    plain = folder / "plain.parquet"
+    pd.DataFrame({"geometry": shapely.to_wkb(sites().geometry.values)}).to_parquet(plain)
+    f["parquet without geo"] = (plain, "FZ311")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        nan = Polygon([(116.3, 27.9), (116.31, 27.9), (float("nan"), 27.91), (116.3, 27.9)])
+    f["NaN"] = (_gpkg(folder / "nan.gpkg", [nan]), "FZ401")
+    f["origin"] = (_gpkg(folder / "origin.gpkg", [Point(0, 0), square(116.3, 27.9)]), "FZ402")
+    ring = folder / "ring.geojson"
+    ring.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+        '"geometry":{"type":"Polygon","coordinates":[[[116.3,27.9],[116.31,27.9],[116.3,27.9]]]}}]}',
+        encoding="utf-8",
+    )
+    f["short ring"] = (ring, "FZ403")
+    csv = folder / "bad.csv"
+    csv.write_bytes(b"lon,lat\n116.3,27.9\n\xff\xff,1\n")
+    f["undecodable CSV"] = (csv, "FZ304")
+    table = folder / "jzd.csv"
+    table.write_text(
+        "点号,X,Y\nJ1,3092000,39435000\nJ2,abc,39435100\nJ3,3092100,39435000\n", encoding="utf-8"
+    )
+    f["bad parcel table"] = (table, "FZ404")
+    wrong_crs = folder / "wrongcrs.gpkg"
+    io.write(GeoDataFrame(geometry=[square(39_435_000, 3_092_000, 50)], crs=4548), wrong_crs)
+    f["zone prefix labelled 4548"] = (wrong_crs, "FZ101")
+    f["missing file"] = (folder / "nope.shp", "FZ300")
+    odd = folder / "notes.txt"
+    odd.write_text("hello", encoding="utf-8")
+    f["unknown type"] = (odd, "FZ301")
+    zipped = zip_entries(
+        folder / "gbk.zip",
+        shapefile_bytes(shapefile(folder / "gbk", encoding="GBK"), rename="地块"),
+        gbk_names=True,
+    )
+    f["good GBK zip"] = (zipped, "")
+    return f
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
+    return bad_files(tmp_path_factory.mktemp("broken") / "files")
+
+
+def test_validate_reports_every_broken_file_without_traceback(
+    broken: dict[str, tuple[Path, str]],
+) -> None:
+    paths = [str(p) for p, _ in broken.values()]
+    result = run_cli("validate", "--json", *paths)
+    assert "Traceback" not in result.stderr
+    assert result.stderr == ""  # findings go into the report, not into stray warnings
+    assert result.returncode == 1
+    reports = json.loads(result.stdout)
+    assert [r["path"] for r in reports] == paths
+    for (case, (_, code)), report in zip(broken.items(), reports, strict=True):
+        errors = [f["code"] for f in report["findings"] if f["severity"] == "error"]
+        if code:
+            assert errors[:1] == [code], (case, report["findings"])
+            assert all(f["message"] and f["title"] for f in report["findings"])
+        else:
+            assert report["ok"], (case, report["findings"])
+            assert report["layer"] == "地块"
+        if report["format"] is not None and not errors:
+            assert report["features_in"] == report["features_out"]
+
+
+def test_validate_table_output(broken: dict[str, tuple[Path, str]]) -> None:
+    path, _ = broken["missing .shx"]
+    result = run_cli("validate", str(path), str(broken["good GBK zip"][0]))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{path}: 1 error(s)" in result.stdout
+    assert "error   FZ305" in result.stdout
+    assert "hint: send the .shx too" in result.stdout
+    assert "gbk.zip: OK" in result.stdout
+    assert "text: gb18030 (declared in .cpg (GBK))" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "zero-byte",
+        "truncated .fgb",
+        "missing .shx",
+        "misnamed",
+        "zip slip",
+        "NaN",
+        "short ring",
+        "bad parcel table",
+        "zone prefix labelled 4548",
+        "parquet without geo",
+    ],
+)
+def test_export_fails_cleanly_and_writes_nothing(
+    broken: dict[str, tuple[Path, str]],
+    case: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path, code = broken[case]
+    out = tmp_path / "out.gpkg"
+    assert main(["export", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"[{code}]" in err
+    assert str(path) in err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_codes_lists_the_whole_catalogue() -> None:
+    result = run_cli("validate", "--codes")
+    assert result.returncode == 0
+    for code, entry in CATALOGUE.items():
+        assert f"| {code} | {entry.title} |" in result.stdout
+
+
+def test_validate_without_files_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate"]) == 2
+    assert "give at least one FILE" in capsys.readouterr().err
