@@ -18,8 +18,10 @@ Geometry specs (REF is a place name, ``[lon, lat]``, or ``{at: REF, offset_km: [
 ``{point: REF}``, ``{points: [REF, ...]}`` (a multipoint), ``{line: [REF, ...]}``,
 ``{polygon: [REF, ...]}``, ``{circle: REF, radius_km: R}``, ``{hull: [REF, ...], buffer_km: B}``,
 ``{counties: [NAME, ...]}`` (the union of those county-level units of ``admin_boundaries``, for
-designations the plan gives to whole counties) and ``{buffer: SPEC, km: B}``. Shapes are built in
-EPSG:4548 (metres) and stored in EPSG:4490.
+designations the plan gives to whole counties), ``{reach: RIVER, from: REF, to: REF}`` (the stretch
+of that river of the ``rivers`` layer between the points nearest to the two references),
+``{on_river: RIVER, at: REF}`` (the point of the river nearest to REF) and
+``{buffer: SPEC, km: B}``. Shapes are built in EPSG:4548 (metres) and stored in EPSG:4490.
 
 ``clip: city`` (on a feature, or on the document for every feature) splits a line at the city
 boundary (``admin_boundaries``, level ``city``) with :func:`split_at_boundary` and keeps the part
@@ -38,6 +40,7 @@ from geopandas import GeoDataFrame, GeoSeries
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import substring
 
 from fzgeo import gazetteer
 from fzgeo.crs import STORAGE_CRS, WORK_CRS
@@ -115,18 +118,14 @@ def city_shape() -> BaseGeometry:
 
 def _line_parts(geom: BaseGeometry) -> BaseGeometry:
     """The linear parts of ``geom`` (points where a line only touches are dropped), merged."""
-    parts = [
-        p for p in shapely.get_parts(geom) if p.geom_type == "LineString" and p.length > 0
-    ]
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "LineString" and p.length > 0]
     if not parts:
         return LineString()
     merged = shapely.line_merge(shapely.multilinestrings(parts))
     return merged
 
 
-def split_at_boundary(
-    line: BaseGeometry, area: BaseGeometry
-) -> tuple[BaseGeometry, BaseGeometry]:
+def split_at_boundary(line: BaseGeometry, area: BaseGeometry) -> tuple[BaseGeometry, BaseGeometry]:
     """Split a (multi)line at the edge of ``area``: the parts ``(inside, outside)``.
 
     Both are (multi)lines, possibly empty; touching points are dropped, so the two lengths add
@@ -148,6 +147,30 @@ def _clip(geom: BaseGeometry, clip: Any) -> BaseGeometry:
     return inside
 
 
+@cache
+def _river(name: str) -> LineString:
+    """The river of the ``rivers`` layer whose name starts with ``name``, as one line."""
+    from fzgeo import layers
+
+    rivers = layers.load("rivers")
+    rows = rivers[rivers["name"].str.startswith(name)]
+    if rows.empty:
+        raise ConfigError(f"no river named {name!r}; known: {', '.join(rivers['name'])}")
+    merged = shapely.line_merge(shapely.union_all(rows.to_crs(WORK_CRS).geometry.to_numpy()))
+    if not isinstance(merged, LineString):
+        raise ConfigError(f"river {name!r} is not one continuous line in the rivers layer")
+    return merged
+
+
+def _reach(name: str, start: Any, end: Any) -> LineString:
+    """The stretch of river ``name`` between the points nearest to ``start`` and ``end``."""
+    river = _river(name)
+    a, b = sorted((river.project(_ref(start)), river.project(_ref(end))))
+    if b - a < 1.0:
+        raise ConfigError(f"reach of {name!r} from {start!r} to {end!r} is empty")
+    return substring(river, a, b)
+
+
 def build_geometry(spec: Mapping[str, Any]) -> BaseGeometry:
     """The geometry (in EPSG:4548 metres) described by ``spec``."""
     if "point" in spec:
@@ -156,6 +179,11 @@ def build_geometry(spec: Mapping[str, Any]) -> BaseGeometry:
         return MultiPoint(_refs(spec["points"]))
     if "counties" in spec:
         return _counties(spec["counties"])
+    if "reach" in spec:
+        return _reach(spec["reach"], spec["from"], spec["to"])
+    if "on_river" in spec:
+        river = _river(spec["on_river"])
+        return river.interpolate(river.project(_ref(spec["at"])))
     if "line" in spec:
         return LineString(_refs(spec["line"]))
     if "polygon" in spec:
