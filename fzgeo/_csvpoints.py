@@ -39,12 +39,7 @@ def read(text: str, path: Path) -> tuple[GeoDataFrame, bool]:
         return GeoDataFrame(df.drop(columns=[wkt]), geometry=geoms), False
     if lon is None or lat is None:
         msg = f"no lon/lat or WKT columns among {list(df.columns)}"
-        raise InputError(
-            msg,
-            path=path,
-            code="FZ307",
-            hint="name the columns lon/lat (经度/纬度) or wkt; a 界址点坐标表 needs 点号, X and Y",
-        )
+        raise InputError(msg, path=path, code="FZ307")
     xs = _numbers(df[lon], path, lon)
     ys = _numbers(df[lat], path, lat)
     geoms = shapely.points(xs.to_numpy(), ys.to_numpy())

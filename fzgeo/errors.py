@@ -43,7 +43,11 @@ CATALOGUE: dict[str, ErrorCode] = {
         ErrorCode("FZ304", "cannot decode text", "pass --encoding (e.g. gbk, utf-8)"),
         ErrorCode("FZ305", "missing companion file"),
         ErrorCode("FZ306", "unsafe or oversized archive"),
-        ErrorCode("FZ307", "no geometry columns found", "name the columns with --x/--y or --wkt"),
+        ErrorCode(
+            "FZ307",
+            "no geometry columns found",
+            "name the columns lon/lat (经度/纬度) or wkt; a 界址点坐标表 needs 点号, X and Y",
+        ),
         ErrorCode("FZ308", "output cannot be written"),
         ErrorCode("FZ400", "invalid geometry that cannot be repaired"),
         ErrorCode("FZ500", "packaged data not found"),

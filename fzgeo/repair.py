@@ -32,6 +32,7 @@ import shapely
 from geopandas import GeoDataFrame
 
 from fzgeo.errors import FzgeoError, GeometryError
+from fzgeo.textsafe import clean_text
 
 #: column names taken as a feature's own identifier in messages
 ID_NAMES = ("id", "fid", "objectid", "编号", "地块编号", "项目编号", "code", "bsm", "标识码")
@@ -39,6 +40,7 @@ NEAR_ORIGIN = 1.0  #: a vertex this close to (0, 0), in the layer's units, is a 
 AREA_TOLERANCE = 0.01
 _POLYGONAL = (3, 6)  # Polygon, MultiPolygon
 _LIST = 5  # features named in a message
+_ID_CHARS = 40  # characters of an id value shown in messages
 
 
 def labels(gdf: GeoDataFrame) -> list[str]:
@@ -47,7 +49,10 @@ def labels(gdf: GeoDataFrame) -> list[str]:
     col = next((lower[n] for n in ID_NAMES if n in lower), None)
     if col is None:
         return [f"feature {i + 1}" for i in range(len(gdf))]
-    return [f"feature {i + 1} ({col}={v})" for i, v in enumerate(gdf[col].tolist())]
+    return [
+        f"feature {i + 1} ({col}={clean_text(str(v), limit=_ID_CHARS)})"
+        for i, v in enumerate(gdf[col].tolist())
+    ]
 
 
 def _listing(names: list[str], positions: np.ndarray) -> str:

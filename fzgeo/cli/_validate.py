@@ -14,6 +14,7 @@ from pathlib import Path
 from fzgeo import validate
 from fzgeo.cli._common import add_input_options
 from fzgeo.errors import CATALOGUE
+from fzgeo.textsafe import clean_text
 
 ORDER = 20
 EXIT_PROBLEMS = 1
@@ -51,7 +52,7 @@ def catalogue_markdown() -> str:
 
 
 def _cell(text: str | None, width: int) -> str:
-    text = " ".join((text or "").split())
+    text = " ".join(str(clean_text(text or "")).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -67,9 +68,12 @@ def render_table(report: validate.Report, *, features: bool = False) -> str:
     head += [f"  {k}: {v}" for k, v in facts if v]
     if report.format is not None:
         counts = ", ".join(f"{n} {s}" for s, n in report.status_counts.items())
-        head.append(f"  features: {report.features_in} in, {report.features_out} reported ({counts})")
+        head.append(
+            f"  features: {report.features_in} in, {report.features_out} reported ({counts})"
+        )
     for f in report.findings:
-        head.append(f"  {f.severity:<7} {f.code}  {_cell(f.where, 34):<34}  {f.message}")
+        message = _cell(f.message, 10_000)
+        head.append(f"  {f.severity:<7} {f.code}  {_cell(f.where, 34):<34}  {message}")
         if f.hint:
             head.append(f"  {'':<7} {'':5}  {'':<34}  hint: {f.hint}")
     if features:
