@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -81,6 +82,7 @@ class LayerReport:
     names_synthesized: int = 0
     repaired: list[str] = field(default_factory=list)  #: features whose geometry was changed
     repair_notes: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  #: same geometry as an earlier feature
     area_mismatch: list[str] = field(default_factory=list)
     area_ratio_median: float | None = None
 
@@ -291,7 +293,7 @@ def _convert(
 
     raw = raw.reset_index(drop=True)
     ids = labels(raw)
-    geoms = _geometries(raw, rep, path, name)
+    geoms = _geometries(raw, ids, rep, path, name)
     data, used = _map_fields(raw, rules, rep)
     _keep_unmapped(raw, used, data, rep)
     data["name"] = _names(data, kind.name_zh, ids, rep)
@@ -313,11 +315,30 @@ def _convert(
     return gdf, rep
 
 
-def _geometries(raw: GeoDataFrame, rep: LayerReport, path: Path, name: str) -> Any:
-    """Repaired 2-D polygon geometries, one per feature; any unusable feature is an error."""
+def _geometries(raw: GeoDataFrame, ids: list[str], rep: LayerReport, path: Path, name: str) -> Any:
+    """2-D polygon geometries, one per feature, repaired where needed; unusable ones are an error.
+
+    Valid polygon layers (the usual case) skip the per-feature repair; only duplicates are
+    looked for. Anything else goes through :func:`fzgeo.repair.repair`, which accounts for every
+    feature.
+    """
+    geoms = shapely.force_2d(np.asarray(raw.geometry.values, dtype=object))
+    fine = (
+        ~shapely.is_missing(geoms)
+        & ~shapely.is_empty(geoms)
+        & np.isin(shapely.get_type_id(geoms), (3, 6))
+        & shapely.is_valid(geoms)
+    )
+    if fine.all():
+        keys = pd.Series(shapely.to_wkb(shapely.normalize(geoms)))
+        rep.duplicates = [ids[i] for i in np.flatnonzero(keys.duplicated().to_numpy())]
+        return geoms
+    return _repaired(raw.set_geometry(geoms), rep, path, name)
+
+
+def _repaired(raw: GeoDataFrame, rep: LayerReport, path: Path, name: str) -> Any:
     from fzgeo import repair
 
-    raw = raw.set_geometry(shapely.force_2d(raw.geometry.values))
     fixed = repair.repair(raw, path=str(path), polygon_layer=True)
     statuses = fixed.statuses
     unusable = statuses.loc[~statuses["usable"]]
@@ -329,14 +350,16 @@ def _geometries(raw: GeoDataFrame, rep: LayerReport, path: Path, name: str) -> A
         raise GeometryError(
             msg, path=path, hint="fix or delete them in the source; fzgeo drops none"
         )
-    rep.repaired = statuses.loc[statuses["status"] != "ok", "feature"].tolist()
+    status = statuses["status"]
+    rep.repaired = statuses.loc[status.isin(("repaired", "dissolved")), "feature"].tolist()
+    rep.duplicates = statuses.loc[status == "duplicate", "feature"].tolist()
     rep.repair_notes = [str(f) for f in fixed.findings]
     if rep.repaired:
         warnings.warn(
             f"{path}, layer {name}: repaired {len(rep.repaired)} geometr(ies): "
             f"{', '.join(rep.repaired[:5])}",
             RepairWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     return fixed.frame.geometry.values
 
@@ -426,6 +449,7 @@ def report_text(report: LoadReport) -> str:
             ("system fields", lr.system_fields),
             ("unmapped values", [f"{k}: {', '.join(v)}" for k, v in lr.unmapped_values.items()]),
             ("geometries repaired", lr.repaired),
+            ("duplicate geometries (kept)", lr.duplicates),
             ("declared area differs by more than 1 %", lr.area_mismatch),
         ]
         out += [

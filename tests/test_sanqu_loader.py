@@ -312,3 +312,16 @@ def test_loaded_layers_match_packaged_kinds(national_gdb: Path) -> None:
         own = [c.name for c in layers.kind(name).all_columns]
         assert list(gdf.columns[: len(own)]) == own
         assert isinstance(gdf["area_km2"].dtype, np.dtype | pd.Float64Dtype)
+
+
+def test_duplicate_geometries_are_kept_and_reported(tmp_path: Path) -> None:
+    gdf = _urban_frame()
+    twice = gpd.GeoDataFrame(
+        pd.concat([gdf, gdf.assign(BSM="36100220200002")], ignore_index=True), crs=gdf.crs
+    )
+    path = tmp_path / "dupes.gpkg"
+    twice.to_file(path, layer="CZKFBJ")
+    data = sanqu.load(path)
+    assert len(data.layers["urban_boundary"]) == 2
+    assert data.report.layers[0].duplicates == ["feature 2 (BSM=36100220200002)"]
+    assert "duplicate geometries (kept)" in data.report.text()

@@ -1,0 +1,160 @@
+"""Official 三区三线 loader benchmark: time and peak memory to load a national-standard File GDB.
+
+    python benchmarks/bench_sanqu_load.py [--sizes 10000 100000] [--no-write]
+
+Writes a File GDB with one YJJBNTBHTB (永久基本农田保护图斑) layer of N small rectangles in CGCS2000
+GK zone 39 (EPSG:4527) with the usual fields (BSM, YSDM, XZQDM, XZQMC, BHTBBH, DLBM, TBMJ), then
+measures, in fresh subprocesses, (a) the obvious alternative: ``pyogrio.read_dataframe`` +
+``to_crs(4490)`` with no mapping, no checks and no report, and (b) ``fzgeo.sanqu.load`` with the
+``gb`` profile (field mapping, per-feature geometry repair and accounting, area checks, schema
+validation). Results go into benchmarks/RESULTS.md (section "三区三线 loader"), with machine and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+import geopandas as gpd
+import pyogrio
+import shapely
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+START, END = "<!-- bench_sanqu_load:start -->", "<!-- bench_sanqu_load:end -->"
+
+RUNNER = """
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+path, mode = sys.argv[1], sys.argv[2]
+t = time.perf_counter()
+if mode == "plain":
+    import pyogrio
+    gdf = pyogrio.read_dataframe(path, layer="YJJBNTBHTB").to_crs(4490)
+    n = len(gdf)
+else:
+    from fzgeo import sanqu
+    n = len(sanqu.load(path).layers["basic_farmland"])
+secs = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"n": n, "seconds": secs, "peak_mb": peak}))
+"""
+
+
+def make_gdb(n: int, folder: Path, seed: int = 0) -> Path:
+    """A File GDB with ``n`` farmland patches of 60 x 40 m spread over 临川/东乡."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(420_000, 470_000, n) + 39_000_000
+    y = rng.uniform(3_000_000, 3_080_000, n)
+    geoms = shapely.box(x, y, x + 60, y + 40)
+    gdf = gpd.GeoDataFrame(
+        {
+            "BSM": [f"3610{i:010d}" for i in range(n)],
+            "YSDM": ["2001010100"] * n,
+            "XZQDM": ["361002"] * n,
+            "XZQMC": ["临川区"] * n,
+            "BHTBBH": [f"B{i:07d}" for i in range(n)],
+            "DLBM": ["0101"] * n,
+            "TBMJ": shapely.area(geoms),
+        },
+        geometry=geoms,
+        crs=4527,
+    )
+    path = folder / f"farmland_{n}.gdb"
+    pyogrio.write_dataframe(gdf, path, layer="YJJBNTBHTB", driver="OpenFileGDB")
+    return path
+
+
+def run(path: Path, mode: str) -> dict[str, float]:
+    """One measurement in a fresh interpreter."""
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(path), mode],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; GDAL {pyogrio.__gdal_version_string__}"
+
+
+def section(rows: list[dict[str, float]]) -> str:
+    """The RESULTS.md section."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        START,
+        "## 三区三线 loader (`python benchmarks/bench_sanqu_load.py`)",
+        "",
+        f"{stamp}; {_machine()}.",
+        "A File GDB layer YJJBNTBHTB in EPSG:4527. Plain: `pyogrio.read_dataframe` + `to_crs(4490)`",
+        "(no mapping, checks or report). fzgeo: `fzgeo.sanqu.load(path)` with the `gb` profile.",
+        "Each in a fresh subprocess; peak = max RSS of that process.",
+        "",
+        "| features | plain s | fzgeo s | time ratio | plain peak MB | fzgeo peak MB |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r['n']:,} | {r['plain_s']:.1f} | {r['fzgeo_s']:.1f} | "
+            f"{r['fzgeo_s'] / r['plain_s']:.1f} | {r['plain_mb']:.0f} | {r['fzgeo_mb']:.0f} |"
+            for r in rows
+        ),
+        END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(text: str) -> None:
+    """Replace this benchmark's section of RESULTS.md (or append it), keeping the others."""
+    sys.path.insert(0, str(ROOT))
+    from fzgeo._atomic import write_text
+
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END) + "\n?", re.S)
+    new = pattern.sub(lambda _m: text, old) if START in old else old.rstrip("\n") + "\n\n" + text
+    write_text(RESULTS, new)
+
+
+def main() -> None:
+    """Measure and report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            path = make_gdb(n, Path(tmp))
+            plain, fz = run(path, "plain"), run(path, "fzgeo")
+            assert plain["n"] == fz["n"] == n, "a feature went missing"
+            rows.append(
+                {
+                    "n": n,
+                    "plain_s": plain["seconds"],
+                    "fzgeo_s": fz["seconds"],
+                    "plain_mb": plain["peak_mb"],
+                    "fzgeo_mb": fz["peak_mb"],
+                }
+            )
+            print(rows[-1], flush=True)
+    text = section(rows)
+    print(text)
+    if not args.no_write:
+        write_results(text)
+        print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
