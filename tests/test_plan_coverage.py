@@ -10,9 +10,9 @@ import pytest
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import coverage, layers
+from fzgeo import coverage, layers, placement
 from fzgeo.cli import main
-from fzgeo.crs import STORAGE_CRS
+from fzgeo.crs import STORAGE_CRS, WORK_CRS
 from fzgeo.errors import ConfigError, DataNotFoundError, InputError
 
 #: The layer kinds of issue 10 ("the rest of the plan on the map").
@@ -210,3 +210,30 @@ def test_constraint_candidates_are_polygons_with_area(name: str) -> None:
     assert kind.geometry_type == "Polygon"
     gdf = layers.load(name)
     assert (gdf["area_km2"] > 0).all()
+
+
+def test_placement_multipoints_and_counties() -> None:
+    pts = placement.build_geometry({"points": ["南城县", "南丰县", [116.3, 27.9]]})
+    assert pts.geom_type == "MultiPoint"
+    assert len(pts.geoms) == 3
+    units = layers.load("admin_boundaries").set_index("name")
+    both = placement.build_geometry({"counties": ["南城县", "黎川县"]})
+    expected = units.loc[["南城县", "黎川县"], "area_km2"].sum()
+    assert both.area / 1e6 == pytest.approx(expected, rel=1e-3)
+    with pytest.raises(ConfigError, match=r"unknown counties \['南城'\]"):
+        placement.build_geometry({"counties": ["南城"]})
+
+
+def test_placement_along_the_river() -> None:
+    river = layers.load("rivers").to_crs(WORK_CRS).geometry.iloc[0]
+    reach = placement.build_geometry({"reach": "抚河", "from": "南城县", "to": "抚州市"})
+    assert reach.geom_type == "LineString"
+    assert 30_000 < reach.length < river.length
+    assert river.distance(shapely.Point(reach.coords[0])) < 1.0
+    assert river.distance(shapely.Point(reach.coords[-1])) < 1.0
+    point = placement.build_geometry({"on_river": "抚河", "at": "抚州市"})
+    assert river.distance(point) < 1.0
+    with pytest.raises(ConfigError, match="is empty"):
+        placement.build_geometry({"reach": "抚河", "from": "南城县", "to": "南城县"})
+    with pytest.raises(ConfigError, match="no river named '信江'"):
+        placement.build_geometry({"on_river": "信江", "at": "抚州市"})
