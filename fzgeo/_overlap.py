@@ -109,6 +109,14 @@ def measure(
         keep = _positive(cut, cls[si])
         si, pi, cut = si[keep], pi[keep], cut[keep]
         parts = _group_union(cut, si, n)
+        line = cls[si] == LINE
+        if line.any():
+            # cuts of one line by overlapping features end at computed points, so they are not
+            # exactly collinear and their union does not dissolve them (the length would count
+            # twice): cut each line once, by the union of the pieces it crosses
+            covers = _group_union(pieces.geoms[pi[line]], si[line], n)
+            todo = np.flatnonzero((cls == LINE) & ~shapely.is_missing(covers))
+            parts[todo] = shapely.intersection(geoms[todo], covers[todo])
         has = ~shapely.is_missing(parts)
         inside[has] = size(parts[has], cls[has])
         inside[has & (cls == POINT)] = 1.0
