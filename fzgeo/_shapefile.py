@@ -7,9 +7,12 @@ language byte as Latin-1. Each of these is caught here and reported with the cou
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from geopandas import GeoDataFrame
 
 from fzgeo import _archive, _encoding
 from fzgeo.errors import InputError
@@ -117,3 +120,44 @@ def _check_last_shape(shx: Part, shp: Part, path: Path) -> None:
             f"but the file has {shp.size:,}"
         )
         raise InputError(msg, path=path, code="FZ302", hint="copy or download the file again")
+
+
+_DBF_NAME_BYTES = 10
+
+
+def fit_field_names(gdf: GeoDataFrame, path: Path) -> GeoDataFrame:
+    """Shorten column names to the 10 bytes a .dbf allows, at character boundaries, uniquely.
+
+    GDAL would cut UTF-8 names mid-character (a Chinese character is 3 bytes); the renaming is
+    reported in a warning so no column is lost unnoticed.
+    """
+    renamed: dict[str, str] = {}
+    used: set[str] = set()
+    for col in gdf.columns:
+        if col == gdf.geometry.name:
+            continue
+        name = str(col)
+        short = name
+        while len(short.encode("utf-8")) > _DBF_NAME_BYTES:
+            short = short[:-1]
+        n = 1
+        base = short
+        while short.lower() in used:
+            tag = f"_{n}"
+            short = base
+            while len((short + tag).encode("utf-8")) > _DBF_NAME_BYTES:
+                short = short[:-1]
+            short += tag
+            n += 1
+        used.add(short.lower())
+        if short != name:
+            renamed[name] = short
+    if renamed:
+        listing = ", ".join(f"{a} -> {b}" for a, b in renamed.items())
+        warnings.warn(
+            f"{path}: Shapefile field names hold at most 10 bytes; renamed {len(renamed)} "
+            f"column(s): {listing}",
+            UserWarning,
+            stacklevel=3,
+        )
+    return gdf.rename(columns=renamed)

@@ -432,47 +432,6 @@ def _prepare(gdf: GeoDataFrame) -> GeoDataFrame:
     return out
 
 
-_DBF_NAME_BYTES = 10
-
-
-def _shapefile_columns(gdf: GeoDataFrame, path: Path) -> GeoDataFrame:
-    """Shorten column names to the 10 bytes a .dbf allows, at character boundaries, uniquely.
-
-    GDAL would cut UTF-8 names mid-character (a Chinese character is 3 bytes); the renaming is
-    reported in a warning so no column is lost unnoticed.
-    """
-    renamed: dict[str, str] = {}
-    used: set[str] = set()
-    for col in gdf.columns:
-        if col == gdf.geometry.name:
-            continue
-        name = str(col)
-        short = name
-        while len(short.encode("utf-8")) > _DBF_NAME_BYTES:
-            short = short[:-1]
-        n = 1
-        base = short
-        while short.lower() in used:
-            tag = f"_{n}"
-            short = base
-            while len((short + tag).encode("utf-8")) > _DBF_NAME_BYTES:
-                short = short[:-1]
-            short += tag
-            n += 1
-        used.add(short.lower())
-        if short != name:
-            renamed[name] = short
-    if renamed:
-        listing = ", ".join(f"{a} -> {b}" for a, b in renamed.items())
-        warnings.warn(
-            f"{path}: Shapefile field names hold at most 10 bytes; renamed {len(renamed)} "
-            f"column(s): {listing}",
-            UserWarning,
-            stacklevel=3,
-        )
-    return gdf.rename(columns=renamed)
-
-
 def _write_error(exc: Exception, path: Path) -> OutputError:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
     return OutputError(f"cannot write ({text})", path=path)
@@ -520,7 +479,7 @@ def write(
     try:
         if driver == "ESRI Shapefile":
             (gdf,) = layers.values()
-            gdf = _shapefile_columns(_prepare(gdf), path)
+            gdf = _shapefile.fit_field_names(_prepare(gdf), path)
             with atomic_folder_files(path) as tmpdir:
                 gdf.to_file(tmpdir / path.name, driver=driver, encoding="UTF-8", **options)
             return path
