@@ -325,3 +325,13 @@ def test_duplicate_geometries_are_kept_and_reported(tmp_path: Path) -> None:
     assert len(data.layers["urban_boundary"]) == 2
     assert data.report.layers[0].duplicates == ["feature 2 (BSM=36100220200002)"]
     assert "duplicate geometries (kept)" in data.report.text()
+
+
+def test_chinese_field_names_are_mapped_too(tmp_path: Path) -> None:
+    gdf = _urban_frame().rename(columns={"BSM": "标识码", "XZQDM": "行政区代码", "MJ": "面积"})
+    path = tmp_path / "cn.gpkg"
+    gdf.to_file(path, layer="城镇开发边界")
+    data = sanqu.load(path)
+    lr = data.report.layers[0]
+    assert lr.mapped["bsm"] == "标识码" and lr.mapped["xzqdm"] == "行政区代码"
+    assert data.layers["urban_boundary"]["bsm"].tolist() == ["36100220200001"]
