@@ -87,6 +87,19 @@ def _plain(value: Any) -> Any:
     return clean_text(value) if isinstance(value, str) else value
 
 
+def split_constants(web: GeoDataFrame, columns: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
+    """Columns that vary, and the values of those that are the same in every feature."""
+    varying, constants = [], {}
+    for col in columns:
+        values = web[col].astype(object)
+        first = _plain(values.iloc[0]) if len(values) else None
+        if len(values) > 1 and first is not None and values.nunique(dropna=False) == 1:
+            constants[col] = first
+        else:
+            varying.append(col)
+    return varying, constants
+
+
 def feature_collection(web: GeoDataFrame, columns: Sequence[str]) -> str:
     """A compact GeoJSON FeatureCollection string (nulls left out), safe inside ``<script>``."""
     geoms = shapely.to_geojson(np.asarray(web.geometry.values))
@@ -99,7 +112,9 @@ def feature_collection(web: GeoDataFrame, columns: Sequence[str]) -> str:
     return _script_safe('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}")
 
 
-def _layer_config(ml: MapLayer, columns: Sequence[str]) -> dict[str, Any]:
+def _layer_config(
+    ml: MapLayer, columns: Sequence[str], constants: dict[str, Any]
+) -> dict[str, Any]:
     aliases = ml.kind.aliases_zh
     values: dict[str, dict[str, str]] = {"precision": PRECISION_ZH, "status": STATUS_ZH}
     if ml.style.category_field:
@@ -116,6 +131,7 @@ def _layer_config(ml: MapLayer, columns: Sequence[str]) -> dict[str, Any]:
         "illustrative": legend.illustrative_override(ml.style),
         "fields": [[c, aliases.get(c, c)] for c in columns],
         "values": values,
+        "constants": constants,
     }
 
 
@@ -155,8 +171,9 @@ def _payload(
     for ml in map_layers:
         web, report = _prepare(ml, base, detail_zoom)
         columns = _columns(ml, web)
-        configs.append(_layer_config(ml, columns))
-        datasets.append(feature_collection(web, columns))
+        varying, constants = split_constants(web, columns)
+        configs.append(_layer_config(ml, columns, constants))
+        datasets.append(feature_collection(web, varying))
         reports.append(report)
         webs.append(web)
     return configs, datasets, reports, webs

@@ -54,6 +54,11 @@
   }
 
   function addLayer(map, cfg, data, index) {
+    var constants = cfg.constants || {};
+    if (Object.keys(constants).length) {
+      /* values shared by every feature travel once, in the layer's configuration */
+      data.features.forEach(function (f) { f.properties = Object.assign({}, constants, f.properties); });
+    }
     var paneName = "fz-pane-" + cfg.id;
     var pane = map.createPane(paneName);
     pane.style.zIndex = String(400 + index);
