@@ -155,10 +155,12 @@ def renderer(style: Style) -> ET.Element:
     common = {"symbollevels": "0", "forceraster": "0", "enableorderby": "0"}
     common["referencescale"] = "-1"
     if not style.categories or not style.category_field:
-        node = ET.Element("renderer-v2", type="singleSymbol", **common)
+        node = ET.Element("renderer-v2", {"type": "singleSymbol", **common})
         ET.SubElement(node, "symbols").append(symbol(style.symbol, style.geometry, "0"))
         return node
-    node = ET.Element("renderer-v2", type="categorizedSymbol", attr=style.category_field, **common)
+    node = ET.Element(
+        "renderer-v2", {"type": "categorizedSymbol", "attr": style.category_field, **common}
+    )
     cats = ET.SubElement(node, "categories")
     syms = ET.SubElement(node, "symbols")
     for i, cat in enumerate(style.categories):
@@ -300,11 +302,10 @@ def to_string(root: ET.Element) -> str:
 
 def qml(info: LayerInfo, fields: Sequence[str]) -> str:
     """The QML document for a layer whose attribute fields are ``fields`` (``fid`` first)."""
-    root = ET.Element(
-        "qgis",
-        version=QGIS_VERSION,
-        styleCategories="Symbology|Labeling|Fields|Forms|Rendering",
-        **layer_attributes(info, fields),
-    )
+    attrs = {
+        "version": QGIS_VERSION,
+        "styleCategories": "Symbology|Labeling|Fields|Forms|Rendering",
+    }
+    root = ET.Element("qgis", {**attrs, **layer_attributes(info, fields)})
     root.extend(body(info, fields))
     return to_string(root)
