@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "map",
         help="write a web map (HTML) of a shipped map composition or of named layers",
         description="Write a Leaflet web map. NAME is a map composition in maps/ "
-        "(plan_overview, transport, conflicts) or one or more layer kinds (fzgeo layers).",
+        "(plan_overview, transport, sanqu_ecology, conflicts) or one or more layer kinds "
+        "(fzgeo layers).",
     )
     p.add_argument("names", nargs="+", metavar="MAP|LAYER", help="a map or layer kinds")
     p.add_argument("--out", type=Path, required=True, help="HTML file to write")
