@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from geopandas import GeoDataFrame
@@ -44,9 +45,7 @@ def local_parts(shp: Path) -> dict[str, Part]:
     parts = {}
     for f in shp.parent.iterdir():
         if f.stem == shp.stem and f.is_file():
-            parts[f.suffix.lower()] = Part(
-                f.name, f.stat().st_size, lambda n, f=f: _read_local(f, n)
-            )
+            parts[f.suffix.lower()] = Part(f.name, f.stat().st_size, partial(_read_local, f))
     return parts
 
 
@@ -55,7 +54,7 @@ def zip_parts(zpath: Path, shp: _archive.Member, found: list[_archive.Member]) -
     parts = {}
     for m in found:
         if m.stem_path == shp.stem_path:
-            parts[m.suffix] = Part(m.name, m.size, lambda n, m=m: _archive.read_member(zpath, m, n))
+            parts[m.suffix] = Part(m.name, m.size, partial(_archive.read_member, zpath, m))
     return parts
 
 
