@@ -421,7 +421,13 @@ def _names(data: dict[str, Any], name_zh: str, ids: list[str], rep: LayerReport)
 def _check_areas(gdf: GeoDataFrame, ids: list[str], unit: str, rep: LayerReport) -> None:
     if "declared_area" not in gdf.columns:
         return
-    declared = pd.to_numeric(gdf["declared_area"], errors="coerce")
+    raw = gdf["declared_area"]
+    declared = pd.to_numeric(raw, errors="coerce")
+    text = raw.notna() & declared.isna()
+    if text.any():  # kept verbatim beside the numbers, and reported
+        source = rep.mapped["declared_area"]
+        gdf[f"src_{source}"] = raw.astype(object).where(raw.notna(), None)
+        rep.unmapped_values["declared_area"] = sorted({str(v) for v in raw[text]})
     gdf["declared_area"] = declared
     computed_m2 = gdf["area_km2"] * 1e6
     ok = declared.notna() & (computed_m2 > 0)

@@ -335,3 +335,15 @@ def test_chinese_field_names_are_mapped_too(tmp_path: Path) -> None:
     lr = data.report.layers[0]
     assert lr.mapped["bsm"] == "标识码" and lr.mapped["xzqdm"] == "行政区代码"
     assert data.layers["urban_boundary"]["bsm"].tolist() == ["36100220200001"]
+
+
+def test_declared_area_that_is_not_a_number_is_kept_and_reported(tmp_path: Path) -> None:
+    gdf = _urban_frame().astype({"MJ": object})
+    gdf.loc[0, "MJ"] = "约12.5平方公里"
+    path = tmp_path / "text_area.gpkg"
+    gdf.to_file(path, layer="CZKFBJ")
+    data = sanqu.load(path)
+    urban = data.layers["urban_boundary"]
+    assert urban["declared_area"].isna().all()
+    assert urban["src_MJ"].tolist() == ["约12.5平方公里"]
+    assert data.report.layers[0].unmapped_values == {"declared_area": ["约12.5平方公里"]}
