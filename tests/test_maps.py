@@ -293,3 +293,27 @@ def test_layer_config_carries_chinese_aliases_and_provenance():
     assert fields["kind_note"] == "说明"
     assert config["layers"][0]["values"]["precision"]["illustrative"] == "示意"
     assert "示意要素" in config["legendHtml"]
+
+
+def test_demo_step_finds_the_check_folder(tmp_path):
+    from fzgeo.demo._maps import check_folder
+
+    assert check_folder(tmp_path, {}) is None
+    folder = tmp_path / "somewhere"
+    folder.mkdir()
+    (folder / "conflicts.gpkg").write_bytes(b"")
+    assert check_folder(tmp_path, {"check": folder}) == folder
+    assert check_folder(tmp_path, {"check": {"folder": folder}}) == folder
+    assert check_folder(tmp_path, {"check": type("R", (), {"out": folder})()}) == folder
+    (tmp_path / "check").mkdir()
+    (tmp_path / "check" / "conflicts.gpkg").write_bytes(b"")
+    assert check_folder(tmp_path, {}) == tmp_path / "check"
+
+
+def test_cli_publish(tmp_path, capsys):
+    site = tmp_path / "site"
+    assert main(["publish", str(site), "--maps", "transport", "--offline"]) == 0
+    assert (site / "index.html").is_file() and (site / "transport.html").is_file()
+    assert "wrote 1 maps" in capsys.readouterr().out
+    assert main(["publish", str(site), "--maps", "nowhere"]) == 2
+    assert "no map 'nowhere'" in capsys.readouterr().err
