@@ -123,8 +123,8 @@ class Node:
     node_type: str
     county: str
     geometry: BaseGeometry  #: EPSG:4548
-    line: int
-    term: str
+    line: int | None
+    term: str | None
     redline_function: str | None
     note: str
     source: str
@@ -166,7 +166,7 @@ def _protected_nodes() -> tuple[Node, ...]:
             node_type=row["area_type"],
             county=row["county"],
             geometry=row.geometry.intersection(city_work()),
-            line=int(row["source_line"]),
+            line=None if pd.isna(row["source_line"]) else int(row["source_line"]),
             term=row["plan_term"],
             redline_function=PROTECTED_NODE_TYPES[row["area_type"]],
             note=f"示意: the protected_areas layer's stand-in ({row['note']})",
