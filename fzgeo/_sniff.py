@@ -46,6 +46,7 @@ SUFFIX_OF = {
     "Shapefile": ".shp",
     "JSON": ".geojson",
     "legacy Office document (.xls/.doc)": ".xls (save it as .xlsx)",
+    "text": ".csv",
 }
 
 

@@ -66,6 +66,15 @@ NON_DATA_TABLES = ("layer_styles",)
 LON_NAMES = _csvpoints.LON_NAMES
 LAT_NAMES = _csvpoints.LAT_NAMES
 WKT_NAMES = _csvpoints.WKT_NAMES
+_UNSUPPORTED_HINTS = {
+    ".xls": "save the workbook as .xlsx (Excel or WPS: 另存为 .xlsx)",
+    ".dbf": "open the .shp that belongs to it",
+    ".shx": "open the .shp that belongs to it",
+    ".kml": "convert it first: ogr2ogr out.gpkg in.kml",
+    ".dwg": "export the red line from CAD as .dxf or .shp with its CRS, or send the 界址点坐标表",
+    ".rar": "repack it as .zip",
+    ".7z": "repack it as .zip",
+}
 _OFFSET_HINTS = ("高德", "百度", "gcj", "bd09", "bd-09", "火星", "amap", "baidu")
 _TRUNCATED = (
     "truncat",
@@ -108,7 +117,9 @@ def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         known = ", ".join(sorted(FORMATS))
-        raise InputError(f"unsupported file type {suffix or '(none)'}; known: {known}", path=path)
+        hint = _UNSUPPORTED_HINTS.get(suffix, "")
+        msg = f"unsupported file type {suffix or '(none)'}; known: {known}"
+        raise InputError(msg, path=path, hint=hint)
     return suffix
 
 

@@ -148,6 +148,16 @@ def test_missing_file_and_unknown_suffix(tmp_path: Path) -> None:
     odd = tmp_path / "drawing.dwg"
     odd.write_bytes(b"AC1027")
     assert _code(odd) == "FZ301"
+    xls = tmp_path / "界址点.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 100)
+    with pytest.raises(FzgeoError, match=r"unsupported file type \.xls") as info:
+        io.read(xls)
+    assert "save the workbook as .xlsx" in info.value.hint
+    csv_as_xlsx = tmp_path / "table.xlsx"
+    csv_as_xlsx.write_text("点号,X,Y\n", encoding="utf-8")
+    with pytest.raises(FzgeoError, match=r"named \.xlsx but its content is text") as info:
+        io.read(csv_as_xlsx)
+    assert (info.value.code, info.value.hint) == ("FZ309", "rename it to .csv")
 
 
 # --- archives -------------------------------------------------------------------------------
