@@ -113,3 +113,13 @@ def test_a_site_in_the_fuhe_valley_near_nancheng_hits_farmland() -> None:
     near = shapely.Point(seat.lon + 0.045, seat.lat)  # about 4.5 km east of the seat
     assert farm.geometry.contains(near).any()
     assert urban.geometry.contains(shapely.Point(seat.lon, seat.lat)).any()
+
+
+def test_nature_reserves_of_protected_areas_lie_in_the_red_line(city: shapely.Geometry) -> None:
+    """The national rule: nature reserves are inside the 生态保护红线 (one geometry, not two)."""
+    areas = _work("protected_areas")
+    reserves = areas.loc[areas["area_type"] == "自然保护区"]
+    assert len(reserves) >= 1
+    red = _union("eco_redline")
+    for name, geom in zip(reserves["name"], reserves.geometry, strict=True):
+        assert geom.intersection(city).difference(red).area < OVERLAP_M2, name
