@@ -1,0 +1,155 @@
+"""``fzgeo indicators``: the plan's spatial targets measured against the layers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import shapely
+from geopandas import GeoDataFrame
+
+from fzgeo import indicators, layers
+from fzgeo.crs import WORK_CRS, to_storage, to_work
+from fzgeo.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def table() -> object:
+    return indicators.evaluate(indicators.load_targets())
+
+
+def test_packaged_targets_cite_their_plan_line(plan_lines: list[str]) -> None:
+    targets = indicators.load_targets()
+    assert {"rail_length_500km", "expressway_239km"} <= {t.id for t in targets}
+    for t in targets:
+        assert t.term in plan_lines[t.line - 1], t.id
+
+
+def test_railway_mileage_is_the_in_city_length(table: object) -> None:
+    rail = to_work(layers.load("railways"))
+    rows = table.loc[table["id"] == "rail_length_500km"].set_index("口径")
+    existing = rail.loc[rail["status"] == "existing"].length.sum() / 1000
+    assert rows.loc["现状线路", "量测值"] == pytest.approx(existing, abs=0.05)
+    assert rows.loc["现状及全部规划线路", "量测值"] == pytest.approx(
+        rail.length.sum() / 1000, abs=0.05
+    )
+    assert rows.loc["现状线路", "主口径"] and not rows.loc["现状及全部规划线路", "主口径"]
+    assert rows.loc["现状线路", "精度"] == "示意（近似）"
+    assert "短于实际线路" in rows.loc["现状线路", "说明"]
+
+
+def test_expressway_target_counts_new_and_rebuilt_only(table: object) -> None:
+    hw = to_work(layers.load("highways"))
+    chosen = hw.loc[(hw["road_class"] == "高速公路") & hw["stage"].isin(["新建", "改扩建"])]
+    row = table.loc[(table["id"] == "expressway_239km") & table["主口径"]].iloc[0]
+    assert row["量测值"] == pytest.approx(chosen.length.sum() / 1000, abs=0.05)
+    assert row["要素数"] == 5
+    assert row["结论"] == ("达到" if row["量测值"] >= 239 else "未达到")
+
+
+def test_unmeasurable_targets_are_listed_with_their_reason(table: object) -> None:
+    row = table.loc[table["id"] == "tourism_road_908km"].iloc[0]
+    assert row["结论"] == "无法量测" and row["说明"]
+    assert row["量测值"] is None or row["量测值"] != row["量测值"]
+
+
+def _fake(lengths_km: list[float], status: str = "existing") -> GeoDataFrame:
+    """Lines of the given lengths, exact in EPSG:4548, stored in EPSG:4490."""
+    lines = [
+        shapely.LineString(
+            [(450_000, 3_090_000 + 100 * i), (450_000 + 1000 * km, 3_090_000 + 100 * i)]
+        )
+        for i, km in enumerate(lengths_km)
+    ]
+    work = GeoDataFrame(
+        {"status": [status] * len(lines), "precision": ["surveyed"] * len(lines)},
+        geometry=lines,
+        crs=WORK_CRS,
+    )
+    return to_storage(work)
+
+
+def _targets(tmp_path: Path, body: str) -> list[indicators.Target]:
+    path = tmp_path / "t.yaml"
+    path.write_text(body, encoding="utf-8")
+    return indicators.load_targets(path)
+
+
+_ONE = """targets:
+  - id: t
+    name_zh: 测试
+    line: 1
+    term: x
+    year: 2025
+    target: 100
+    unit: km
+    comparison: "{cmp}"
+    measures: [{{label: 全部, layer: fake, quantity: length_km, where: {{status: existing}}}}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("cmp", "km", "verdict"),
+    [(">", 99.9, "未达到"), (">=", 99.9, "未达到"), (">=", 100.1, "达到"), (">", 100.1, "达到")],
+)
+def test_verdict_follows_the_comparison(tmp_path: Path, cmp: str, km: float, verdict: str) -> None:
+    targets = _targets(tmp_path, _ONE.format(cmp=cmp))
+    frame = indicators.evaluate(targets, loader=lambda _: _fake([km / 2, km / 2]))
+    row = frame.iloc[0]
+    assert row["结论"] == verdict and row["精度"] == "实测" and row["要素数"] == 2
+    assert row["量测值"] == pytest.approx(km, rel=0.01)
+
+
+def test_filter_excludes_other_statuses(tmp_path: Path) -> None:
+    targets = _targets(tmp_path, _ONE.format(cmp=">="))
+    frame = indicators.evaluate(targets, loader=lambda _: _fake([300], status="planned"))
+    assert frame.iloc[0]["量测值"] == 0 and frame.iloc[0]["结论"] == "未达到"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("targets: []", "non-empty list"),
+        (
+            "targets: [{id: a, name_zh: a, line: 1, term: x, year: 1, target: 1, unit: km}]",
+            "give measures, or a reason",
+        ),
+        (
+            "targets: [{id: a, name_zh: a, line: 1, term: x, year: 1, target: 1, unit: km, "
+            "measures: [{label: l, layer: x, quantity: volume}]}]",
+            "quantity must be one of",
+        ),
+        (
+            "targets: [{id: a, name_zh: a, line: 1, term: x, year: 1, target: 1, unit: km, reason: r},"
+            " {id: a, name_zh: a, line: 1, term: x, year: 1, target: 1, unit: km, reason: r}]",
+            "defined twice",
+        ),
+        ("targets: [{id: a, line: 1}]", "target 'a': missing"),
+        ("targets: [", "not valid YAML"),
+    ],
+)
+def test_bad_targets_files_name_the_problem(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        _targets(tmp_path, body)
+    assert "t.yaml" in str(info.value)
+
+
+def test_unknown_filter_column_is_an_error(tmp_path: Path) -> None:
+    targets = _targets(tmp_path, _ONE.format(cmp=">=").replace("status: existing", "kind: x"))
+    with pytest.raises(ConfigError, match="no column 'kind'"):
+        indicators.evaluate(targets, loader=lambda _: _fake([1]))
+
+
+def test_cli_prints_table_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fzgeo.cli import main
+
+    out = tmp_path / "ind.csv"
+    assert main(["indicators", "--csv", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "境内铁路总里程" in text and "近似" in text
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert main(["indicators", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert {r["id"] for r in records} >= {"rail_length_500km", "trunk_road_729km"}
