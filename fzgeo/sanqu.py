@@ -296,7 +296,7 @@ def _convert(
     geoms = _geometries(raw, ids, rep, path, name)
     data, used = _map_fields(raw, rules, rep)
     _keep_unmapped(raw, used, data, rep)
-    data["name"] = _names(data, kind.name_zh, ids, rep)
+    data["name"] = _names(data, len(raw), kind.name_zh, rep)
     for col, value in {"status": "existing", **prof.defaults}.items():
         data[col] = data[col].where(data[col].notna(), value) if col in data else value
     if "county" not in data and "xzqmc" in data and "county" in kind.aliases_zh:
@@ -407,15 +407,20 @@ def _keep_unmapped(
         data[f"src_{col}"] = raw[col]
 
 
-def _names(data: dict[str, Any], name_zh: str, ids: list[str], rep: LayerReport) -> pd.Series:
-    names = data.get("name")
-    if names is None:
-        names = pd.Series([None] * len(ids), dtype=object)
+def _names(data: dict[str, Any], n: int, name_zh: str, rep: LayerReport) -> pd.Series:
+    """The mapped names; where there is none, ``生态保护红线（标识码 …）`` or ``（第 n 个要素）``."""
+    names = data.get("name", pd.Series([None] * n, dtype=object))
     names = names.astype(object).where(names.notna(), None)
     missing = names.isna() | (names.astype(str).str.strip() == "")
     rep.names_synthesized = int(missing.sum())
-    fallback = pd.Series([f"{name_zh}（{i}）" for i in ids], index=names.index)
-    return names.where(~missing, fallback)
+    bsm = data.get("bsm", pd.Series([None] * n, dtype=object, index=names.index))
+    fallback = [
+        f"{name_zh}（标识码 {b}）"
+        if b is not None and pd.notna(b)
+        else f"{name_zh}（第 {i + 1} 个要素）"
+        for i, b in enumerate(bsm)
+    ]
+    return names.where(~missing, pd.Series(fallback, index=names.index))
 
 
 def _check_areas(gdf: GeoDataFrame, ids: list[str], unit: str, rep: LayerReport) -> None:

@@ -125,7 +125,7 @@ def test_gdb_every_feature_loaded_into_its_kind(national_gdb: Path) -> None:
     assert red["bsm"].tolist() == _redline_frame()["BSM"].tolist()  # order kept
     assert red["county"].tolist() == ["资溪县", "资溪县", "黎川县"]
     assert red.loc[0, "name"] == "马头山生态保护红线"
-    assert red.loc[1, "name"].startswith("生态保护红线（feature 2")
+    assert red.loc[1, "name"] == "生态保护红线（标识码 36102820210002）"
     assert red["src_BZ"].tolist()[0] == "国家级自然保护区"
 
 
@@ -347,3 +347,11 @@ def test_declared_area_that_is_not_a_number_is_kept_and_reported(tmp_path: Path)
     assert urban["declared_area"].isna().all()
     assert urban["src_MJ"].tolist() == ["约12.5平方公里"]
     assert data.report.layers[0].unmapped_values == {"declared_area": ["约12.5平方公里"]}
+
+
+def test_layer_without_any_attribute_loads_with_made_up_names(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame(geometry=[_square(116.3, 27.9), _square(116.4, 27.9)], crs=4527)
+    path = tmp_path / "bare.gpkg"
+    gdf.to_file(path, layer="STBHHX")
+    red = sanqu.load(path).layers["eco_redline"]
+    assert red["name"].tolist() == ["生态保护红线（第 1 个要素）", "生态保护红线（第 2 个要素）"]
