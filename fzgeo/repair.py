@@ -32,7 +32,7 @@ import shapely
 from geopandas import GeoDataFrame
 
 from fzgeo.errors import FzgeoError, GeometryError
-from fzgeo.textsafe import clean_text
+from fzgeo.textsafe import CONTROL_CHARS as _CONTROL
 
 #: column names taken as a feature's own identifier in messages
 ID_NAMES = ("id", "fid", "objectid", "编号", "地块编号", "项目编号", "code", "bsm", "标识码")
@@ -49,10 +49,8 @@ def labels(gdf: GeoDataFrame) -> list[str]:
     col = next((lower[n] for n in ID_NAMES if n in lower), None)
     if col is None:
         return [f"feature {i + 1}" for i in range(len(gdf))]
-    return [
-        f"feature {i + 1} ({col}={clean_text(str(v), limit=_ID_CHARS)})"
-        for i, v in enumerate(gdf[col].tolist())
-    ]
+    values = gdf[col].astype(str).str.replace(_CONTROL, "", regex=True).str.slice(0, _ID_CHARS)
+    return [f"feature {i + 1} ({col}={v})" for i, v in enumerate(values.tolist())]
 
 
 def _listing(names: list[str], positions: np.ndarray) -> str:
@@ -137,27 +135,33 @@ def _fix_one(geom: object) -> tuple[str, object, str]:
 
 
 def _classify(geoms: np.ndarray, polygon_layer: bool) -> tuple[list[str], list[object], list[str]]:
-    null = pd.isna(geoms)
-    status = ["ok"] * len(geoms)
-    detail = [""] * len(geoms)
-    out = list(geoms)
+    """Vectorised triage; only the few problem geometries are handled one by one."""
+    missing = shapely.is_missing(geoms)
+    empty = ~missing & shapely.is_empty(geoms)
+    types = shapely.get_type_id(geoms)
     valid = shapely.is_valid(geoms)
-    for i, g in enumerate(geoms):
-        if null[i]:
-            status[i], out[i] = "null", None
-        elif shapely.is_empty(g):
-            status[i], out[i] = "empty", None
-        elif polygon_layer and shapely.get_type_id(g) not in (*_POLYGONAL, 7):
-            status[i], out[i], detail[i] = "non-polygonal", None, g.geom_type
-        elif polygon_layer and shapely.get_type_id(g) == 7:
-            fixed = _polygonal(shapely.make_valid(g, method="structure", keep_collapsed=False))
+    status = np.full(len(geoms), "ok", dtype=object)
+    detail = np.full(len(geoms), "", dtype=object)
+    out = geoms.copy()
+    status[missing], status[empty] = "null", "empty"
+    out[missing | empty] = None
+    usable = ~missing & ~empty
+    if polygon_layer:
+        other = usable & ~np.isin(types, (*_POLYGONAL, 7))
+        status[other], out[other] = "non-polygonal", None
+        detail[other] = [g.geom_type for g in geoms[other]]
+        for i in np.flatnonzero(usable & (types == 7)):
+            fixed = _polygonal(
+                shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
+            )
             status[i], out[i] = (
                 ("repaired", fixed) if fixed is not None else ("non-polygonal", None)
             )
             detail[i] = "polygonal part of a GeometryCollection kept"
-        elif not valid[i]:
-            status[i], out[i], detail[i] = _fix_one(g)
-    return status, out, detail
+        usable &= np.isin(types, _POLYGONAL)
+    for i in np.flatnonzero(usable & ~valid):
+        status[i], out[i], detail[i] = _fix_one(geoms[i])
+    return status.tolist(), list(out), detail.tolist()
 
 
 def is_polygon_layer(gdf: GeoDataFrame) -> bool:
@@ -167,16 +171,21 @@ def is_polygon_layer(gdf: GeoDataFrame) -> bool:
 
 
 def _duplicates(out: list[object], status: list[str], detail: list[str], names: list[str]) -> None:
-    seen: dict[bytes, int] = {}
-    for i, g in enumerate(out):
-        if g is None:
-            continue
-        key = shapely.to_wkb(shapely.normalize(g), output_dimension=2)
-        if key in seen:
-            status[i] = "duplicate"
-            detail[i] = f"same geometry as {names[seen[key]]}"
-        else:
-            seen[key] = i
+    arr = np.asarray(out, dtype=object)
+    present = np.flatnonzero(~shapely.is_missing(arr))
+    if len(present) < 2:
+        return
+    keys = shapely.to_wkb(shapely.normalize(arr[present]), output_dimension=2)
+    codes, _ = pd.factorize(pd.Series(keys))
+    _, first_of_code = np.unique(codes, return_index=True)
+    first = first_of_code[codes]
+    dup = first != np.arange(len(codes))
+    if not dup.any():
+        return
+    for j in np.flatnonzero(dup):
+        i = int(present[j])
+        status[i] = "duplicate"
+        detail[i] = f"same geometry as {names[int(present[int(first[j])])]}"
 
 
 _FINDING = {
@@ -217,8 +226,8 @@ def repair(
     names = labels(gdf)
     status, out, detail = _classify(geoms, polygon_layer)
     _duplicates(out, status, detail, names)
-    before = np.array([_area(g) for g in geoms])
-    after = np.array([_area(g) for g in out])
+    before = np.nan_to_num(np.abs(shapely.area(geoms)))
+    after = np.nan_to_num(np.abs(shapely.area(np.asarray(out, dtype=object))))
     statuses = pd.DataFrame(
         {
             "feature": names,
@@ -253,10 +262,6 @@ def repair(
         )
         findings.append(GeometryError(msg, path=path, where=names[pos[0]], code="FZ415"))
     return Repair(frame, statuses, findings)
-
-
-def _area(g: object) -> float:
-    return 0.0 if g is None or pd.isna(g) else float(abs(shapely.area(g)))
 
 
 def _area_changed(statuses: pd.DataFrame, tolerance: float) -> pd.Series:

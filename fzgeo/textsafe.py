@@ -14,6 +14,7 @@ from typing import Any
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_TEXT = 2000  #: characters kept of a single value in reports and popups
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARS = _CONTROL  #: control characters that clean_text removes (tab, newline kept)
 
 
 def clean_text(value: Any, *, limit: int = MAX_TEXT) -> Any:
