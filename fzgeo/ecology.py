@@ -26,7 +26,7 @@ import yaml
 
 import shapely
 from geopandas import GeoDataFrame
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from fzgeo import _resources, gazetteer, io
@@ -49,9 +49,9 @@ RAIL_CORRIDOR_M = 1000.0  #: illustrative half-width of the 一廊 green corrido
 #: The Jiangxi-Fujian border is taken as the city boundary south-east of the line from
 #: (116.45 E, 26.45 N) south of 广昌 to (117.30 E, 27.92 N) north-east of 资溪, below 27.92 N.
 FUJIAN_SIDE_DEG = ((116.45, 26.45), (117.30, 27.92), (118.5, 27.92), (118.5, 26.0), (116.45, 26.0))
-#: 昌福铁路 read as the 向莆 railway corridor (Nanchang - Fuzhou, Fujian): schematic through these
-#: real OSM stations, extended toward 向塘 (north-west) and 光泽 (east) and clipped to the city.
-CHANGFU_REFS: tuple[Any, ...] = ([115.98, 28.45], "抚州站", "南城站", "资溪站", [117.40, 27.55])
+#: 昌福铁路 is the 南昌西-福州 section of the 向莆铁路, so named in 2013 (public encyclopedia
+#: sources): the 一廊 follows the feature of that name in the railways layer.
+CHANGFU_RAILWAY = "向莆铁路"
 NODES_FILE = "features/eco_nodes.yaml"
 
 
@@ -111,8 +111,15 @@ def wuyi_belt(city: BaseGeometry, depth_m: float) -> BaseGeometry:
 
 
 def changfu_line(city: BaseGeometry) -> BaseGeometry:
-    """The schematic 昌福 (向莆) railway line inside the city."""
-    return LineString([place_work(r) for r in CHANGFU_REFS]).intersection(city)
+    """The 昌福铁路 (the 向莆铁路 of the railways layer) inside the city, in EPSG:4548."""
+    from fzgeo import layers
+
+    rail = layers.load("railways")
+    found = rail.loc[rail["name"] == CHANGFU_RAILWAY]
+    if found.empty:
+        msg = f"the railways layer has no feature {CHANGFU_RAILWAY!r} for the 一廊 (昌福铁路)"
+        raise ConfigError(msg, path="layers/kinds/railways.yaml")
+    return shapely.union_all(to_work(found, what="railways").geometry.values).intersection(city)
 
 
 @dataclass(frozen=True)
@@ -340,9 +347,9 @@ def build_eco_pattern(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - regi
             "plan_term": "一廊(昌福铁路)",
             "inventory_id": "eco_corridor_changfu_railway",
             "precision": "schematic",
-            "note": "昌福铁路 read as the 向莆 railway corridor (Nanchang - Fuzhou, Fujian), an "
-            "interpretation; schematic line through OSM stations 抚州, 南城 and 资溪, "
-            f"{RAIL_CORRIDOR_M / 1000:g} km either side",
+            "note": "昌福铁路 is the 南昌西-福州 section of the 向莆铁路 (named so in 2013, public "
+            "encyclopedia sources; it runs 抚州-南城-南丰 toward 建宁): a band of "
+            f"{RAIL_CORRIDOR_M / 1000:g} km either side of the railways layer's schematic 向莆铁路",
             "geometry": changfu_line(city).buffer(RAIL_CORRIDOR_M, quad_segs=8).intersection(city),
         },
     ]

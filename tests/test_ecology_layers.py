@@ -155,3 +155,14 @@ def test_inventory_ids_exist_and_cite_the_same_line(name: str, shared_dir: Path)
     for iid, line in zip(carried["inventory_id"], carried["source_line"], strict=True):
         assert iid in inventory, iid
         assert inventory[iid]["line"] == line, f"{iid}: inventory line {inventory[iid]['line']}"
+
+
+def test_changfu_corridor_follows_the_xiangpu_railway(city: shapely.Geometry) -> None:
+    """一廊(昌福铁路): the 昌福铁路 is the 南昌-福州 section of the 向莆铁路 of the railways layer."""
+    rail = _work("railways")
+    line = shapely.union_all(rail.loc[rail["name"] == "向莆铁路"].geometry.values)
+    pattern = _work("eco_pattern")
+    band = pattern.loc[pattern["element"] == "一廊"].geometry.iloc[0]
+    inside = line.intersection(city)
+    assert inside.length > 100_000  # 抚州 - 南城 - 南丰
+    assert inside.difference(band.buffer(1.0)).length < 1.0
