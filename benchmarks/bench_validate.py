@@ -1,0 +1,153 @@
+"""Input checks benchmark: what reading through fzgeo's door and ``fzgeo validate`` cost.
+
+    python benchmarks/bench_validate.py [--sizes 10000 100000] [--no-write]
+
+Writes a Shapefile of N small rectangles in CGCS2000 GK zone 39 (EPSG:4527) with GBK attributes
+and no .cpg (so the encoding must be detected), then measures in fresh subprocesses (a) the obvious
+alternative, ``pyogrio.read_dataframe`` with ``encoding="gbk"`` given by hand and no checks,
+(b) ``fzgeo.io.read`` (parts, encoding detection, coordinate and CRS checks) and (c)
+``fzgeo.validate.validate_file`` (all of that plus every feature's validity, repair status and
+duplicate search, and the attribute scan). Results go into benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+import geopandas as gpd
+import pyogrio
+import shapely
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+START, END = "<!-- bench_validate:start -->", "<!-- bench_validate:end -->"
+
+RUNNER = """
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+path, mode = sys.argv[1], sys.argv[2]
+t = time.perf_counter()
+if mode == "plain":
+    import pyogrio
+    n = len(pyogrio.read_dataframe(path, encoding="gbk"))
+elif mode == "read":
+    from fzgeo import io
+    n = len(io.read(path))
+else:
+    from fzgeo import validate
+    r = validate.validate_file(path)
+    assert r.ok and r.features_in == r.features_out, r.findings
+    n = r.features_out
+secs = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"n": n, "seconds": secs, "peak_mb": peak}))
+"""
+MODES = ("plain", "read", "validate")
+
+
+def make_shapefile(n: int, folder: Path, seed: int = 0) -> Path:
+    """``n`` 60 x 40 m parcels over 临川/东乡, GBK attributes, no .cpg, language byte cleared."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(420_000, 470_000, n) + 39_000_000
+    y = rng.uniform(3_000_000, 3_080_000, n)
+    gdf = gpd.GeoDataFrame(
+        {"BSM": [f"3610{i:010d}" for i in range(n)], "XZQMC": ["临川区"] * n},
+        geometry=shapely.box(x, y, x + 60, y + 40),
+        crs=4527,
+    )
+    path = folder / f"parcels_{n}.shp"
+    gdf.to_file(path, encoding="GBK")
+    path.with_suffix(".cpg").unlink()
+    dbf = bytearray(path.with_suffix(".dbf").read_bytes())
+    dbf[29] = 0
+    path.with_suffix(".dbf").write_bytes(bytes(dbf))
+    return path
+
+
+def run(path: Path, mode: str) -> dict[str, float]:
+    """One measurement in a fresh interpreter."""
+    out = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(path), mode], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; GDAL {pyogrio.__gdal_version_string__}"
+
+
+def section(rows: list[dict[str, float]]) -> str:
+    """The RESULTS.md section."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        START,
+        "## Input checks (`python benchmarks/bench_validate.py`)",
+        "",
+        f"{stamp}; {_machine()}.",
+        "A Shapefile of N rectangles in EPSG:4527, GBK attributes without .cpg. Plain:",
+        '`pyogrio.read_dataframe(path, encoding="gbk")` (encoding known in advance, no checks).',
+        "read: `fzgeo.io.read` (parts, encoding detection, coordinate and CRS checks). validate:",
+        "`fzgeo.validate.validate_file` (plus per-feature status, duplicates, attribute scan).",
+        "Each in a fresh subprocess (import time included); peak = max RSS of that process.",
+        "",
+        "| features | plain s | read s | validate s | plain MB | read MB | validate MB |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| {r['n']:,} | {r['plain_s']:.1f} | {r['read_s']:.1f} | {r['validate_s']:.1f} | "
+            f"{r['plain_mb']:.0f} | {r['read_mb']:.0f} | {r['validate_mb']:.0f} |"
+            for r in rows
+        ),
+        END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(text: str) -> None:
+    """Replace this benchmark's section of RESULTS.md (or append it), keeping the others."""
+    sys.path.insert(0, str(ROOT))
+    from fzgeo._atomic import write_text
+
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END) + "\n?", re.S)
+    new = pattern.sub(lambda _m: text, old) if START in old else old.rstrip("\n") + "\n\n" + text
+    write_text(RESULTS, new)
+
+
+def main() -> None:
+    """Measure and report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            path = make_shapefile(n, Path(tmp))
+            got = {mode: run(path, mode) for mode in MODES}
+            assert all(g["n"] == n for g in got.values()), "a feature went missing"
+            row: dict[str, float] = {"n": n}
+            for mode, g in got.items():
+                row[f"{mode}_s"], row[f"{mode}_mb"] = g["seconds"], g["peak_mb"]
+            rows.append(row)
+            print(row, flush=True)
+    text = section(rows)
+    print(text)
+    if not args.no_write:
+        write_results(text)
+        print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
