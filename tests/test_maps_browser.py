@@ -44,6 +44,23 @@ def check_dir(tmp_path_factory) -> Path:
     return folder / "out"
 
 
+def hover_and_click(driver, *, layer_index: int, feature_index: int) -> None:
+    """Move the real mouse onto a feature (tooltip) and click it (popup)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    x, y, w, h = driver.execute_script(
+        "var m = fzgeoMap.map, f = fzgeoMap.layers[arguments[0]].getLayers()[arguments[1]];"
+        "var p = m.latLngToContainerPoint(f.getBounds ? f.getBounds().getCenter() : f.getLatLng());"
+        "var s = m.getSize(); return [p.x, p.y, s.x, s.y];",
+        layer_index,
+        feature_index,
+    )
+    element = driver.find_element("css selector", ".leaflet-container")
+    actions = ActionChains(driver)
+    actions.move_to_element_with_offset(element, int(x - w / 2), int(y - h / 2))
+    actions.pause(0.3).click().pause(0.3).perform()
+
+
 def _assert_clean(result, expected_layers):
     assert result.ready, "the map runtime did not finish"
     assert result.errors == []
@@ -74,10 +91,7 @@ def test_xss_payload_shows_as_text(browser, tmp_path):
     )
     result = open_map(browser, path)
     assert result.ready and result.errors == [] and result.alerts == []
-    browser.execute_script(
-        "var l = fzgeoMap.layers[0].getLayers()[0]; l.openTooltip(l.getBounds().getCenter());"
-        "l.openPopup(l.getBounds().getCenter());"
-    )
+    hover_and_click(browser, layer_index=0, feature_index=0)
     popup = browser.execute_script(
         "return document.querySelector('.leaflet-popup-content').textContent"
     )

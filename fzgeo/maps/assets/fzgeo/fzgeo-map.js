@@ -53,6 +53,8 @@
     return rows.join("");
   }
 
+  var POPUP = { maxWidth: 380, maxHeight: 320 };
+
   function addLayer(map, cfg, data, index) {
     var constants = cfg.constants || {};
     if (Object.keys(constants).length) {
@@ -62,7 +64,7 @@
     var paneName = "fz-pane-" + cfg.id;
     var pane = map.createPane(paneName);
     pane.style.zIndex = String(400 + index);
-    var renderer = L.canvas({ pane: paneName, padding: 0.5 });
+    var renderer = L.canvas({ pane: paneName });
     var layer = L.geoJSON(data, {
       pane: paneName,
       renderer: renderer,
@@ -73,12 +75,11 @@
       },
       pointToLayer: function (f, latlng) {
         return L.circleMarker(latlng, Object.assign({ pane: paneName, renderer: renderer }, symbolFor(cfg, f.properties)));
-      },
-      onEachFeature: function (f, l) {
-        l.bindTooltip(function () { return label(cfg, f.properties); }, { sticky: true });
-        l.bindPopup(function () { return popup(cfg, f.properties); }, { maxWidth: 380, maxHeight: 320 });
       }
     });
+    /* one tooltip and one popup per layer, filled lazily for the feature under the pointer */
+    layer.bindTooltip(function (l) { return label(cfg, l.feature.properties); }, { sticky: true });
+    layer.bindPopup(function (l) { return popup(cfg, l.feature.properties); }, POPUP);
     layer.fzPane = pane;
     layer.fzConfig = cfg;
     return layer;
@@ -137,16 +138,24 @@
     return control.addTo(map);
   }
 
+  function anchor(f) {
+    return f.getBounds ? f.getBounds().getCenter() : f.getLatLng();
+  }
+
+  function openFeature(map, layer, f) {
+    /* the popup of one feature (search results, links), with the layer's own content */
+    return L.popup(POPUP).setLatLng(anchor(f)).setContent(popup(layer.fzConfig, f.feature.properties)).openOn(map);
+  }
+
   function goTo(map, entry) {
     if (!map.hasLayer(entry.layer)) { map.addLayer(entry.layer); }
     var f = entry.feature;
     if (f.getBounds) {
-      map.fitBounds(f.getBounds(), { maxZoom: Math.max(map.getZoom(), 13) });
-      f.openPopup(f.getBounds().getCenter());
+      map.fitBounds(f.getBounds(), { maxZoom: Math.max(map.getZoom(), 13), animate: false });
     } else {
-      map.setView(f.getLatLng(), Math.max(map.getZoom(), 13));
-      f.openPopup();
+      map.setView(f.getLatLng(), Math.max(map.getZoom(), 13), { animate: false });
     }
+    openFeature(map, entry.layer, f);
   }
 
   function baseLayers(map, bases) {
@@ -204,7 +213,10 @@
       layers.forEach(function (l) { if (l.getLayers().length) { bounds.extend(l.getBounds()); } });
       if (bounds.isValid()) { map.fitBounds(bounds, { animate: false }); }
     }
-    global.fzgeoMap = { map: map, layers: layers, control: control, search: search };
+    global.fzgeoMap = {
+      map: map, layers: layers, control: control, search: search,
+      openFeature: function (layer, f) { return openFeature(map, layer, f); }
+    };
     document.documentElement.setAttribute("data-fz-ready", "1");
     return global.fzgeoMap;
   }
