@@ -78,20 +78,12 @@ class StandIn:
     zones: dict[str, BaseGeometry]
 
 
-def _seats() -> list[gazetteer.Place]:
-    """County seats (the prefecture seat excluded) and 建制镇 seats inside the city."""
-    import json
-
-    from fzgeo import _resources
-
-    data = json.loads(_resources.read_text("layers", "gazetteer.geojson"))
-    names = [
-        f["properties"]["name"]
-        for f in data["features"]
-        if f["properties"].get("in_fuzhou")
-        and f["properties"]["kind"] in ("county_seat", "township_seat")
-    ]
-    return [gazetteer.lookup(n) for n in sorted(set(names))] + [gazetteer.lookup("鹤城镇")]
+@cache
+def _seats() -> tuple[gazetteer.Place, ...]:
+    """The prefecture, county and township seats inside the city (those with a county)."""
+    kinds = ("prefecture_seat", "county_seat", "township_seat")
+    found = {p.name: p for p in map(gazetteer.lookup, gazetteer.names())}
+    return tuple(p for _, p in sorted(found.items()) if p.kind in kinds and p.county is not None)
 
 
 def _union(geoms: Iterable[BaseGeometry]) -> BaseGeometry:
