@@ -4,8 +4,9 @@ The official 生态保护红线, 永久基本农田 and 城镇开发边界 vecto
 real conflicts, this module derives plausible stand-ins from real reference features:
 
 生态保护红线
-    ecological nodes (nature reserves, reservoirs at approximate real locations, see
-    ``layers/features/eco_nodes.yaml``) and a 10 km belt inside the Jiangxi-Fujian border (武夷山);
+    the nature reserves of the ``protected_areas`` layer, the reservoirs of
+    ``layers/features/eco_nodes.yaml`` (approximate real locations), a 10 km belt inside the
+    Jiangxi-Fujian border (武夷山) and, as a proxy for forested uplands, land far from every seat;
 城镇开发边界
     the central city (hull of real points of 临川/抚州) and a circle around each county seat and
     each 建制镇 seat (GeoNames), minus the red line;
