@@ -222,3 +222,26 @@ def decode_text(data: bytes, *, path: str | Path, override: str | None = None) -
 def is_western_single_byte(codec: str) -> bool:
     """True for Latin-1-like codecs under which GBK text turns into mojibake."""
     return codecs.lookup(codec).name in {codecs.lookup(c).name for c in _SINGLE_BYTE_WESTERN}
+
+
+def _file_chunks(path: Path) -> Iterable[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            yield chunk
+
+
+def json_encoding(path: Path, *, override: str | None = None) -> Encoding:
+    """The encoding of a GeoJSON file: UTF-8 by the standard, GB18030 when that is what it is."""
+    if override:
+        return Encoding(normalise(override, path=path), "--encoding")
+    bad = _first_failure(_file_chunks(path), "utf-8")
+    if bad is None:
+        return Encoding("utf-8", "UTF-8 (GeoJSON standard), verified")
+    bad18030 = _first_failure(_file_chunks(path), "gb18030")
+    with path.open("rb") as fh:
+        head = fh.read(bad + 1)
+    line = _line_of(head, bad)
+    if bad18030 is None:
+        return Encoding("gb18030", f"detected: not valid UTF-8 from line {line}, valid GB18030/GBK")
+    msg = f"line {line} is not UTF-8, and the file is not GB18030/GBK either"
+    raise InputError(msg, path=path, where=f"line {line}", code="FZ304")

@@ -58,6 +58,8 @@ def sniff(head: bytes) -> str:
     for magic, name in _MAGIC:
         if head.startswith(magic):
             return name
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text
+        head = head.decode("utf-16", "ignore").encode("utf-8")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] in (b"{", b"["):
         return "JSON"

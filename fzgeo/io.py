@@ -221,6 +221,9 @@ def _read_gdal(source: str, path: Path, fmt: str, **kwargs: Any) -> GeoDataFrame
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             gdf = pyogrio.read_dataframe(source, **kwargs)
+    except UnicodeDecodeError as exc:
+        msg = f"attribute text is not {kwargs.get('encoding') or 'UTF-8'} ({exc.reason} at byte 0x{exc.object[exc.start]:02X})"
+        raise InputError(msg, path=path, code="FZ304") from exc
     except _GDAL_ERRORS as exc:
         if fmt == "GeoJSON":
             better = _json_error(path, fmt)
@@ -329,11 +332,21 @@ def load(
         src = Source(path, FORMATS[suffix][0], skipped=skipped)
     elif suffix in (".parquet", ".geoparquet"):
         gdf, src = _load_parquet(path)
+    elif suffix in (".geojson", ".json"):
+        enc = _encoding.json_encoding(path, override=encoding)
+        gdf = _read_gdal(str(path), path, "GeoJSON", encoding=enc.codec)
+        src = Source(path, "GeoJSON", None, enc)
     else:
         chosen = _pick_layer(path, layer)
         fmt = FORMATS[suffix][0]
-        gdf = _read_gdal(str(path), path, fmt, layer=chosen)
-        src = Source(path, fmt, chosen)
+        extra = {"encoding": _encoding.normalise(encoding, path=path)} if encoding else {}
+        gdf = _read_gdal(str(path), path, fmt, layer=chosen, **extra)
+        src = Source(
+            path,
+            fmt,
+            chosen,
+            _encoding.Encoding(extra["encoding"], "--encoding") if extra else None,
+        )
     _note_mojibake(gdf, src)
     if src.encoding is not None:
         log.info("%s: attribute text read as %s", path, src.encoding)

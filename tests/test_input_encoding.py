@@ -129,3 +129,45 @@ def test_unknown_encoding_name_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unknown text encoding 'klingon'") as info:
         io.read(path, encoding="klingon")
     assert info.value.code == "FZ304"
+
+
+def _geojson(name: bytes) -> bytes:
+    return (
+        b'{"type":"FeatureCollection","features":[\n{"type":"Feature","properties":{"name":"'
+        + name
+        + b'"},"geometry":{"type":"Point","coordinates":[116.3,27.9]}}]}\n'
+    )
+
+
+def test_geojson_in_gbk_is_detected_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.geojson"
+    path.write_bytes(_geojson("抚州高新区".encode("gbk")))
+    gdf, src = io.load(path)
+    assert gdf["name"].tolist() == ["抚州高新区"]
+    assert src.encoding is not None
+    assert src.encoding.source == "detected: not valid UTF-8 from line 2, valid GB18030/GBK"
+    path.write_bytes(_geojson(b"\xff\xfe"))
+    with pytest.raises(
+        InputError, match="line 2 is not UTF-8, and the file is not GB18030"
+    ) as info:
+        io.read(path)
+    assert (info.value.code, info.value.where) == ("FZ304", "line 2")
+
+
+def test_geopackage_text_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "sites.gpkg"
+    io.write(sites(), path)
+    with sqlite3.connect(path) as db:  # the GeoPackage triggers need SpatiaLite: drop them
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        ).fetchall():
+            db.execute(f'DROP TRIGGER "{name}"')
+        db.execute("UPDATE sites SET 名称 = CAST(? AS TEXT) WHERE fid = 1", ("抚州".encode("gbk"),))
+    db.close()
+    with pytest.raises(InputError, match="attribute text is not UTF-8") as info:
+        io.read(path)
+    assert info.value.code == "FZ304"
+    with pytest.raises(InputError, match="attribute text is not gb18030"):  # mixed: neither fits
+        io.read(path, encoding="gbk")
