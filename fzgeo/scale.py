@@ -115,6 +115,7 @@ class DaskEngine:
 
         try:
             if self.scheduler is not None:
+                _probe(self.scheduler, self.connect_timeout)
                 self.client = Client(
                     self.scheduler, timeout=f"{self.connect_timeout}s", set_as_default=False
                 )
@@ -124,7 +125,7 @@ class DaskEngine:
                     n_workers=self.workers or 2,
                     threads_per_worker=1,
                     processes=self.processes,
-                    dashboard_address=None,
+                    dashboard_address="127.0.0.1:0",  # never the shared default :8787
                     **where,
                 )
                 self.client = Client(self._cluster, set_as_default=False)
@@ -177,7 +178,8 @@ class DaskEngine:
             crs=crs.WORK_CRS,
         )
         ddf = dask_geopandas.from_geopandas(frame, npartitions=k)
-        bounds = tuple(float(v) for v in frame.total_bounds)
+        x0, y0, x1, y1 = (float(v) for v in frame.total_bounds)
+        bounds = (x0 - 1.0, y0 - 1.0, x1 + 1.0, y1 + 1.0)  # never zero-width (a single site)
         distance = self.client.compute(ddf.hilbert_distance(total_bounds=bounds)).result()
         order = np.argsort(distance.to_numpy(), kind="stable")
         runs = [frame.iloc[chunk] for chunk in np.array_split(order, k)]
@@ -214,6 +216,20 @@ class DaskEngine:
         except (KilledWorker, OSError, TimeoutError) as exc:
             raise DistributedError(f"a dask worker failed during the check ({exc})") from exc
         return _reassemble(done, n)
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Fail fast, with a clear message, when nothing listens at a ``tcp://`` address."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return
+    parts = urlsplit(address)
+    if parts.hostname is None or parts.port is None:
+        raise DistributedError(f"scheduler address {address!r} is not tcp://HOST:PORT")
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
+        pass
 
 
 def _reassemble(done: list[tuple[np.ndarray, _overlap.Measure]], n: int) -> _overlap.Measure:

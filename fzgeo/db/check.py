@@ -8,8 +8,9 @@ and every site is measured against the layer's pre-subdivided pieces (``<layer>_
 ``ST_Subdivide`` and stored in EPSG:4548)::
 
     ST_Intersects(site, piece)           -- GiST index on the pieces
-    ST_Union(ST_Intersection(site, piece)) per site, parts of positive measure only
-    ST_Area / ST_Length of that union    -- overlapping features counted once
+    ST_Intersection(site, ST_Union(pieces)) per site, over the pieces the site overlaps with
+                                         a positive measure (overlapping features count once)
+    ST_Area / ST_Length of that part
     ORDER BY site <-> piece LIMIT 1      -- nearest distance (KNN) for sites that do not overlap
     ST_DWithin(site, piece, reach)       -- features within a proximity rule's reach
 
@@ -48,23 +49,28 @@ SITES_TABLE = "fzgeo_check_sites"  #: the session's temporary table of sites
 
 _MEASURE_SQL = """
 WITH hit AS (
-    SELECT s.pos, s.cls, p.fid, ST_Intersection(s.geom, p.geom) AS g
+    SELECT s.pos, s.cls, p.fid, p.geom AS piece, ST_Intersection(s.geom, p.geom) AS g
     FROM pg_temp.{sites} AS s
     JOIN {pieces} AS p ON ST_Intersects(s.geom, p.geom)
     WHERE p.fid = ANY(%(fids)s)
 ), kept AS (
-    SELECT pos, cls, fid, g FROM hit
+    SELECT pos, fid, piece FROM hit
     WHERE NOT ST_IsEmpty(g) AND CASE cls
         WHEN 0 THEN ST_Area(g) > 0
         WHEN 1 THEN ST_Length(g) > 0
         ELSE true END
+), grouped AS (
+    SELECT pos, array_agg(DISTINCT fid ORDER BY fid) AS fids, ST_Union(piece) AS cover
+    FROM kept GROUP BY pos
 )
-SELECT pos, array_agg(DISTINCT fid ORDER BY fid), CASE min(cls)
-        WHEN 0 THEN ST_Area(ST_Union(g))
-        WHEN 1 THEN ST_Length(ST_Union(g))
+SELECT g.pos, g.fids, CASE s.cls
+        WHEN 0 THEN ST_Area(x.part)
+        WHEN 1 THEN ST_Length(x.part)
         ELSE 1.0 END,
-    ST_AsBinary(ST_Union(g))
-FROM kept GROUP BY pos
+    ST_AsBinary(x.part)
+FROM grouped AS g
+JOIN pg_temp.{sites} AS s ON s.pos = g.pos
+CROSS JOIN LATERAL (SELECT ST_Intersection(s.geom, g.cover) AS part) AS x
 """
 
 _DISTANCE_SQL = """

@@ -2,7 +2,8 @@
 
 :func:`pull` returns each layer as it was pushed: the same features in the same order (by
 ``fid``), the same attribute columns, geometries in EPSG:4490. A layer whose name is a packaged
-layer kind is validated against that kind, so what comes back is a proper fzgeo layer.
+layer kind (and satisfied it when pushed) is validated against that kind, so what comes back is a
+proper fzgeo layer.
 """
 
 from __future__ import annotations
@@ -93,19 +94,21 @@ def pull(dsn: str, names: Iterable[str] | None = None) -> dict[str, GeoDataFrame
     DatabaseError
         FZ700/FZ702 when the database cannot be used, FZ703 when a named layer is not there.
     """
-    wanted = list(names) if names is not None else list(listing(dsn)["name"])
+    table = listing(dsn)
+    kinds = dict(zip(table["name"], table["kind"], strict=True))
+    wanted = list(names) if names is not None else list(table["name"])
     out: dict[str, GeoDataFrame] = {}
     with connect(dsn) as conn, translated(dsn, "pull"):
         for name in wanted:
             gdf = read_table(conn, name)
-            out[name] = _validated(name, gdf)
+            out[name] = _validated(name, gdf, kinds.get(name))
     return out
 
 
-def _validated(name: str, gdf: GeoDataFrame) -> GeoDataFrame:
-    """Validate against the packaged kind of the same name, if there is one."""
+def _validated(name: str, gdf: GeoDataFrame, kind: str | None) -> GeoDataFrame:
+    """Validate against the packaged layer kind the layer was pushed as, if any."""
     from fzgeo import layers
 
-    if name not in layers.available():
+    if not kind or pd.isna(kind) or kind not in layers.available():
         return gdf
-    return schema.validate(gdf, layers.kind(name), path=f"database layer {name}")
+    return schema.validate(gdf, layers.kind(kind), path=f"database layer {name}")

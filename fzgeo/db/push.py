@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import __version__, crs
+from fzgeo import __version__, crs, schema
 from fzgeo.db.connect import (
     META_TABLE,
     PIECES_SUFFIX,
@@ -42,8 +42,9 @@ from fzgeo.db.connect import (
     object_name,
     translated,
 )
-from fzgeo.errors import InputError, UnknownLayerError
+from fzgeo.errors import InputError, SchemaError, UnknownLayerError
 from fzgeo.pieces import MAX_VERTICES, polygonal
+from fzgeo.schema import LayerKind
 
 _META_DDL = """
 CREATE TABLE IF NOT EXISTS {meta} (
@@ -297,9 +298,7 @@ def _comments(conn: Any, name: str, gdf: GeoDataFrame, comment: str) -> None:
 def _record(conn: Any, name: str, gdf: GeoDataFrame, done: Pushed, comment: str, mv: int) -> None:
     from psycopg import sql
 
-    from fzgeo import layers
-
-    kind = layers.kind(name) if name in layers.available() else None
+    kind = _matching_kind(name, gdf)
     conn.execute(
         sql.SQL("""
             INSERT INTO {}.{} (name, kind, name_zh, geometry_type, features, pieces,
@@ -325,6 +324,19 @@ def _record(conn: Any, name: str, gdf: GeoDataFrame, done: Pushed, comment: str,
             __version__,
         ),
     )
+
+
+def _matching_kind(name: str, gdf: GeoDataFrame) -> LayerKind | None:
+    """The packaged layer kind called ``name``, if the layer satisfies it (else None)."""
+    from fzgeo import layers
+
+    if name not in layers.available():
+        return None
+    try:
+        schema.validate(gdf, layers.kind(name))
+    except SchemaError:
+        return None
+    return layers.kind(name)
 
 
 def write_layer(

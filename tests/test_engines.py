@@ -1,0 +1,403 @@
+"""The three engines (file, PostGIS, dask) give the same check, and fail cleanly.
+
+Hand-computed cases and seeded generated data are checked by the file engine, by PostGIS (the
+throwaway cluster of ``tests/_postgis.py``) and by a real dask LocalCluster (2 workers, threads);
+every number agrees to 1e-6 relative, every verdict and feature list exactly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psycopg
+import pytest
+
+import shapely
+from geopandas import GeoDataFrame
+from shapely import LineString, Point, Polygon, box
+
+from fzgeo import check, crs, io, rules, scale
+from fzgeo.cli import main
+from fzgeo.db import check as db_check
+from fzgeo.db import push
+from fzgeo.db.connect import SCHEMA, TEMP_PREFIX
+from fzgeo.errors import DatabaseError, DistributedError
+
+X0, Y0 = 430_000.0, 3_090_000.0  # EPSG:4548, inside 抚州市
+RTOL = 1e-6
+
+
+def b(x0: float, y0: float, x1: float, y1: float) -> Polygon:
+    return box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def frame(geoms: list, **cols: list) -> GeoDataFrame:
+    return GeoDataFrame(dict(cols), geometry=list(geoms), crs=crs.WORK_CRS)
+
+
+#: (name, site, red-line parts, expected overlap m² or length m, expected distance m)
+HAND_CASES = [
+    ("square half inside", b(50, 0, 150, 100), [b(0, 0, 100, 100)], 5_000.0, 0.0),
+    ("touching only a boundary", b(100, 0, 200, 100), [b(0, 0, 100, 100)], 0.0, 0.0),
+    (
+        "inside a hole",
+        b(30, 30, 70, 70),
+        [Polygon(b(0, 0, 100, 100).exterior.coords, [b(20, 20, 80, 80).exterior.coords])],
+        0.0,
+        10.0,
+    ),
+    (
+        "two overlapping red-line parts",
+        b(-100, 0, 200, 100),
+        [b(0, 0, 100, 100), b(50, 0, 150, 100)],
+        15_000.0,
+        0.0,
+    ),
+    (
+        "line crossing",
+        LineString([(X0 - 50, Y0 + 50), (X0 + 150, Y0 + 50)]),
+        [b(0, 0, 100, 100)],
+        100.0,
+        0.0,
+    ),
+    (
+        "line crossing two overlapping parts",
+        LineString([(X0 - 50, Y0 + 50), (X0 + 200, Y0 + 50)]),
+        [b(0, 0, 100, 100), b(50, 0, 150, 100)],
+        150.0,
+        0.0,
+    ),
+]
+VETO = rules.from_mapping(
+    {"version": 1, "rules": [{"id": "red", "name_zh": "红线", "layer": "red", "kind": "veto"}]}
+)
+
+
+@pytest.fixture(autouse=True)
+def _piece_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def dask_engine() -> Iterator[scale.DaskEngine]:
+    """A real dask LocalCluster: 2 workers, threads (processes are tested through the CLI)."""
+    with scale.DaskEngine(workers=2, processes=False) as engine:
+        yield engine
+
+
+def three_engines(
+    sites: GeoDataFrame,
+    layers: dict[str, GeoDataFrame],
+    rule_set: rules.RuleSet,
+    dsn: str,
+    dask_engine: scale.DaskEngine,
+) -> tuple[check.CheckResult, check.CheckResult, check.CheckResult]:
+    push.push(layers, dsn)
+    file_result = check.run(sites, layers, rule_set)
+    db_result = db_check.run(sites, dsn, rule_set)
+    dask_result = check.run(sites, layers, rule_set, engine=dask_engine)
+    return file_result, db_result, dask_result
+
+
+def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    """Same columns and rows; numbers to 1e-6 relative, everything else exactly."""
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b)
+    for col in a.columns:
+        if col == "geometry":
+            continue
+        left, right = a[col], b[col]
+        if pd.api.types.is_float_dtype(left.dtype):
+            np.testing.assert_allclose(
+                left.to_numpy(dtype=float), right.to_numpy(dtype=float), rtol=RTOL, atol=1e-9,
+                err_msg=col,
+            )  # fmt: skip
+        else:
+            assert left.astype(str).tolist() == right.astype(str).tolist(), col
+
+
+@pytest.mark.parametrize(("name", "site", "parts", "expected", "distance"), HAND_CASES)
+def test_hand_computed_cases_agree(
+    name: str,
+    site: shapely.Geometry,
+    parts: list[Polygon],
+    expected: float,
+    distance: float,
+    postgis_dsn: str,
+    dask_engine: scale.DaskEngine,
+) -> None:
+    sites = frame([site], site_id=[name])
+    red = frame(parts, name=[f"红线{i}" for i in range(len(parts))])
+    results = three_engines(sites, {"red": red}, VETO, postgis_dsn, dask_engine)
+    is_line = site.geom_type == "LineString"
+    measured = "red__length_inside_m" if is_line else "red__overlap_m2"
+    for result in results:
+        row = result.sites.iloc[0]
+        assert row[measured] == pytest.approx(expected, rel=RTOL, abs=1e-9), name
+        assert row["red__distance_m"] == pytest.approx(distance, rel=RTOL, abs=1e-9), name
+        assert row["red__verdict"] == ("冲突" if expected > 0 else "无冲突"), name
+    assert_same(results[0].details, results[1].details)
+    assert_same(results[0].details, results[2].details)
+    assert results[1].notes[-1] == "measured in PostGIS"
+
+
+def noisy_ring(rng: np.random.Generator, cx: float, cy: float, r: float, k: int) -> np.ndarray:
+    t = np.linspace(0, 2 * np.pi, k, endpoint=False)
+    rr = r * (1 + 0.15 * np.sin(5 * t + rng.uniform(0, 6)) + rng.normal(0, 0.01, k))
+    return np.c_[cx + rr * np.cos(t), cy + rr * np.sin(t)]
+
+
+def generated(seed: int = 20261129, n_sites: int = 300) -> tuple[GeoDataFrame, dict]:
+    """Seeded sites and constraint layers exercising every rule kind and site class."""
+    rng = np.random.default_rng(seed)
+    reds = []
+    for _ in range(6):
+        cx, cy, r = rng.uniform(2e3, 18e3), rng.uniform(2e3, 18e3), rng.uniform(1.5e3, 4e3)
+        shell = noisy_ring(rng, X0 + cx, Y0 + cy, r, int(rng.integers(300, 900)))
+        hole = noisy_ring(rng, X0 + cx, Y0 + cy, 0.3 * r, 64)
+        reds.append(Polygon(shell, [hole]))
+    reds.append(
+        Polygon([(X0, Y0), (X0 + 3e3, Y0 + 3e3), (X0 + 3e3, Y0), (X0, Y0 + 3e3)])
+    )  # bow-tie
+    farms = [
+        shapely.affinity.rotate(b(x, y, x + w, y + h), a)
+        for x, y, w, h, a in zip(
+            *rng.uniform([0, 0, 200, 200, 0], [2e4, 2e4, 1500, 1500, 90], (40, 5)).T, strict=True
+        )
+    ]
+    boundary = [Polygon(noisy_ring(rng, X0 + 1e4, Y0 + 1e4, 8e3, 2000))]
+    rivers = [
+        LineString(np.c_[X0 + np.linspace(0, 2e4, 700), Y0 + 1e4 + 3e3 * np.sin(np.linspace(0, 9, 700)) + k * 4e3])
+        for k in (-1, 0, 1)
+    ]  # fmt: skip
+    geoms: list[shapely.Geometry] = []
+    for _ in range(n_sites):
+        x, y, s = rng.uniform(0, 2e4), rng.uniform(0, 2e4), rng.uniform(30, 600)
+        kind = rng.uniform()
+        if kind < 0.7:
+            geoms.append(shapely.affinity.rotate(b(x, y, x + s, y + s * 0.7), rng.uniform(0, 90)))
+        elif kind < 0.9:
+            pts = np.c_[
+                X0 + x + np.cumsum(rng.normal(0, s, 5)), Y0 + y + np.cumsum(rng.normal(0, s, 5))
+            ]
+            geoms.append(LineString(pts))
+        else:
+            geoms.append(Point(X0 + x, Y0 + y))
+    radius = [
+        float(rng.uniform(20, 300)) if g.geom_type == "Point" and rng.uniform() < 0.5 else None
+        for g in geoms
+    ]
+    sites = frame(
+        geoms,
+        site_id=[f"S{i:04d}" for i in range(n_sites)],
+        project_type=rng.choice(["", "国家重大项目"], n_sites, p=[0.9, 0.1]).tolist(),
+        radius_m=radius,
+    )  # fmt: skip
+    layers = {
+        "red": frame(reds, name=[f"红线{i}" for i in range(len(reds))]),
+        "farm": frame(farms, id=[f"F{i}" for i in range(len(farms))]),
+        "boundary": frame(boundary, name=["城镇开发边界"]),
+        "rivers": frame(rivers, name=["甲河", "抚河", "乙河"], main=[False, True, False]),
+    }
+    return sites, layers
+
+
+GENERATED_RULES = rules.from_mapping(
+    {
+        "version": 1,
+        "rules": [
+            {
+                "id": "red",
+                "layer": "red",
+                "kind": "veto",
+                "near_m": 300,
+                "exempt_types": ["国家重大项目"],
+            },
+            {"id": "farm", "layer": "farm", "kind": "soft", "weight": 2.0},
+            {"id": "boundary", "layer": "boundary", "kind": "within"},
+            {
+                "id": "river",
+                "layer": "rivers",
+                "kind": "proximity",
+                "distance_m": 800,
+                "where": {"main": True},
+            },
+            {"id": "missing", "layer": "nowhere", "kind": "veto"},
+        ],
+    }
+)
+
+
+def test_generated_data_agree(postgis_dsn: str, dask_engine: scale.DaskEngine) -> None:
+    sites, layers = generated()
+    file_r, db_r, dask_r = three_engines(sites, layers, GENERATED_RULES, postgis_dsn, dask_engine)
+    details = file_r.details
+    assert (details["verdict"] == "冲突").sum() > 20  # the data exercise every outcome
+    assert (details["verdict"] == "邻近").sum() > 20
+    assert set(details.loc[details["rule"] == "missing", "verdict"]) == {"跳过"}
+    assert details["exempt"].any()
+    assert file_r.layers["red"].repaired == 1  # the bow-tie
+    for other in (db_r, dask_r):
+        assert_same(file_r.details, other.details)
+        assert_same(file_r.sites, other.sites)
+        assert other.skipped.keys() == file_r.skipped.keys()
+        assert other.layers["red"].repaired == 1
+        assert [c.features for c in other.layers.values()] == [
+            c.features for c in file_r.layers.values()
+        ]
+    areas = [r.parts.to_crs(crs.WORK_CRS).area.sum() for r in (file_r, db_r, dask_r)]
+    assert areas[1] == pytest.approx(areas[0], rel=RTOL)
+    assert areas[2] == pytest.approx(areas[0], rel=RTOL)
+
+
+def test_dask_through_a_scheduler_address(postgis_dsn: str) -> None:  # noqa: ARG001
+    from distributed import LocalCluster
+
+    sites, layers = generated(seed=5, n_sites=60)
+    expected = check.run(sites, layers, GENERATED_RULES)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0"
+    ) as cluster:
+        got = scale.run(
+            sites, layers, GENERATED_RULES, scheduler=cluster.scheduler_address, partitions=3
+        )
+    assert_same(expected.details, got.details)
+    assert got.notes[-1] == f"measured on dask ({cluster.scheduler_address})"  # fmt: skip
+
+
+def test_unreachable_scheduler_is_a_clear_error() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    engine = scale.DaskEngine(scheduler=f"tcp://127.0.0.1:{port}", connect_timeout=2)
+    with pytest.raises(DistributedError, match=r"\[FZ710\] cannot reach the dask scheduler"):
+        engine.__enter__()
+
+
+def db_tables(dsn: str) -> set[str]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (SCHEMA,))
+        return {r[0] for r in rows.fetchall()}
+
+
+def _terminate_when_blocked(dsn: str, lock_sql: str, action) -> BaseException:
+    raised: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            action()
+        except BaseException as exc:
+            raised.append(exc)
+
+    with psycopg.connect(dsn) as holder, psycopg.connect(dsn, autocommit=True) as watcher:
+        holder.execute(lock_sql)
+        worker = threading.Thread(target=target)
+        worker.start()
+        deadline = time.monotonic() + 30
+        pid = None
+        while pid is None and time.monotonic() < deadline:
+            row = watcher.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE application_name = 'fzgeo' AND wait_event_type = 'Lock'"
+            ).fetchone()
+            pid = row[0] if row else time.sleep(0.05)
+        assert pid is not None, "the check never blocked"
+        watcher.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        worker.join(timeout=60)
+        holder.rollback()
+    assert raised
+    return raised[0]
+
+
+def test_lost_connection_mid_check_leaves_no_table(postgis_dsn: str) -> None:
+    sites, layers = generated(seed=3, n_sites=40)
+    push.push(layers, postgis_dsn)
+    before = db_tables(postgis_dsn)
+    err = _terminate_when_blocked(
+        postgis_dsn,
+        'LOCK TABLE fzgeo."boundary__pieces" IN ACCESS EXCLUSIVE MODE',
+        lambda: db_check.run(sites, postgis_dsn, GENERATED_RULES, result_table="result"),
+    )
+    assert isinstance(err, DatabaseError)
+    assert err.code == "FZ701"
+    assert "connection lost" in str(err)
+    assert db_tables(postgis_dsn) == before
+
+
+def test_lost_connection_while_storing_results_keeps_the_old_table(postgis_dsn: str) -> None:
+    sites, layers = generated(seed=3, n_sites=40)
+    push.push(layers, postgis_dsn)
+    db_check.run(sites.iloc[:10], postgis_dsn, GENERATED_RULES, result_table="result")
+    before = db_tables(postgis_dsn)
+    err = _terminate_when_blocked(
+        postgis_dsn,
+        'LOCK TABLE fzgeo."result" IN ACCESS SHARE MODE',
+        lambda: db_check.run(sites, postgis_dsn, GENERATED_RULES, result_table="result"),
+    )
+    assert isinstance(err, DatabaseError)
+    assert "no table was written" in str(err)
+    assert db_tables(postgis_dsn) == before
+    assert not any(t.startswith(TEMP_PREFIX) for t in before)
+    with psycopg.connect(postgis_dsn) as conn:
+        assert conn.execute('SELECT count(*) FROM fzgeo."result"').fetchone()[0] == 10
+
+
+def test_result_table_holds_the_report(postgis_dsn: str) -> None:
+    sites, layers = generated(seed=3, n_sites=40)
+    push.push(layers, postgis_dsn)
+    result = db_check.run(sites, postgis_dsn, GENERATED_RULES, result_table="检查结果")
+    with psycopg.connect(postgis_dsn) as conn:
+        rows = conn.execute(
+            'SELECT site_id, verdict, red__overlap_m2 FROM fzgeo."检查结果" ORDER BY fid'
+        ).fetchall()
+    assert [r[0] for r in rows] == result.sites["site_id"].tolist()
+    assert [r[1] for r in rows] == result.sites["verdict"].tolist()
+
+
+def test_cli_check_on_every_engine(postgis_dsn: str, tmp_path: Path) -> None:
+    sites, layers = generated(seed=11, n_sites=12)
+    src = tmp_path / "sites.gpkg"
+    io.write(crs.to_storage(sites), src)
+    against = []
+    for name, gdf in layers.items():
+        path = tmp_path / f"{name}.gpkg"
+        io.write(crs.to_storage(gdf), path)
+        against += ["--against", f"{name}={path}"]
+        assert main(["db", "push", "--dsn", postgis_dsn, "--from", str(path)]) == 0
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(
+        "version: 1\nrules:\n"
+        "  - {id: red, layer: red, kind: veto, near_m: 300}\n"
+        "  - {id: boundary, layer: boundary, kind: within}\n"
+        "  - {id: river, layer: rivers, kind: proximity, distance_m: 800}\n"
+        "  - {id: farm, layer: farm, kind: soft}\n",
+        encoding="utf-8",
+    )
+    base = ["check", str(src), "--rules", str(rules_file), "--no-progress"]
+    codes = {
+        "file": main([*base, *against, "--out", str(tmp_path / "file")]),
+        "db": main([*base, "--dsn", postgis_dsn, "--out", str(tmp_path / "db")]),
+        "dask": main([*base, *against, "--workers", "1", "--out", str(tmp_path / "dask")]),
+    }
+    assert set(codes.values()) == {1}  # conflicts found on every engine
+    tables = {k: pd.read_csv(next((tmp_path / k).glob("*.csv"))) for k in codes}
+    assert_same(tables["file"], tables["db"])
+    assert_same(tables["file"], tables["dask"])
+
+
+def test_cli_refuses_mixed_engine_options(
+    postgis_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "sites.gpkg"
+    io.write(crs.to_storage(frame([b(0, 0, 10, 10)])), src)
+    assert main(["check", str(src), "--against", "eco_redline", "--dsn", postgis_dsn, "--out", str(tmp_path / "o")]) == 2  # fmt: skip
+    assert "with --dsn the constraint layers come from the database" in capsys.readouterr().err
+    assert main(["check", str(src), "--db-table", "t", "--out", str(tmp_path / "o")]) == 2
+    assert "--db-table needs --dsn" in capsys.readouterr().err
