@@ -153,3 +153,16 @@ def test_cli_prints_table_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["indicators", "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert {r["id"] for r in records} >= {"rail_length_500km", "trunk_road_729km"}
+
+
+def test_demo_step_writes_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fzgeo.demo import DemoContext, steps
+    from fzgeo.demo import _indicators as step
+
+    assert step in steps()
+    ctx = DemoContext(out=tmp_path)
+    ctx.results["layers"] = {"railways": layers.load("railways")}
+    step.run(tmp_path, ctx)
+    assert (tmp_path / "indicators.csv") in ctx.written
+    assert "境内铁路总里程" in capsys.readouterr().out
+    assert set(ctx.results["indicators"]["id"]) >= {"rail_length_500km"}
