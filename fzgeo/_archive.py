@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -142,8 +143,12 @@ def pick(path: Path, layer: str | None) -> tuple[Member, list[Member]]:
 
 def read_member(path: Path, member: Member, n: int = -1) -> bytes:
     """The first ``n`` bytes of one entry (all when ``n`` is -1)."""
-    with zipfile.ZipFile(path) as zf, zf.open(member.gdal_name) as fh:
-        return fh.read(n)
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(member.gdal_name) as fh:
+            return fh.read(n)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        msg = f"entry {member.name!r} cannot be decompressed ({exc}); the archive is damaged"
+        raise InputError(msg, path=path, where=f"entry {member.name}", code="FZ302") from exc
 
 
 def gdal_path(path: Path, member: Member) -> str:

@@ -224,7 +224,12 @@ def _read_gdal(source: str, path: Path, fmt: str, **kwargs: Any) -> GeoDataFrame
     except UnicodeDecodeError as exc:
         msg = f"attribute text is not {kwargs.get('encoding') or 'UTF-8'} ({exc.reason} at byte 0x{exc.object[exc.start]:02X})"
         raise InputError(msg, path=path, code="FZ304") from exc
-    except _GDAL_ERRORS as exc:
+    except IndexError as exc:  # pyogrio finds no default layer in a damaged file
+        msg = f"cannot read as {fmt}: no readable layer; the file is truncated or corrupt"
+        raise InputError(
+            msg, path=path, code="FZ302", hint="copy or download the file again"
+        ) from exc
+    except (*_GDAL_ERRORS, ValueError, OSError) as exc:
         if fmt == "GeoJSON":
             better = _json_error(path, fmt)
             if better is not None:
