@@ -128,7 +128,15 @@ def _sheet_parcels(name: str, rows: list[list[Cell]], path: Path) -> list[Parcel
         if x is None or y is None:
             bad = _cell(row, cols.x) if x is None else _cell(row, cols.y)
             msg = f"point {point!r} has no numeric {'X' if x is None else 'Y'} coordinate ({bad!r})"
-            raise InputError(msg, path=path, where=f"sheet {name!r} row {r}", code="FZ404")
+            hint = (
+                "an empty cell, or a formula whose value was never saved: open and save the "
+                "workbook in Excel or WPS"
+                if bad is None
+                else None
+            )
+            raise InputError(
+                msg, path=path, where=f"sheet {name!r} row {r}", code="FZ404", hint=hint
+            )
         label = _text(_cell(row, cols.parcel)) or current
         parcels.setdefault(label, Parcel(label, name)).points.append((r, point, x, y))
     return list(parcels.values())
