@@ -29,6 +29,7 @@ from fzgeo.demo import DemoContext
 from fzgeo.demo import _check as demo_check
 from fzgeo.maps.compose import GROUP_ORDER
 from fzgeo.qgis import check_output, qml
+from fzgeo.qgis.export import hidden_layers
 from fzgeo.qgis.layerinfo import style_for_kind
 from fzgeo.styles import Style, Symbol
 
@@ -287,6 +288,12 @@ def test_project_opens_with_the_web_map_groups(output: dict[str, Any]) -> None:
             assert child["source"].startswith(str(output["copy"])), child["source"]
             assert CJK.search(child["abstract"])
     assert project["layer_count"] == len(output["built"])
+    hidden = {layers.kind(n).name_zh for n in hidden_layers(output["built"])}
+    assert hidden  # the overview hides some groups at first; the project follows it
+    for item in project["tree"]:
+        states = [child["checked"] for child in item["children"]]
+        assert states == [child["layer"] not in hidden for child in item["children"]]
+        assert item["checked"] == any(states), item["group"]
     for name, gdf in output["built"].items():
         kind = layers.kind(name)
         assert seen[kind.name_zh]["count"] == len(gdf)

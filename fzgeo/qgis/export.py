@@ -9,7 +9,7 @@ call it with their own aliases and styles.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +17,15 @@ from geopandas import GeoDataFrame
 
 from fzgeo import io, layers
 from fzgeo._atomic import atomic_path
+from fzgeo.maps import compose
 from fzgeo.qgis import gpkg_styles, project
 from fzgeo.qgis.gpkg_styles import LayerSpec
 from fzgeo.qgis.layerinfo import LayerInfo
 
 #: The layer whose city polygon sets the project's initial extent, when present.
 CITY_LAYER = "admin_boundaries"
+#: The web-map composition whose initial visibility the project copies.
+OVERVIEW_MAP = "plan_overview"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,16 @@ def initial_extent(built: Mapping[str, GeoDataFrame]) -> project.Extent:
     )
 
 
+def hidden_layers(names: Iterable[str], *, composition: str = OVERVIEW_MAP) -> set[str]:
+    """Layers the web map ``composition`` lists but switches off when it opens.
+
+    Those are its ``hidden_groups`` and layers marked ``visible: false``; the QGIS project opens
+    with the same layers on.
+    """
+    refs = {ref.name: ref.visible for ref in compose.spec(composition).layers}
+    return {name for name in names if refs.get(name) is False}
+
+
 def write_qgis(
     built: Mapping[str, GeoDataFrame],
     path: str | Path,
@@ -71,7 +84,8 @@ def write_qgis(
         The GeoPackage to write (replaced whole, atomically).
     specs
         Layer name -> (kind or alias mapping, style); default: the packaged layer kind of the
-        same name, with its own style.
+        same name, with its own style, and the project switches on the layers the web map's
+        overview shows at first (:func:`hidden_layers`).
     descriptions
         Layer name -> description, for layers given by an alias mapping.
     groups
@@ -82,11 +96,16 @@ def write_qgis(
         The project title.
     """
     path = Path(path)
-    specs = specs or {name: (layers.kind(name), None) for name in built}
+    hidden: set[str] = set()
+    if specs is None:
+        specs = {name: (layers.kind(name), None) for name in built}
+        hidden = hidden_layers(built)
     with atomic_path(path) as tmp:
         io.write(dict(built), tmp)
         infos = gpkg_styles.style_geopackage(tmp, specs, descriptions=descriptions, groups=groups)
     qgz = None
     if with_project:
-        qgz = project.write_project(infos, path, extent=initial_extent(built), title=title)
+        qgz = project.write_project(
+            infos, path, extent=initial_extent(built), title=title, hidden=hidden
+        )
     return QgisOutput(gpkg=path, project=qgz, layers=tuple(infos))

@@ -7,7 +7,8 @@ layer metadata, project CRS EPSG:4490 (CGCS2000), an initial extent (the city, o
 and relative paths (``./fuzhou_plan.gpkg|layername=X``), so a colleague can copy the folder
 and open it. Within a group layers are listed points, lines, polygons; the rendering order
 (QGIS's custom layer order) draws every point layer over every line layer over every polygon
-layer, whatever their groups, so no fill hides a road or a site.
+layer, whatever their groups, so no fill hides a road or a site. Which layers are switched on
+when the project opens follows the web map's overview (see :func:`fzgeo.qgis.export.hidden_layers`).
 
 The ``.qgz`` is a zip holding one ``.qgs`` XML document in QGIS 3.22's format, written without
 QGIS; the tests open it in real QGIS.
@@ -21,7 +22,7 @@ import uuid
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import closing
 from pathlib import Path
 
@@ -134,14 +135,19 @@ def rendering_order(infos: Sequence[LayerInfo]) -> list[LayerInfo]:
     return sorted(tree, key=lambda i: _RANK[i.style.geometry])
 
 
-def _layer_tree(infos: Sequence[LayerInfo], gpkg: str) -> ET.Element:
+def _checked(on: bool) -> str:
+    return "Qt::Checked" if on else "Qt::Unchecked"
+
+
+def _layer_tree(infos: Sequence[LayerInfo], gpkg: str, hidden: Collection[str]) -> ET.Element:
     root = ET.Element("layer-tree-group")
     ET.SubElement(root, "customproperties")
     for group, members in ordered_groups(infos):
         parent = root
         if group:
+            shown = any(info.name not in hidden for info in members)
             parent = ET.SubElement(
-                root, "layer-tree-group", name=group, checked="Qt::Checked", expanded="1"
+                root, "layer-tree-group", name=group, checked=_checked(shown), expanded="1"
             )
             ET.SubElement(parent, "customproperties")
         for info in members:
@@ -152,7 +158,7 @@ def _layer_tree(infos: Sequence[LayerInfo], gpkg: str) -> ET.Element:
                 name=info.title,
                 source=_datasource(gpkg, info),
                 providerKey="ogr",
-                checked="Qt::Checked",
+                checked=_checked(info.name not in hidden),
                 expanded="1",
             )
             ET.SubElement(item, "customproperties")
@@ -182,14 +188,22 @@ def padded(extent: Extent, margin: float = 0.05) -> Extent:
 
 
 def project_xml(
-    infos: Sequence[LayerInfo], gpkg: Path, *, extent: Extent, title: str = DEFAULT_TITLE
+    infos: Sequence[LayerInfo],
+    gpkg: Path,
+    *,
+    extent: Extent,
+    title: str = DEFAULT_TITLE,
+    hidden: Collection[str] = (),
 ) -> str:
-    """The ``.qgs`` document for ``infos`` stored in ``gpkg`` (a file beside the project)."""
+    """The ``.qgs`` document for ``infos`` stored in ``gpkg`` (a file beside the project).
+
+    Layers named in ``hidden`` are listed but switched off when the project opens.
+    """
     root = ET.Element("qgis", projectname=title, version=qml.QGIS_VERSION)
     ET.SubElement(root, "homePath", path="")
     ET.SubElement(root, "title").text = title
     ET.SubElement(root, "projectCrs").append(spatialrefsys())
-    root.append(_layer_tree(infos, gpkg.name))
+    root.append(_layer_tree(infos, gpkg.name, hidden))
     canvas = ET.SubElement(root, "mapcanvas", name="theMapCanvas", annotationsVisible="1")
     ET.SubElement(canvas, "units").text = "degrees"
     canvas.append(_extent("extent", extent))
@@ -217,17 +231,19 @@ def write_project(
     out: str | Path | None = None,
     extent: Extent,
     title: str = DEFAULT_TITLE,
+    hidden: Collection[str] = (),
 ) -> Path:
     """Write the ``.qgz`` (default: beside ``gpkg``, same stem) and return its path.
 
     ``out`` must be in the same folder as ``gpkg``: the project refers to it relatively.
+    ``extent`` is the initial view (grown by 5 %); layers in ``hidden`` start switched off.
     """
     gpkg = Path(gpkg)
     target = Path(out) if out is not None else gpkg.with_suffix(".qgz")
     if target.resolve().parent != gpkg.resolve().parent:
         msg = "the project must be written beside its GeoPackage (relative paths)"
         raise ValueError(msg)
-    text = project_xml(infos, gpkg, extent=padded(extent), title=title)
+    text = project_xml(infos, gpkg, extent=padded(extent), title=title, hidden=hidden)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(target.with_suffix(".qgs").name, text.encode("utf-8"))

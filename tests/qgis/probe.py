@@ -150,13 +150,20 @@ def tree(group):
     out = []
     for child in group.children():
         if isinstance(child, QgsLayerTreeGroup):
-            out.append({"group": child.name(), "children": tree(child)})
+            out.append(
+                {
+                    "group": child.name(),
+                    "checked": child.itemVisibilityChecked(),
+                    "children": tree(child),
+                }
+            )
         elif isinstance(child, QgsLayerTreeLayer):
             layer = child.layer()
             out.append(
                 {
                     "layer": child.name(),
                     "valid": bool(layer and layer.isValid()),
+                    "checked": child.itemVisibilityChecked(),
                     "source": layer.source() if layer else None,
                     "count": layer.featureCount() if layer else None,
                     "renderer": renderer_info(layer) if layer and layer.isValid() else None,
