@@ -59,12 +59,15 @@ class PiecePayload:
 
 
 def measure_partition(
-    part: GeoDataFrame, payload: PiecePayload, polygons: bool, reach_m: float
+    part: GeoDataFrame, payload: PiecePayload, options: dict[str, Any]
 ) -> tuple[np.ndarray, _overlap.Measure]:
-    """Measure one partition of sites on a worker; returns input positions and the measures."""
+    """Measure one partition of sites on a worker; returns input positions and the measures.
+
+    ``options`` are the keyword arguments of :func:`fzgeo._overlap.measure`.
+    """
     geoms = np.asarray(part.geometry.values, dtype=object)
     cls = part["cls"].to_numpy(dtype=np.int8)
-    m = _overlap.measure(geoms, cls, payload.pieces(), polygons=polygons, reach_m=reach_m)
+    m = _overlap.measure(geoms, cls, payload.pieces(), **options)
     return part["pos"].to_numpy(dtype=np.int64), m
 
 
@@ -195,20 +198,27 @@ class DaskEngine:
         return self._payloads[key]
 
     def measure(
-        self, geoms: np.ndarray, cls: np.ndarray, layer: check.Constraint, rule: Rule
+        self,
+        geoms: np.ndarray,
+        cls: np.ndarray,
+        layer: check.Constraint,
+        rule: Rule,
+        *,
+        nearest: bool = True,
     ) -> _overlap.Measure:
         """The file engine's measure, one task per spatial partition."""
         from distributed import KilledWorker
 
+        options: dict[str, Any] = {"polygons": layer.polygons, "reach_m": rule.reach_m}
+        if not nearest:
+            options["nearest"] = False
         n = len(geoms)
         if n == 0:
-            return _overlap.measure(geoms, cls, layer.pieces, polygons=layer.polygons)
+            return _overlap.measure(geoms, cls, layer.pieces, **options)
         parts = self._site_partitions(geoms, cls)
         payload = self._payload(layer)
         tasks = [
-            self.client.submit(
-                measure_partition, part, payload, layer.polygons, rule.reach_m, pure=False
-            )
+            self.client.submit(measure_partition, part, payload, options, pure=False)
             for part in parts
         ]
         try:

@@ -78,7 +78,7 @@ SELECT s.pos, d.dist
 FROM pg_temp.{sites} AS s
 CROSS JOIN LATERAL (
     SELECT ST_Distance(s.geom, p.geom) AS dist FROM {pieces} AS p
-    WHERE p.fid = ANY(%(fids)s)
+    WHERE p.fid = ANY(%(fids)s) {within}
     ORDER BY s.geom <-> p.geom LIMIT 1
 ) AS d
 WHERE s.pos = ANY(%(todo)s)
@@ -258,9 +258,18 @@ class PostgisEngine:
         self._uploaded = geoms
 
     def measure(
-        self, geoms: np.ndarray, cls: np.ndarray, layer: check.Constraint, rule: Rule
+        self,
+        geoms: np.ndarray,
+        cls: np.ndarray,
+        layer: check.Constraint,
+        rule: Rule,
+        *,
+        nearest: bool = True,
     ) -> _overlap.Measure:
-        """The file engine's :func:`fzgeo._overlap.measure`, computed by PostGIS."""
+        """The file engine's :func:`fzgeo._overlap.measure`, computed by PostGIS.
+
+        ``nearest=False`` looks for distances only within the rule's reach (NaN beyond).
+        """
         from psycopg import sql
 
         n = len(geoms)
@@ -285,9 +294,14 @@ class PostgisEngine:
                     hits.extend((pos, f) for f in found)
             distance = np.where(inside > 0, 0.0, np.nan)
             todo = np.flatnonzero(~(inside > 0))
-            if len(todo):
-                params_d = {"fids": fids.tolist(), "todo": todo.tolist()}
-                rows = self._conn.execute(sql.SQL(_DISTANCE_SQL).format(**names), params_d)
+            limit = None if nearest else float(rule.reach_m)
+            if len(todo) and limit != 0:
+                params_d = {"fids": fids.tolist(), "todo": todo.tolist(), "limit": limit}
+                within = sql.SQL(
+                    "" if limit is None else "AND ST_DWithin(s.geom, p.geom, %(limit)s)"
+                )
+                query = sql.SQL(_DISTANCE_SQL).format(within=within, **names)
+                rows = self._conn.execute(query, params_d)
                 for pos, dist in rows.fetchall():
                     distance[pos] = float(dist)
             if rule.reach_m > 0:
