@@ -94,6 +94,19 @@ class Coverage:
         """Represented locatable entries as a percentage of locatable entries."""
         return 100.0 * self.represented_locatable / self.locatable if self.locatable else 0.0
 
+    @property
+    def placeable(self) -> tuple[int, int]:
+        """(represented, total) over the entries the plan text places.
+
+        Those are the locatable entries less ``not_locatable`` and ``outside_city`` ones; a
+        ``duplicate`` counts as represented when the entry it repeats is represented.
+        """
+        t = self.table[self.table["locatable"]]
+        t = t[~t["reason"].isin(["not_locatable", "outside_city"])]
+        done = set(self.table.loc[self.table["represented"], "id"])
+        hit = t["represented"] | ((t["reason"] == "duplicate") & t["of"].isin(done))
+        return int(hit.sum()), len(t)
+
     def by_category(self) -> pd.DataFrame:
         """Per inventory category: locatable entries, how many are represented, and the share."""
         loc = self.table[self.table["locatable"]]
@@ -107,10 +120,13 @@ class Coverage:
         """One line with the figure and the reason counts."""
         counts = self.table.loc[~self.table["represented"], "reason"].value_counts()
         why = ", ".join(f"{code} {n}" for code, n in counts.items())
+        hit, total = self.placeable
+        share = 100.0 * hit / total if total else 0.0
         return (
             f"{len(self.table)} inventory entries, {self.locatable} locatable; "
             f"{self.represented_locatable} of {self.locatable} locatable entries represented "
-            f"({self.percent:.1f}%); not on the map: {why or 'none'}"
+            f"({self.percent:.1f}%); not on the map: {why or 'none'}; "
+            f"of the {total} entries the plan text places, {hit} on the map ({share:.1f}%)"
         )
 
 
@@ -231,6 +247,7 @@ def _row(entry: Entry, feats: list[tuple[str, str]], reason: Reason | None) -> d
         "layers": "; ".join(dict.fromkeys(layer for layer, _ in feats)),
         "features": "; ".join(dict.fromkeys(name for _, name in feats)),
         "reason": "" if feats else (reason.code if reason else "MISSING"),
+        "of": (reason.of if reason and not feats else None) or "",
         "note": note.strip(),
     }
 

@@ -59,6 +59,8 @@ def test_figure_is_computed_over_locatable_entries(result: coverage.Coverage) ->
     assert result.represented_locatable == hits
     assert result.percent == pytest.approx(100 * hits / int(locatable.sum()))
     assert f"({result.percent:.1f}%)" in result.summary()
+    hit, total = result.placeable
+    assert result.represented_locatable <= hit <= total <= result.locatable
 
 
 def test_every_entry_is_represented_or_has_a_reason(result: coverage.Coverage) -> None:
@@ -108,6 +110,7 @@ def test_problems_are_found() -> None:
     assert got.locatable == 2
     assert got.represented_locatable == 1
     assert got.percent == pytest.approx(50.0)
+    assert got.placeable == (1, 2)  # b is MISSING, so it still counts as placeable
     cats = got.by_category()
     assert cats.to_dict("records") == [
         {"category": "x", "locatable": 2, "represented": 1, "percent": 50.0}
