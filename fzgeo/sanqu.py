@@ -33,7 +33,14 @@ from geopandas import GeoDataFrame
 
 from fzgeo import _resources, io, layers, schema
 from fzgeo.crs import to_storage, to_work
-from fzgeo.errors import ConfigError, GeometryError, InputError, RepairWarning
+from fzgeo.errors import (
+    ConfigError,
+    DataNotFoundError,
+    GeometryError,
+    InputError,
+    RepairWarning,
+    UnknownLayerError,
+)
 
 PROFILE_FOLDER = "profiles"
 #: Columns fzgeo fills itself; a profile may not map onto them.
@@ -131,7 +138,7 @@ def read_profile(profile: str | Path | Mapping[str, Any]) -> Profile:
     path = Path(profile)
     if path.suffix.lower() in (".yaml", ".yml"):
         if not path.is_file():
-            raise InputError("profile file not found", path=path, code="FZ300")
+            raise DataNotFoundError("profile file not found", path=path)
         where = str(path)
         text = path.read_text(encoding="utf-8")
     else:
@@ -195,16 +202,28 @@ def _parse_rule(kind: schema.LayerKind, target: str, rule: Any, where: str) -> F
     raise ConfigError(f"layer {kind.name}, field {target}: cannot read rule {rule!r}", path=where)
 
 
-def _source_layers(path: Path, kind: str | None) -> list[tuple[str, str | None]]:
-    """(layer name, GDAL layer or None) pairs of the input."""
+def _source_layers(path: Path, kind: str | None, layer: str | None) -> list[tuple[str, str | None]]:
+    """(layer name, GDAL layer or .shp path) pairs of the input to read."""
+    found: list[tuple[str, str | None]]
     if path.is_dir() and path.suffix.lower() != ".gdb":
-        shps = sorted(path.glob("*.shp"))
-        if not shps:
+        found = [(p.stem, str(p)) for p in sorted(path.glob("*.shp"))]
+        if not found:
             raise InputError("folder holds no .shp file and is not a .gdb", path=path, code="FZ302")
-        return [(p.stem, str(p)) for p in shps]
-    if path.suffix.lower() in (".gpkg", ".gdb"):
-        return [(name, name) for name in io.list_layers(path)]
-    return [(kind or path.stem, None)]
+    elif path.suffix.lower() in (".gpkg", ".gdb"):
+        found = [(name, name) for name in io.list_layers(path)]
+    else:
+        return [(layer or kind or path.stem, None)]
+    if layer is not None:
+        chosen = [f for f in found if f[0] == layer]
+        if not chosen:
+            names = ", ".join(n for n, _ in found)
+            raise UnknownLayerError(f"no layer {layer!r}; the input holds: {names}", path=path)
+        return chosen
+    if kind is not None and len(found) > 1:
+        names = ", ".join(n for n, _ in found)
+        msg = f"{len(found)} layers ({names}); with --kind, name the one to read with --layer"
+        raise InputError(msg, path=path, code="FZ303")
+    return found
 
 
 def _match(name: str, profile: Profile, kind: str | None) -> str | None:
@@ -221,6 +240,7 @@ def load(
     *,
     profile: str | Path | Mapping[str, Any] = "gb",
     kind: str | None = None,
+    layer: str | None = None,
     assume_crs: object | None = None,
     encoding: str | None = None,
 ) -> OfficialData:
@@ -234,8 +254,10 @@ def load(
     profile
         A shipped profile name (``"gb"``), the path of a profile YAML, or a profile mapping.
     kind
-        The layer kind a single-layer file holds, when its name does not say (e.g. a Shapefile
-        called ``redline.shp``); with a multi-layer input, every layer is read as this kind.
+        The layer kind the data holds, when its layer name does not say (e.g. a Shapefile called
+        ``redline.shp``); with a multi-layer input, ``layer`` must name the one layer to read.
+    layer
+        Read only this layer of a GeoPackage, File GDB or folder of Shapefiles.
     assume_crs
         The CRS to take when the data declares none (see :func:`fzgeo.crs.resolve_crs`).
     encoding
@@ -254,7 +276,7 @@ def load(
             prof = replace(prof, layers={**prof.layers, kind: ((), ())})
     report = LoadReport(path=str(path), profile=prof.name)
     frames: dict[str, list[GeoDataFrame]] = {}
-    for name, gdal_layer in _source_layers(path, kind):
+    for name, gdal_layer in _source_layers(path, kind, layer):
         target = _match(name, prof, kind)
         if target is None:
             report.ignored_layers.append(name)

@@ -21,7 +21,9 @@ from fzgeo.errors import (
     ConfigError,
     CRSAssumptionWarning,
     CRSError,
+    DataNotFoundError,
     GeometryError,
+    InputError,
     RepairWarning,
     UnknownLayerError,
 )
@@ -355,3 +357,17 @@ def test_layer_without_any_attribute_loads_with_made_up_names(tmp_path: Path) ->
     gdf.to_file(path, layer="STBHHX")
     red = sanqu.load(path).layers["eco_redline"]
     assert red["name"].tolist() == ["生态保护红线（第 1 个要素）", "生态保护红线（第 2 个要素）"]
+
+
+def test_kind_with_a_multi_layer_input_needs_the_layer(national_gdb: Path) -> None:
+    with pytest.raises(InputError, match=r"4 layers .*--layer"):
+        sanqu.load(national_gdb, kind="eco_redline")
+    data = sanqu.load(national_gdb, kind="urban_boundary", layer="XZQ")
+    assert list(data.layers) == ["urban_boundary"] and len(data.layers["urban_boundary"]) == 1
+    with pytest.raises(UnknownLayerError, match="the input holds: STBHHX"):
+        sanqu.load(national_gdb, layer="CZKFBJX")
+
+
+def test_missing_profile_file(tmp_path: Path) -> None:
+    with pytest.raises(DataNotFoundError, match="profile file not found"):
+        sanqu.read_profile(tmp_path / "none.yaml")

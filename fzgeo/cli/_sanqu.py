@@ -42,7 +42,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     load.add_argument(
         "--kind",
         choices=("eco_redline", "basic_farmland", "urban_boundary", "spatial_zones"),
-        help="the layer kind a single-layer file holds when its name does not say",
+        help="the layer kind the data holds when its layer name does not say "
+        "(with a multi-layer input, give --layer too)",
+    )
+    load.add_argument(
+        "--layer", help="read only this layer of a GeoPackage, File GDB or folder of Shapefiles"
     )
     load.add_argument("--assume-crs", metavar="CRS", help="CRS when the data declares none")
     load.add_argument("--encoding", help="attribute encoding of Shapefiles, e.g. gbk")
@@ -57,6 +61,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         args.file,
         profile=args.profile,
         kind=args.kind,
+        layer=args.layer,
         assume_crs=args.assume_crs,
         encoding=args.encoding,
     )
