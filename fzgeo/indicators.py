@@ -27,7 +27,7 @@ from geopandas import GeoDataFrame
 
 from fzgeo import _resources
 from fzgeo.crs import to_work
-from fzgeo.errors import ConfigError
+from fzgeo.errors import ConfigError, DataNotFoundError, InputError
 
 TARGETS_FILE = "targets.yaml"
 QUANTITIES = ("length_km", "count", "area_km2")
@@ -112,7 +112,13 @@ def load_targets(path: Path | None = None) -> list[Target]:
     if path is None:
         text, shown = _resources.read_text("layers", TARGETS_FILE), f"layers/{TARGETS_FILE}"
     else:
-        text, shown = Path(path).read_text(encoding="utf-8"), str(path)
+        shown = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise DataNotFoundError("no such targets file", path=shown) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the targets file ({exc})", path=shown) from exc
     try:
         doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

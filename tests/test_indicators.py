@@ -166,3 +166,15 @@ def test_demo_step_writes_the_table(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert (tmp_path / "indicators.csv") in ctx.written
     assert "境内铁路总里程" in capsys.readouterr().out
     assert set(ctx.results["indicators"]["id"]) >= {"rail_length_500km"}
+
+
+def test_missing_targets_file_and_unknown_layer(tmp_path: Path) -> None:
+    from fzgeo.cli import main
+    from fzgeo.errors import DataNotFoundError, UnknownLayerError
+
+    with pytest.raises(DataNotFoundError, match="no such targets file"):
+        indicators.load_targets(tmp_path / "none.yaml")
+    assert main(["indicators", "--targets", str(tmp_path / "none.yaml")]) == 2
+    targets = _targets(tmp_path, _ONE.format(cmp=">=").replace("layer: fake", "layer: nope"))
+    with pytest.raises(UnknownLayerError, match="nope"):
+        indicators.evaluate(targets)
