@@ -1,4 +1,4 @@
-"""What a file really is, from its first bytes, whatever its name says.
+"""What a file really is, from its first bytes, whatever its name says, and whether it is whole.
 
 A GeoPackage renamed ``.geojson``, an HTML error page saved as ``.zip`` or a Word file named
 ``.csv`` would otherwise reach GDAL and fail with a message about the wrong format.
@@ -6,7 +6,10 @@ A GeoPackage renamed ``.geojson``, an HTML error page saved as ``.zip`` or a Wor
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+from fzgeo.errors import InputError
 
 #: magic prefix -> format name
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -80,3 +83,55 @@ def mismatch(path: Path, head: bytes) -> tuple[str, str] | None:
     if found in allowed or (allowed == ("text",) and found in ("text", "JSON")):
         return None
     return found, SUFFIX_OF.get(found, "")
+
+
+def _json_unclosed(text: str) -> bool:
+    """True when the text ends inside a string or with brackets left open (cut short)."""
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return in_string or depth > 0
+
+
+def json_error(path: Path, fmt: str) -> InputError | None:
+    """A precise message for a GeoJSON file that is not valid JSON."""
+    text = path.read_bytes().decode("utf-8-sig", "replace")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        if _json_unclosed(text):
+            lines = text.count("\n") + 1
+            msg = f"the {fmt} file stops before the JSON is complete (truncated after line {lines})"
+            hint = "copy or download the file again, or re-export it"
+            return InputError(msg, path=path, where=where, code="FZ302", hint=hint)
+        msg = f"the {fmt} file is not valid JSON ({exc.msg})"
+        return InputError(
+            msg, path=path, where=where, code="FZ301", hint="fix the JSON syntax at that line"
+        )
+    return None
+
+
+def check_sqlite(path: Path, head: bytes) -> None:
+    """Refuse a GeoPackage shorter than the page count its header declares."""
+    if len(head) < 100:
+        raise InputError("the GeoPackage header is incomplete (truncated)", path=path, code="FZ302")
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    size = path.stat().st_size
+    if pages and size < page * pages:
+        msg = f"the GeoPackage is truncated: its header declares {page * pages:,} bytes, the file has {size:,}"
+        raise InputError(msg, path=path, code="FZ302", hint="copy or download the file again")

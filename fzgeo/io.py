@@ -16,7 +16,6 @@ through a temporary file that replaces the target only when complete.
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from collections.abc import Mapping
@@ -164,58 +163,6 @@ def _gdal_error(exc: Exception, path: Path, fmt: str) -> InputError:
     return InputError(f"cannot read as {fmt} ({text})", path=path, code="FZ301")
 
 
-def _json_unclosed(text: str) -> bool:
-    """True when the text ends inside a string or with brackets left open (cut short)."""
-    depth, in_string, escaped = 0, False, False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "{[":
-            depth += 1
-        elif ch in "}]":
-            depth -= 1
-    return in_string or depth > 0
-
-
-def _json_error(path: Path, fmt: str) -> InputError | None:
-    """A precise message for a GeoJSON file that is not valid JSON."""
-    text = path.read_bytes().decode("utf-8-sig", "replace")
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
-        if _json_unclosed(text):
-            lines = text.count("\n") + 1
-            msg = f"the {fmt} file stops before the JSON is complete (truncated after line {lines})"
-            hint = "copy or download the file again, or re-export it"
-            return InputError(msg, path=path, where=where, code="FZ302", hint=hint)
-        msg = f"the {fmt} file is not valid JSON ({exc.msg})"
-        return InputError(
-            msg, path=path, where=where, code="FZ301", hint="fix the JSON syntax at that line"
-        )
-    return None
-
-
-def _check_sqlite(path: Path, head: bytes) -> None:
-    """Refuse a GeoPackage shorter than the page count its header declares."""
-    if len(head) < 100:
-        raise InputError("the GeoPackage header is incomplete (truncated)", path=path, code="FZ302")
-    page = int.from_bytes(head[16:18], "big")
-    page = 65536 if page == 1 else page
-    pages = int.from_bytes(head[28:32], "big")
-    size = path.stat().st_size
-    if pages and size < page * pages:
-        msg = f"the GeoPackage is truncated: its header declares {page * pages:,} bytes, the file has {size:,}"
-        raise InputError(msg, path=path, code="FZ302", hint="copy or download the file again")
-
-
 def _read_gdal(source: str, path: Path, fmt: str, **kwargs: Any) -> GeoDataFrame:
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -231,7 +178,7 @@ def _read_gdal(source: str, path: Path, fmt: str, **kwargs: Any) -> GeoDataFrame
         ) from exc
     except (*_GDAL_ERRORS, ValueError, OSError) as exc:
         if fmt == "GeoJSON":
-            better = _json_error(path, fmt)
+            better = _sniff.json_error(path, fmt)
             if better is not None:
                 raise better from exc
         raise _gdal_error(exc, path, fmt) from exc
@@ -256,7 +203,7 @@ def _open_checks(path: Path, suffix: str) -> None:
         msg = f"the file is named {suffix} but its content is {found}"
         raise InputError(msg, path=path, code="FZ309", hint=hint)
     if suffix == ".gpkg":
-        _check_sqlite(path, head)
+        _sniff.check_sqlite(path, head)
 
 
 def _load_shapefile(path: Path, encoding: str | None) -> tuple[GeoDataFrame, Source]:
