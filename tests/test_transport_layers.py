@@ -194,3 +194,17 @@ def test_build_writes_the_layers(tmp_path: Path) -> None:
     with sqlite3.connect(out) as con:
         n = con.execute("select count(*) from layer_styles where f_table_name = 'highways'")
         assert n.fetchone()[0] >= 1
+
+
+@pytest.mark.parametrize(
+    "name", ["transport_stations", "highway_interchanges", "urban_structure_nodes"]
+)
+def test_points_lie_in_the_county_they_name(name: str) -> None:
+    admin = to_work(layers.load("admin_boundaries")).set_index("name")
+    pts = to_work(layers.load(name))
+    wrong = [
+        row["name"]
+        for _, row in pts.iterrows()
+        if not admin.loc[row["county"]].geometry.contains(row.geometry)
+    ]
+    assert not wrong
