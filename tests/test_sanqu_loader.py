@@ -371,3 +371,20 @@ def test_kind_with_a_multi_layer_input_needs_the_layer(national_gdb: Path) -> No
 def test_missing_profile_file(tmp_path: Path) -> None:
     with pytest.raises(DataNotFoundError, match="profile file not found"):
         sanqu.read_profile(tmp_path / "none.yaml")
+
+
+def test_check_reads_each_kind_from_the_loaded_geopackage(
+    national_gdb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`fzgeo sanqu load` output feeds `fzgeo check --against NAME=OUT.gpkg` layer by layer."""
+    out = tmp_path / "official.gpkg"
+    assert main(["sanqu", "load", str(national_gdb), "--out", str(out)]) == 0
+    sites = tmp_path / "sites.geojson"
+    red = gpd.read_file(out, layer="eco_redline")
+    inside = red.geometry.iloc[0].representative_point().buffer(0.001)
+    gpd.GeoDataFrame({"name": ["测试地块"]}, geometry=[inside], crs=4490).to_file(sites)
+    capsys.readouterr()
+    args = ["check", str(sites), "--out", str(tmp_path / "check"), "--no-progress"]
+    args += ["--against", f"eco_redline={out}", "--against", f"urban_boundary={out}"]
+    assert main(args) == 1  # in conflict with the official red line
+    assert "1 冲突" in capsys.readouterr().out

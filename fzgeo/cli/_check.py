@@ -23,8 +23,9 @@ EXIT_CLEAR, EXIT_CONFLICT, EXIT_INCOMPLETE = 0, 1, 3
 
 EPILOG = """\
 --against takes a packaged layer name (e.g. eco_redline), NAME=FILE to use your own file for the
-layer the rules call NAME (e.g. eco_redline=红线.shp), or a FILE whose stem is such a NAME. Without
---against, the packaged layers the rules name are used. With --against, only the layers given are
+layer the rules call NAME (e.g. eco_redline=红线.shp), or a FILE whose stem is such a NAME. From a
+GeoPackage or File GDB holding several layers, NAME=FILE reads the layer called NAME (as written by
+`fzgeo sanqu load`). Without --against, the packaged layers the rules name are used. With --against, only the layers given are
 used and rules on other layers are reported as skipped.
 
 exit status: 0 no conflict and every rule checked; 1 at least one conflict (冲突);
@@ -86,10 +87,19 @@ def _against(
             )
         if target:
             files.append(Path(target))
-            found[name] = io.read(target, what=f"constraint layer {name}")
+            layer = _layer_named(Path(target), name)
+            found[name] = io.read(target, layer=layer, what=f"constraint layer {name}")
         else:
             found[name] = layers.load(name)
     return found, files
+
+
+def _layer_named(path: Path, name: str) -> str | None:
+    """The layer called ``name`` of a multi-layer GeoPackage or File GDB, if it holds one."""
+    if path.suffix.lower() not in (".gpkg", ".gdb") or not path.exists():
+        return None
+    names = io.list_layers(path)
+    return name if len(names) > 1 and name in names else None
 
 
 def _packaged(name: str) -> GeoDataFrame | None:
