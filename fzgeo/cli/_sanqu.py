@@ -16,7 +16,8 @@ kinds eco_redline, basic_farmland, urban_boundary and spatial_zones, and source 
 XZQDM, XZQMC, MJ, TBMJ, ...) to their columns. No feature is dropped: unmapped fields are kept as
 src_<FIELD>, invalid geometries are repaired and reported, and a feature without geometry stops
 the load with its id. The output GeoPackage holds one layer per kind, named like the kind
-(eco_redline, basic_farmland, ...), with the columns of the packaged stand-in layers."""
+(eco_redline, basic_farmland, ...), with the columns of the packaged stand-in layers; check sites
+against it with `fzgeo check SITES --against eco_redline=OUT.gpkg --against ...`."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
