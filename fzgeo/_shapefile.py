@@ -7,8 +7,11 @@ language byte as Latin-1. Each of these is caught here and reported with the cou
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -16,6 +19,7 @@ from pathlib import Path
 from geopandas import GeoDataFrame
 
 from fzgeo import _archive, _encoding
+from fzgeo._atomic import prepare_folder
 from fzgeo.errors import InputError
 
 _SHP_CODE = 9994
@@ -160,3 +164,14 @@ def fit_field_names(gdf: GeoDataFrame, path: Path) -> GeoDataFrame:
             stacklevel=3,
         )
     return gdf.rename(columns=renamed)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``folder`` (created if needed) while writing into it."""
+    fd = os.open(prepare_folder(folder), os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

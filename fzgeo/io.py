@@ -456,7 +456,9 @@ def write(
         if driver == "ESRI Shapefile":
             (gdf,) = layers.values()
             gdf = _shapefile.fit_field_names(_prepare(gdf), path)
-            with atomic_folder_files(path) as tmpdir:
+            # the parts are replaced one by one: one fzgeo writer per folder at a time, so that
+            # concurrent writers cannot leave a .shp of one run beside a .dbf of another
+            with _shapefile.folder_lock(path.parent), atomic_folder_files(path) as tmpdir:
                 gdf.to_file(tmpdir / path.name, driver=driver, encoding="UTF-8", **options)
             return path
         with atomic_path(path) as tmp:

@@ -64,8 +64,9 @@ def test_kill_mid_write_leaves_the_old_file_intact(tmp_path: Path) -> None:
     assert len(io.read(target)) == 3
 
 
-def test_concurrent_writers_end_with_one_complete_file(tmp_path: Path) -> None:
-    target = tmp_path / "out.fgb"
+@pytest.mark.parametrize("suffix", [".fgb", ".shp"])
+def test_concurrent_writers_end_with_one_complete_file(tmp_path: Path, suffix: str) -> None:
+    target = tmp_path / f"out{suffix}"
     sizes = [8_000, 8_001, 8_002, 8_003]
     children = [_writer(n, target) for n in sizes]
     for child in children:
@@ -74,7 +75,7 @@ def test_concurrent_writers_end_with_one_complete_file(tmp_path: Path) -> None:
     back = io.read(target)
     assert len(back) in sizes
     assert back["n"].nunique() == 1
-    assert int(back["n"].iloc[0]) == len(back)
+    assert int(back["n"].iloc[0]) == len(back)  # the .shp and .dbf come from the same run
     assert _temps(tmp_path) == []
 
 
