@@ -23,7 +23,7 @@ import pyogrio
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import io, layers, schema
+from fzgeo import io, layers, schema, styles
 from fzgeo.cli import main
 from fzgeo.demo import DemoContext
 from fzgeo.demo import _check as demo_check
@@ -39,6 +39,7 @@ QGIS_PYTHON = "/usr/bin/python3"
 PROBE = Path(__file__).parent / "qgis" / "probe.py"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PARTIAL = "partially supported"
+CITY_STROKE = "#6e3c96"  # admin_boundaries, level=city: the outline drawn in full opacity
 
 
 def _run_probe(targets: list[dict[str, Any]], folder: Path) -> tuple[dict[str, Any], str]:
@@ -85,7 +86,12 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     gpkg = copy / "fuzhou_plan.gpkg"
     conflicts = check_folder / "conflicts.gpkg"
     targets = [
-        {"gpkg": str(gpkg), "qgz": str(copy / "fuzhou_plan.qgz"), "layers": list(built)},
+        {
+            "gpkg": str(gpkg),
+            "qgz": str(copy / "fuzhou_plan.qgz"),
+            "layers": list(built),
+            "render": [CITY_STROKE],
+        },
         {
             "gpkg": str(conflicts),
             "qgz": str(check_folder / "conflicts.qgz"),
@@ -360,3 +366,11 @@ def test_conflict_output_gets_the_same_treatment(output: dict[str, Any]) -> None
     assert project["read"] and project["crs"] == "EPSG:4490"
     assert [g["group"] for g in project["tree"]] == ["检查结果"]
     assert all(c["valid"] for c in project["tree"][0]["children"])
+
+
+def test_project_renders_with_the_styles(output: dict[str, Any]) -> None:
+    city = styles.style("admin_boundaries").categories[0]
+    assert (city.value, city.symbol.stroke) == ("city", CITY_STROKE)
+    render = output["plan"]["render"]
+    assert render["colours"][CITY_STROKE] > 500  # the dashed city boundary, drawn on top
+    assert 0.05 < render["painted"] / render["pixels"] < 0.98

@@ -211,7 +211,7 @@ def labeling(style: Style) -> ET.Element:
     ET.SubElement(
         settings,
         "rendering",
-        obstacle="1",
+        obstacle="1" if style.geometry == "point" else "0",
         displayAll="0",
         upsidedownLabels="0",
         labelPerPart="0",

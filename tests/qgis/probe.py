@@ -218,6 +218,44 @@ def project_info(qgz):
     return info
 
 
+def render(colours, folder):
+    """Render the open project at its initial extent; count pixels of each ``#rrggbb``."""
+    from qgis.core import QgsMapRendererSequentialJob, QgsMapSettings
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor
+
+    project = QgsProject.instance()
+    settings = QgsMapSettings()
+    settings.setLayers(project.layerTreeRoot().layerOrder())
+    settings.setDestinationCrs(project.crs())
+    settings.setExtent(project.viewSettings().defaultViewExtent())
+    settings.setOutputSize(QSize(800, 800))
+    settings.setBackgroundColor(QColor("#ffffff"))
+    job = QgsMapRendererSequentialJob(settings)
+    job.start()
+    job.waitForFinished()
+    image = job.renderedImage()
+    image.save(str(Path(folder) / "project.png"))
+    wanted = {c: QColor(c) for c in colours}
+    counts = dict.fromkeys(colours, 0)
+    painted = 0
+    for y in range(0, image.height()):
+        for x in range(0, image.width()):
+            pixel = QColor(image.pixel(x, y))
+            painted += pixel.name() != "#ffffff"
+            for name, colour in wanted.items():  # within antialiasing distance
+                if (
+                    max(
+                        abs(pixel.red() - colour.red()),
+                        abs(pixel.green() - colour.green()),
+                        abs(pixel.blue() - colour.blue()),
+                    )
+                    <= 24
+                ):
+                    counts[name] += 1
+    return {"painted": painted, "pixels": image.width() * image.height(), "colours": counts}
+
+
 def probe(target):
     gpkg, names = target["gpkg"], target["layers"]
     out = {"layers": {}, "sld": {}}
@@ -227,6 +265,8 @@ def probe(target):
         if target.get("qgz"):
             out["sld"][name] = sld_info(gpkg, name)
     out["project"] = project_info(target["qgz"]) if target.get("qgz") else None
+    if target.get("render"):
+        out["render"] = render(target["render"], Path(target["qgz"]).parent)
     out["gdal"] = gdal_check(gpkg, names)
     return out
 
