@@ -269,6 +269,10 @@ def validate_file(
         msg = f"sheets without a 点号/X/Y header were skipped: {', '.join(src.skipped)}"
         report.findings.append(Finding(INFO, "FZ404", CATALOGUE["FZ404"].title, msg, None, ""))
     report.findings.extend(Finding.of(n) for n in src.notes)
+    if len(gdf) == 0:
+        msg = "the layer holds no features"
+        hint = "check that this is the file and layer you meant"
+        report.findings.append(Finding(WARNING, "FZ302", CATALOGUE["FZ302"].title, msg, None, hint))
     if _check_coordinates(gdf, report):
         _check_crs(gdf, report, src, assume_crs=assume_crs, input_coords=input_coords, what=what)
     else:

@@ -12,7 +12,7 @@ from input_fixtures import shapefile, shapefile_bytes, sites, truncate, write_ea
 
 import shapely
 
-from fzgeo import _archive, io
+from fzgeo import _archive, io, validate
 from fzgeo.errors import FzgeoError
 
 
@@ -244,3 +244,14 @@ def test_truncated_zip(tmp_path: Path) -> None:
     shp = shapefile(tmp_path / "src", sites(30))
     archive = truncate(zip_entries(tmp_path / "cut.zip", shapefile_bytes(shp)), 0.5)
     assert _code(archive) == "FZ302"
+
+
+def test_layer_without_features_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "none.gpkg"
+    io.write(sites().iloc[:0], path)
+    assert len(io.read(path)) == 0
+    report = validate.validate_file(path)
+    assert [(f.code, f.severity, f.message) for f in report.findings] == [
+        ("FZ302", "warning", "the layer holds no features")
+    ]
+    assert report.features_in == report.features_out == 0
