@@ -187,7 +187,7 @@ def section(rows: list[dict[str, object]]) -> str:
         f"{stamp}; {_machine()}.",
         "Plain `folium.GeoJson` (tooltip + popup, SVG) against fzgeo's map (display tolerance one",
         "pixel at zoom 14, quantised coordinates, compact properties, canvas). Both inline the same",
-        "Leaflet 1.9.3 and have no basemap. First render: navigation start to the second animation",
+        "Leaflet 1.9.4 and have no basemap. First render: navigation start to the second animation",
         "frame after all scripts, in headless Chromium. Build: Python time to produce the HTML.",
         "",
         "| case | folium MB | fzgeo MB | size ratio | folium render s | fzgeo render s | "

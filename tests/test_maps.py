@@ -200,7 +200,7 @@ def test_inline_mode_has_no_external_script_or_stylesheet():
 def test_cdn_and_folder_modes():
     layer = synthetic_layer(squares())
     cdn = render.render([layer], title="t", basemap="osm", assets="cdn").html
-    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in cdn
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"' in cdn
     assert "FZ.init" in cdn and "fzgeo-asset:" not in cdn
     folder = render.render([layer], title="t", basemap="none", assets="folder").html
     assert '<script src="assets/leaflet/dist/leaflet.js"></script>' in folder

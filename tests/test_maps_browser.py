@@ -158,3 +158,20 @@ def test_min_zoom_hides_layer_below_it(browser, tmp_path):
     assert browser.execute_script(pane) == "none"
     browser.execute_script("fzgeoMap.map.setZoom(13, {animate: false})")
     assert browser.execute_script(pane) == ""
+
+
+def test_multipoint_layer_tooltips(browser, tmp_path):
+    """Leaflet nests a group for each MultiPoint; tooltips bound on the layer must still work."""
+    gdf = GeoDataFrame(
+        {"name": ["多点", "单点"], "precision": "schematic", "status": "planned", "source": "t"},
+        geometry=[
+            shapely.MultiPoint([(116.30, 27.90), (116.40, 27.95)]),
+            shapely.MultiPoint([(116.35, 28.00)]),
+        ],
+        crs=4490,
+    )
+    path = render.render(
+        [synthetic_layer(gdf, geometry="point")], title="t", basemap="none", assets="inline"
+    ).write(tmp_path / "mp.html")
+    result = open_map(browser, path)
+    assert result.ready and result.errors == []

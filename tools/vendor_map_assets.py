@@ -5,7 +5,9 @@ only the files the maps use into ``fzgeo/maps/assets/<package>/`` (keeping each 
 relative layout, so CSS ``url(images/...)`` references keep working) together with its licence,
 and writes ``fzgeo/maps/assets/MANIFEST.json``: package, version, licence, the CDN URL folium
 would use for each file, and each file's SHA-256. The result is committed; nothing is fetched
-when a map is made. Versions are the ones folium 0.20 links, so folium's templates match.
+when a map is made. The plugins are the versions folium 0.20 links, so folium's templates match;
+Leaflet is 1.9.4, the patch release after folium's 1.9.3 (it fixes tooltips bound to groups that
+hold multi-point features, which fzgeo's runtime uses).
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ TARGET = ROOT / "fzgeo" / "maps" / "assets"
 PACKAGES: list[tuple[str, str, str, dict[str, str]]] = [
     (
         "leaflet",
-        "1.9.3",
+        "1.9.4",
         "LICENSE",
         {
-            "dist/leaflet.js": "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js",
-            "dist/leaflet.css": "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css",
+            "dist/leaflet.js": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js",
+            "dist/leaflet.css": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css",
             "dist/images/layers.png": "",
             "dist/images/layers-2x.png": "",
             "dist/images/marker-icon.png": "",

@@ -1,9 +1,10 @@
 """Packaged Leaflet assets: how a map's JavaScript and CSS reach the browser.
 
 The assets under ``fzgeo/maps/assets/`` were taken from the npm registry at build time by
-``tools/vendor_map_assets.py`` (leaflet 1.9.3, leaflet.fullscreen 3.0.0, leaflet-measure 2.1.7,
-leaflet-groupedlayercontrol 0.6.1: the versions folium 0.20 links) and are listed with their
-licences and SHA-256 in ``assets/MANIFEST.json``; ``assets/fzgeo/`` holds fzgeo's own runtime.
+``tools/vendor_map_assets.py`` (leaflet 1.9.4, leaflet.fullscreen 3.0.0, leaflet-measure 2.1.7,
+leaflet-groupedlayercontrol 0.6.1: the plugin versions folium 0.20 links, and the Leaflet patch
+release after folium's 1.9.3, which fixes tooltips on groups holding multi-point features) and
+are listed with their licences and SHA-256 in ``assets/MANIFEST.json``; ``assets/fzgeo/`` holds fzgeo's own runtime.
 Nothing is downloaded when a map is made.
 
 :func:`localise` rewrites the ``<script src>`` and ``<link href>`` tags of a rendered map:
