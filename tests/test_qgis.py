@@ -333,8 +333,11 @@ def test_no_partially_supported_message_and_the_control_shows_it(output: dict[st
     assert not [ln for ln in ours if PARTIAL in ln or "Warning" in ln or "ERROR" in ln], ours
 
 
-def test_pyogrio_reads_everything_without_warnings(output: dict[str, Any]) -> None:
+def test_pyogrio_reads_everything_without_warnings(
+    output: dict[str, Any], capfd: pytest.CaptureFixture[str]
+) -> None:
     gpkg = output["gpkg"]
+    capfd.readouterr()
     listed = [str(n) for n, _ in pyogrio.list_layers(gpkg)]
     assert "layer_styles" in listed
     assert io.list_layers(gpkg) == [n for n in listed if n != "layer_styles"]
@@ -343,9 +346,11 @@ def test_pyogrio_reads_everything_without_warnings(output: dict[str, Any]) -> No
         assert len(back) == len(gdf)
         info = pyogrio.read_info(gpkg, layer=name)
         assert info["layer_metadata"]["IDENTIFIER"] == layers.kind(name).name_zh
-    styles = pyogrio.read_dataframe(gpkg, layer="layer_styles")
-    assert sorted(styles["f_table_name"]) == sorted(output["built"])
-    assert (styles["useAsDefault"] == 1).all()
+    table = pyogrio.read_dataframe(gpkg, layer="layer_styles")
+    assert sorted(table["f_table_name"]) == sorted(output["built"])
+    assert (table["useAsDefault"] == 1).all()
+    captured = capfd.readouterr()  # GDAL prints its warnings on stderr, not as Python warnings
+    assert captured.err == "", captured.err
 
 
 def test_conflict_output_gets_the_same_treatment(output: dict[str, Any]) -> None:
