@@ -58,6 +58,15 @@ class PiecePayload:
         return found
 
 
+def worker_version() -> str:
+    """On a worker: import what the check needs and return fzgeo's version."""
+    # loaded now, not in the first task
+    import fzgeo
+    import fzgeo._overlap
+
+    return fzgeo.__version__
+
+
 def measure_partition(
     part: GeoDataFrame, payload: PiecePayload, options: dict[str, Any]
 ) -> tuple[np.ndarray, _overlap.Measure]:
@@ -136,7 +145,27 @@ class DaskEngine:
             where = self.scheduler or "a local cluster"
             msg = f"cannot reach the dask scheduler at {where} ({exc})"
             raise DistributedError(msg, code="FZ710") from exc
+        self._check_workers()
         return self
+
+    def _check_workers(self) -> None:
+        """Import fzgeo on every worker now (not in the first task) and compare versions."""
+        from fzgeo import __version__
+
+        try:
+            found = self.client.run(worker_version)
+        except ImportError as exc:
+            self.__exit__()
+            msg = f"the dask workers cannot import fzgeo ({exc})"
+            raise DistributedError(
+                msg, hint=f"install fzgeo {__version__} on every worker"
+            ) from exc
+        wrong = {w: v for w, v in found.items() if v != __version__}
+        if wrong:
+            self.__exit__()
+            listing = ", ".join(f"{w}: {v}" for w, v in sorted(wrong.items()))
+            msg = f"dask workers run another fzgeo version than this {__version__} ({listing})"
+            raise DistributedError(msg, hint=f"install fzgeo {__version__} on every worker")
 
     def __exit__(self, *exc: object) -> None:
         """Close the client, and the cluster if this engine started it."""

@@ -281,6 +281,15 @@ def test_unreachable_scheduler_is_a_clear_error() -> None:
         engine.__enter__()
 
 
+def test_workers_with_another_fzgeo_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scale, "worker_version", lambda: "0.0-other")
+    with (
+        pytest.raises(DistributedError, match=r"another fzgeo version"),
+        scale.DaskEngine(workers=1, processes=False),
+    ):
+        pass
+
+
 def db_tables(dsn: str) -> set[str]:
     with psycopg.connect(dsn) as conn:
         rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (SCHEMA,))
