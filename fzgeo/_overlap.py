@@ -49,20 +49,41 @@ def size(geoms: np.ndarray, cls: np.ndarray) -> np.ndarray:
     )
 
 
-def _group_union(parts: np.ndarray, site: np.ndarray, n: int) -> np.ndarray:
-    """One geometry per site: the union of its parts (None where it has none)."""
+def _group_union(
+    parts: np.ndarray, site: np.ndarray, feature: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per site: the union of its parts (None where it has none), and whether it is one feature.
+
+    Parts cut from the pieces of one feature tile the site's overlap, so they are joined as a
+    coverage (fast, checked valid); parts of several features may overlap and are unioned in full.
+    """
     out = np.full(n, None, dtype=object)
+    single_feature = np.ones(n, dtype=bool)
     if not len(parts):
-        return out
-    order = np.argsort(site, kind="stable")
-    site, parts = site[order], parts[order]
+        return out, single_feature
+    order = np.lexsort((feature, site))
+    site, parts, feature = site[order], parts[order], feature[order]
     starts = np.flatnonzero(np.r_[True, site[1:] != site[:-1]])
     ends = np.r_[starts[1:], len(site)]
     single = (ends - starts) == 1
     out[site[starts[single]]] = parts[starts[single]]
     for a, b in zip(starts[~single], ends[~single], strict=True):
-        out[site[a]] = shapely.union_all(parts[a:b])
-    return out
+        group = parts[a:b]
+        if feature[a] == feature[b - 1] and (shapely.get_type_id(group) == 3).all():
+            out[site[a]] = _coverage_union(group)
+        else:
+            single_feature[site[a]] = feature[a] == feature[b - 1]
+            out[site[a]] = shapely.union_all(group)
+    return out, single_feature
+
+
+def _coverage_union(group: np.ndarray) -> shapely.Geometry:
+    """Union of polygons that tile an area; a full union where their edges are not noded alike."""
+    try:
+        merged = shapely.coverage_union_all(group)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(group)
+    return merged if shapely.is_valid(merged) else shapely.union_all(group)
 
 
 def _feature_lists(site: np.ndarray, feature: np.ndarray, n: int) -> list[np.ndarray]:
@@ -84,6 +105,7 @@ def measure(
     *,
     polygons: bool,
     reach_m: float = 0.0,
+    nearest: bool = True,
 ) -> Measure:
     """Measure sites (work CRS) against a constraint layer's pieces.
 
@@ -97,6 +119,8 @@ def measure(
         Whether the layer is polygonal; a line layer has no inside, only distance.
     reach_m
         Also list features within this distance of a site.
+    nearest
+        Find every site's nearest distance; if False, only up to ``reach_m`` (NaN beyond).
     """
     n = len(geoms)
     inside = np.zeros(n)
@@ -108,20 +132,28 @@ def measure(
         cut = shapely.intersection(geoms[si], pieces.geoms[pi])
         keep = _positive(cut, cls[si])
         si, pi, cut = si[keep], pi[keep], cut[keep]
-        parts = _group_union(cut, si, n)
+        parts, single = _group_union(cut, si, pieces.feature[pi], n)
         line = cls[si] == LINE
         if line.any():
             # cuts of one line by overlapping features end at computed points, so they are not
             # exactly collinear and their union does not dissolve them (the length would count
             # twice): cut each line once, by the union of the pieces it crosses
-            covers = _group_union(pieces.geoms[pi[line]], si[line], n)
+            covers, _ = _group_union(
+                pieces.geoms[pi[line]], si[line], np.zeros(int(line.sum()), dtype=np.int64), n
+            )
             todo = np.flatnonzero((cls == LINE) & ~shapely.is_missing(covers))
             parts[todo] = shapely.intersection(geoms[todo], covers[todo])
         has = ~shapely.is_missing(parts)
-        inside[has] = size(parts[has], cls[has])
+        # a polygon site's parts from one feature's pieces tile its overlap: their areas add up
+        # exactly, without measuring the union; other sites are measured on the union
+        summed = single & (cls == POLYGON)
+        polys = summed[si]
+        np.add.at(inside, si[polys], shapely.area(cut[polys]))
+        rest = has & ~summed
+        inside[rest] = size(parts[rest], cls[rest])
         inside[has & (cls == POINT)] = 1.0
         hit_site, hit_feat = si, pieces.feature[pi]
-    distance = _distance(geoms, pieces, inside > 0)
+    distance = _distance(geoms, pieces, inside > 0, limit=None if nearest else reach_m)
     if reach_m > 0 and len(pieces):
         si, pi = pieces.tree.query(geoms, predicate="dwithin", distance=reach_m)
         hit_site = np.r_[hit_site, si]
@@ -141,13 +173,18 @@ def _positive(cut: np.ndarray, cls: np.ndarray) -> np.ndarray:
     )
 
 
-def _distance(geoms: np.ndarray, pieces: Pieces, overlapping: np.ndarray) -> np.ndarray:
-    """Nearest distance to the layer; 0 for overlapping sites, NaN for an empty layer."""
+def _distance(
+    geoms: np.ndarray, pieces: Pieces, overlapping: np.ndarray, *, limit: float | None
+) -> np.ndarray:
+    """Nearest distance to the layer (0 for overlapping sites).
+
+    NaN for an empty layer and beyond ``limit`` (None: no limit; 0: not computed).
+    """
     distance = np.where(overlapping, 0.0, np.nan)
     todo = np.flatnonzero(~overlapping)
-    if len(todo) and len(pieces):
+    if len(todo) and len(pieces) and limit != 0:
         (src, _), dist = pieces.tree.query_nearest(
-            geoms[todo], return_distance=True, all_matches=False
+            geoms[todo], return_distance=True, all_matches=False, max_distance=limit
         )
         distance[todo[src]] = dist
     return distance

@@ -172,13 +172,24 @@ def _work_sites(
 
 
 def _measure_all(
-    geoms: np.ndarray, cls: np.ndarray, layer: Constraint, rule: Rule, workers: int, bar: object
+    geoms: np.ndarray,
+    cls: np.ndarray,
+    layer: Constraint,
+    rule: Rule,
+    workers: int,
+    bar: object,
+    nearest: bool = True,
 ) -> _overlap.Measure:
     chunks = [slice(a, a + CHUNK) for a in range(0, len(geoms), CHUNK)] or [slice(0, 0)]
 
     def one(s: slice) -> _overlap.Measure:
         m = _overlap.measure(
-            geoms[s], cls[s], layer.pieces, polygons=layer.polygons, reach_m=rule.reach_m
+            geoms[s],
+            cls[s],
+            layer.pieces,
+            polygons=layer.polygons,
+            reach_m=rule.reach_m,
+            nearest=nearest,
         )
         if bar is not None:
             bar.update(1)  # type: ignore[attr-defined]
@@ -368,6 +379,7 @@ def run(
     progress: bool | None = None,
     use_cache: bool = True,
     engine: Engine | None = None,
+    nearest: bool = True,
 ) -> CheckResult:
     """Check every site against every rule.
 
@@ -394,6 +406,10 @@ def run(
         Where to measure (see :class:`Engine`): None measures here, in threads;
         :class:`fzgeo.db.check.PostgisEngine` in PostGIS, :class:`fzgeo.scale.DaskEngine` on a
         dask cluster. Verdicts and tables are the same whichever measures.
+    nearest
+        Report every non-overlapping site's nearest distance to each layer (the costliest
+        measure on large batches); if False, distances are found only within a rule's
+        ``distance_m``/``near_m`` and are NaN beyond.
 
     Returns
     -------
@@ -422,7 +438,7 @@ def run(
         if layer is None:
             m = None
         elif engine is None:
-            m = _measure_all(geoms, cls, layer, rule, workers, bar)
+            m = _measure_all(geoms, cls, layer, rule, workers, bar, nearest)
         else:
             m = engine.measure(geoms, cls, layer, rule)
         tables.append(_rule_table(rule, layer, (m, cls, whole, types) if m else None, n))

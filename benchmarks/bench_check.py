@@ -1,0 +1,259 @@
+"""Benchmark of the siting check against plain ``geopandas.overlay`` (one command).
+
+    python benchmarks/bench_check.py            # full run: 1.1M-vertex red line, 20k and 200k sites
+    python benchmarks/bench_check.py --quick    # a smoke run of a few seconds
+
+Data come from :mod:`fzgeo.synthetic` (seeded): a red line of ragged polygons with holes and
+batches of rotated-rectangle parcels. Every measurement runs in its own subprocess so that its
+peak memory (``ru_maxrss``) is its own. Methods:
+
+``cut``
+    cutting the red line into pieces of at most 256 vertices (paid once per red-line version;
+    afterwards the pieces come from the cache).
+``fzgeo``
+    :func:`fzgeo.check.run` with the pieces cached, both cores, ``nearest=False`` (areas,
+    shares, features and verdicts, which is what overlay gives).
+``fzgeo+nearest``
+    the same plus every non-overlapping site's nearest distance to the red line.
+``overlay``
+    ``geopandas.overlay(sites, red, how="intersection")`` and the areas summed per site.
+
+Agreement: per-site overlap areas of fzgeo against overlay (largest relative difference, and the
+count of sites whose conflict/no-conflict call differs). The figures are written between the
+``bench_check`` markers of ``benchmarks/RESULTS.md`` with the machine and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+START, END = "<!-- bench_check:start -->", "<!-- bench_check:end -->"
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(method: str, data: Path, n: int, out: Path) -> dict[str, float]:
+    """Run one method in this (child) process; return seconds and memory."""
+    import geopandas as gpd
+
+    red = gpd.read_parquet(data / "red.parquet")
+    sites = gpd.read_parquet(data / f"sites_{n}.parquet")
+    base = _rss_mb()
+    t0 = time.perf_counter()
+    if method == "cut":
+        from fzgeo import pieces
+
+        cut, _ = pieces.for_layer(np.asarray(red.geometry.values), use_cache=True)
+        areas = np.array([len(cut)], dtype=float)
+    elif method.startswith("fzgeo"):
+        from fzgeo import check, rules
+
+        rs = rules.from_mapping({"rules": [{"id": "red", "layer": "red", "kind": "veto"}]})
+        res = check.run(
+            sites, {"red": red}, rs, workers=os.cpu_count(), nearest=method.endswith("nearest")
+        )
+        areas = res.sites["red__overlap_m2"].to_numpy(dtype=float)
+    else:
+        inter = gpd.overlay(sites, red, how="intersection", keep_geom_type=True)
+        summed = inter.area.groupby(inter["site_id"].to_numpy()).sum()
+        areas = np.zeros(len(sites))
+        areas[summed.index.to_numpy()] = summed.to_numpy()
+    seconds = time.perf_counter() - t0
+    np.save(out, areas)
+    return {"seconds": seconds, "peak_mb": _rss_mb(), "base_mb": base}
+
+
+def _run(
+    method: str, data: Path, n: int, env: dict[str, str]
+) -> tuple[dict[str, float], np.ndarray]:
+    out = data / f"{method}_{n}.npy"
+    cmd = [sys.executable, __file__, "--child", method, str(data), str(n), str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if proc.returncode:
+        raise SystemExit(f"{method} at {n} failed:\n{proc.stderr}")
+    stats = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(
+        f"  {method:15s} {n:>7,} sites: {stats['seconds']:7.2f} s, peak {stats['peak_mb']:,.0f} MB"
+    )
+    return stats, np.load(out)
+
+
+def _agreement(a: np.ndarray, b: np.ndarray, site_area: np.ndarray) -> dict[str, float]:
+    rel = np.abs(a - b) / site_area
+    return {
+        "max_rel_diff": float(rel.max()),
+        "sites_over_1e-6": int((rel > 1e-6).sum()),
+        "verdict_mismatches": int(((a > 0) != (b > 0)).sum()),
+    }
+
+
+def machine() -> dict[str, str]:
+    """nproc, CPU model, load, versions and date of this run."""
+    import geopandas
+    import shapely
+
+    model = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(os.cpu_count()),
+        "cpu": model,
+        "load_average_at_start": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "python": platform.python_version(),
+        "shapely": shapely.__version__,
+        "geos": shapely.geos_version_string,
+        "geopandas": geopandas.__version__,
+    }
+
+
+def _generate(data: Path, vertices: int, sizes: list[int], seed: int) -> dict[str, float]:
+    from fzgeo import synthetic
+
+    t0 = time.perf_counter()
+    red = synthetic.redlines(vertices, seed=seed)
+    red.to_parquet(data / "red.parquet")
+    for n in sizes:
+        synthetic.sites(n, seed=seed + 1).to_parquet(data / f"sites_{n}.parquet")
+    return {
+        "seconds": time.perf_counter() - t0,
+        "vertices": int(red["vertices"].sum()),
+        "features": len(red),
+    }
+
+
+def bench(vertices: int, sizes: list[int], overlay_max: int, seed: int) -> dict:
+    """Run every method; return the figures."""
+    results: dict = {"machine": machine(), "runs": [], "seed": seed}
+    with tempfile.TemporaryDirectory(prefix="fzgeo-bench-") as tmp:
+        data = Path(tmp)
+        env = dict(os.environ, FZGEO_CACHE_DIR=str(data / "cache"))
+        results["data"] = _generate(data, vertices, sizes, seed)
+        print(
+            f"red line: {results['data']['vertices']:,} vertices in {results['data']['features']} polygons"
+        )
+        cut, _ = _run("cut", data, sizes[0], env)
+        results["cut"] = cut
+        import geopandas as gpd
+
+        for n in sizes:
+            site_area = gpd.read_parquet(data / f"sites_{n}.parquet").area.to_numpy()
+            row: dict = {"sites": n}
+            row["fzgeo"], mine = _run("fzgeo", data, n, env)
+            row["fzgeo+nearest"], near = _run("fzgeo+nearest", data, n, env)
+            row["conflicts"] = int((mine > 0).sum())
+            if n <= overlay_max:
+                row["overlay"], theirs = _run("overlay", data, n, env)
+                row["agreement"] = _agreement(mine, theirs, site_area)
+                row["ratio"] = row["overlay"]["seconds"] / row["fzgeo"]["seconds"]
+                row["ratio_cold"] = row["overlay"]["seconds"] / (
+                    row["fzgeo"]["seconds"] + cut["seconds"]
+                )
+            row["nearest_agrees"] = bool(np.allclose(mine, near, rtol=1e-12, atol=0))
+            results["runs"].append(row)
+    return results
+
+
+def markdown(res: dict) -> str:
+    """The RESULTS.md section."""
+    m, d = res["machine"], res["data"]
+    lines = [
+        START,
+        "## Siting check (`python benchmarks/bench_check.py`)",
+        "",
+        f"Run {m['date']} on {m['nproc']} cores, {m['cpu']}; load average at start "
+        f"{m['load_average_at_start']} (the machine was shared). Python {m['python']}, "
+        f"shapely {m['shapely']} (GEOS {m['geos']}), geopandas {m['geopandas']}.",
+        "",
+        f"Synthetic red line (seed {res['seed']}): {d['vertices']:,} vertices in "
+        f"{d['features']} ragged polygons with holes; sites are rotated rectangles of "
+        "60-600 m. fzgeo uses both cores and the cached pieces; cutting the pieces "
+        f"(once per red-line version) took {res['cut']['seconds']:.1f} s, peak "
+        f"{res['cut']['peak_mb']:,.0f} MB.",
+        "",
+        "| sites | conflicts | fzgeo s | fzgeo + nearest s | overlay s | overlay / fzgeo "
+        "| overlay / (fzgeo + cut) | peak MB fzgeo / overlay | max rel. area diff | verdict mismatches |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in res["runs"]:
+        ov = r.get("overlay")
+        ag = r.get("agreement", {})
+        lines.append(
+            f"| {r['sites']:,} | {r['conflicts']:,} | {r['fzgeo']['seconds']:.2f} "
+            f"| {r['fzgeo+nearest']['seconds']:.2f} "
+            f"| {ov['seconds']:.2f} | {r['ratio']:.1f}x | {r['ratio_cold']:.1f}x "
+            f"| {r['fzgeo']['peak_mb']:,.0f} / {ov['peak_mb']:,.0f} "
+            f"| {ag['max_rel_diff']:.1e} | {ag['verdict_mismatches']} |"
+            if ov
+            else f"| {r['sites']:,} | {r['conflicts']:,} | {r['fzgeo']['seconds']:.2f} "
+            f"| {r['fzgeo+nearest']['seconds']:.2f} | not run | | "
+            f"| {r['fzgeo']['peak_mb']:,.0f} / - | | |"
+        )
+    lines += [
+        "",
+        "Peak MB is the whole process's peak resident memory (data loaded included). "
+        "The relative area difference is per site, relative to the site's area.",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_results(section: str, path: Path = HERE / "RESULTS.md") -> Path:
+    """Replace the bench_check section of RESULTS.md (other sections are kept)."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmark results\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    from fzgeo._atomic import write_text
+
+    return write_text(path, text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run the benchmark (or one child measurement)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--child":
+        method, data, n, out = argv[1], Path(argv[2]), int(argv[3]), Path(argv[4])
+        print(json.dumps(_child(method, data, n, out)))
+        return 0
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--vertices", type=int, default=1_100_000)
+    p.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
+    p.add_argument("--overlay-max", type=int, default=20_000, help="largest batch run with overlay")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="a small smoke run, not written down")
+    p.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.vertices, args.sizes, args.overlay_max = 60_000, [2_000], 2_000
+    res = bench(args.vertices, args.sizes, args.overlay_max, args.seed)
+    section = markdown(res)
+    print(section)
+    if not (args.quick or args.no_write):
+        print(f"wrote {write_results(section)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
