@@ -10,10 +10,12 @@ import pytest
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import coverage, layers, placement
+from fzgeo import check, coverage, layers, placement, rules
 from fzgeo.cli import main
 from fzgeo.crs import STORAGE_CRS, WORK_CRS
 from fzgeo.errors import ConfigError, DataNotFoundError, InputError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 #: The layer kinds of issue 10 ("the rest of the plan on the map").
 ISSUE10_KINDS = (
@@ -240,3 +242,29 @@ def test_placement_along_the_river() -> None:
         placement.build_geometry({"reach": "抚河", "from": "南城县", "to": "南城县"})
     with pytest.raises(ConfigError, match="no river named '信江'"):
         placement.build_geometry({"on_river": "信江", "at": "抚州市"})
+
+
+def test_plan_constraint_rules_run_on_the_issue10_layers() -> None:
+    rule_set = rules.load(ROOT / "docs" / "plan_constraint_rules.yaml")
+    built = {name: layers.load(name) for name in rule_set.layers()}
+    for rule in rule_set.rules:  # every `where` keeps some feature, so no rule is skipped
+        gdf = built[rule.layer]
+        kept = gdf
+        for col, value in rule.where.items():
+            kept = kept[kept[col] == value]
+        assert len(kept) > 0, rule.id
+    water, hazard = built["water_areas"], built["hazard_zones"]
+    reservoir = water.loc[water["area_type"] == "水库淹没区"].geometry.iloc[0].centroid
+    mine = hazard.loc[hazard["hazard_type"] == "矿山与尾矿库"].geometry.iloc[0].centroid
+    sites = GeoDataFrame(
+        {"name": ["水库内", "矿区内", "远处"], "radius_m": [100.0] * 3},
+        geometry=[reservoir, mine, shapely.Point(116.9, 26.9)],
+        crs=STORAGE_CRS,
+    )
+    result = check.run(sites, built, rule_set, use_cache=False)
+    verdicts = result.sites.set_index("name")
+    assert verdicts.loc["水库内", "reservoir_inundation__verdict"] == "邻近"
+    assert verdicts.loc["矿区内", "hazard_buffer__verdict"] == "邻近"
+    assert verdicts.loc["远处", "verdict"] == "无冲突"
+    assert "冲突" not in set(result.details["verdict"])  # stand-in geometry never gives 冲突
+    assert not result.skipped
