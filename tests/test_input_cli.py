@@ -183,3 +183,11 @@ def test_docs_catalogue_agrees_with_the_code() -> None:
     for row in rows:
         code, title = (c.strip() for c in row.strip("|").split("|")[:2])
         assert CATALOGUE[code].title == title, code
+
+
+def test_strict_fails_on_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "dup.gpkg"
+    io.write(GeoDataFrame(geometry=[square(116.3, 27.9)] * 2, crs=4490), path)
+    assert main(["validate", str(path)]) == 0
+    assert main(["validate", "--strict", str(path)]) == 1
+    assert "warning FZ414" in capsys.readouterr().out

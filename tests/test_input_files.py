@@ -255,3 +255,21 @@ def test_layer_without_features_is_reported(tmp_path: Path) -> None:
         ("FZ302", "warning", "the layer holds no features")
     ]
     assert report.features_in == report.features_out == 0
+
+
+def test_file_geodatabase_with_several_layers(tmp_path: Path) -> None:
+    import pyogrio
+
+    gdb = tmp_path / "三区三线.gdb"
+    opts = {"TARGET_ARCGIS_VERSION": "ARCGIS_PRO_3_2_OR_LATER"}  # keeps 编号 an integer
+    pyogrio.write_dataframe(sites(2), gdb, layer="STBHHX", driver="OpenFileGDB", layer_options=opts)
+    pyogrio.write_dataframe(
+        sites(3), gdb, layer="YJJBNTBHTB", driver="OpenFileGDB", append=True, layer_options=opts
+    )
+    report = validate.validate_file(gdb)
+    assert [f.code for f in report.errors] == ["FZ303"]
+    assert "STBHHX, YJJBNTBHTB" in report.errors[0].message
+    assert validate.validate_file(gdb, layer="YJJBNTBHTB").features_out == 3
+    folder = tmp_path / "plain_folder"
+    folder.mkdir()
+    assert _code(folder) == "FZ301"

@@ -1,7 +1,7 @@
 """``fzgeo validate FILE...``: everything wrong with input files, as a table or as JSON.
 
-Exit status: 0 when no file has an error (warnings allowed), 1 when any file has an error,
-2 for a usage error. ``--codes`` prints the error catalogue.
+Exit status: 0 when no file has an error (warnings allowed; with ``--strict`` none either), 1 when
+any file has one, 2 for a usage error. ``--codes`` prints the error catalogue.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="print the reports as JSON")
     p.add_argument(
         "--features", action="store_true", help="list every feature's status in the table"
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="exit with status 1 on warnings too (for pipelines)"
     )
     p.add_argument(
         "--codes", action="store_true", help="print the error catalogue (Markdown) and exit"
@@ -107,4 +110,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False))
     else:
         print("\n\n".join(render_table(r, features=args.features) for r in reports))
-    return 0 if all(r.ok for r in reports) else EXIT_PROBLEMS
+    failed = [r for r in reports if not r.ok]
+    if args.strict:
+        failed += [r for r in reports if r.ok and any(f.severity == "warning" for f in r.findings)]
+    return EXIT_PROBLEMS if failed else 0
