@@ -19,7 +19,7 @@ from geopandas import GeoDataFrame
 
 from fzgeo import io, layers, styles
 from fzgeo.cli import main
-from fzgeo.errors import ConfigError, InputError, UnknownLayerError
+from fzgeo.errors import ConfigError, DataNotFoundError, InputError, UnknownLayerError
 from fzgeo.qgis import gpkg_styles, project, qml, sld
 from fzgeo.qgis.export import write_qgis
 from fzgeo.qgis.layerinfo import DataSummary, abstract_text, from_aliases, style_for_kind
@@ -240,8 +240,14 @@ def test_errors_name_the_problem(tmp_path: Path) -> None:
     path = _points(tmp_path / "pts.gpkg")
     with pytest.raises(UnknownLayerError, match=r"\['nope'\] not in the GeoPackage.*pts"):
         gpkg_styles.style_geopackage(path, {"nope": ({}, style)})
-    with pytest.raises(ConfigError, match="a Style is required"):
-        gpkg_styles.style_geopackage(path, {"pts": ({}, None)})
+    second = GeoDataFrame({"b": [1]}, geometry=[shapely.Point(116, 28)], crs=4490)
+    pyogrio.write_dataframe(second, path, layer="pts2", driver="GPKG", append=True)
+    with pytest.raises(ConfigError, match="'pts2': a Style is required"):
+        gpkg_styles.style_geopackage(path, {"pts": ({"名称": "名称"}, style), "pts2": ({}, None)})
+    tables = {r[0] for r in _sql(path, "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "layer_styles" not in tables  # rolled back, DDL included
+    with pytest.raises(DataNotFoundError, match="GeoPackage not found"):
+        gpkg_styles.style_geopackage(tmp_path / "missing.gpkg", {"pts": ({}, style)})
     kind = LayerKind("ghost", "幽灵", "Point", style="no_such_style")
     with pytest.raises(ConfigError, match="no style 'no_such_style'"):
         style_for_kind(kind)

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from fzgeo.errors import ConfigError, InputError, UnknownLayerError
+from fzgeo.errors import ConfigError, DataNotFoundError, InputError, UnknownLayerError
 from fzgeo.qgis import qml, sld
 from fzgeo.qgis.layerinfo import DataSummary, LayerInfo, from_aliases, from_kind
 from fzgeo.schema import LayerKind
@@ -250,8 +250,8 @@ def _write_abstract(con: sqlite3.Connection, info: LayerInfo) -> None:
 
 def _connect(path: Path) -> sqlite3.Connection:
     if not path.is_file():
-        raise InputError("GeoPackage not found", path=path, code="FZ300")
-    con = sqlite3.connect(path)
+        raise DataNotFoundError("GeoPackage not found", path=path)
+    con = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
     try:
         app_id = con.execute("PRAGMA application_id").fetchone()[0]
     except sqlite3.DatabaseError as exc:
@@ -306,30 +306,38 @@ def style_geopackage(
 
     Raises
     ------
+    DataNotFoundError
+        The file is missing.
     InputError
-        The file is missing or not a GeoPackage.
+        The file is not a GeoPackage.
+    ConfigError
+        A layer given by aliases has no style.
     UnknownLayerError
         A named layer is not in the GeoPackage.
     """
     path = Path(path)
     con = _connect(path)
     try:
-        with con:
-            present = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
-            missing = sorted(set(layers) - present)
-            if missing:
-                msg = f"layers {missing} not in the GeoPackage; it holds {sorted(present)}"
-                raise UnknownLayerError(msg, path=path)
-            infos = []
-            for table, spec in layers.items():
-                description = (descriptions or {}).get(table, "")
-                info = _info(con, table, spec, description, (groups or {}).get(table, ""))
-                names = fields(con, table)
-                notes = _column_notes(spec[0])
-                _write_style(con, info, names)
-                _write_aliases(con, info, names, notes)
-                _write_abstract(con, info)
-                infos.append(info)
+        con.execute("BEGIN IMMEDIATE")  # DDL included: all or nothing
+        present = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+        missing = sorted(set(layers) - present)
+        if missing:
+            msg = f"layers {missing} not in the GeoPackage; it holds {sorted(present)}"
+            raise UnknownLayerError(msg, path=path)
+        infos = []
+        for table, spec in layers.items():
+            description = (descriptions or {}).get(table, "")
+            info = _info(con, table, spec, description, (groups or {}).get(table, ""))
+            names = fields(con, table)
+            _write_style(con, info, names)
+            _write_aliases(con, info, names, _column_notes(spec[0]))
+            _write_abstract(con, info)
+            infos.append(info)
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
     finally:
         con.close()
     return infos
