@@ -23,6 +23,7 @@ RATIO_MIN_BYTES = 1 << 20  #: ... when they expand beyond 1 MiB (tiny files comp
 MAX_ENTRIES = 10_000
 #: suffixes of datasets fzgeo reads from inside an archive
 DATASET_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".fgb")
+MULTI_LAYER_SUFFIXES = (".gpkg", ".gdb")  #: entries whose own layers --layer may name
 _UTF8_FLAG = 0x800
 
 
@@ -104,15 +105,24 @@ def members(path: Path) -> list[Member]:
 
 
 def datasets(found: list[Member]) -> list[Member]:
-    """Entries fzgeo can read as layers (macOS resource forks and hidden files left out)."""
+    """Entries fzgeo can read as layers (macOS resource forks and hidden files left out).
+
+    A zipped File Geodatabase (a ``name.gdb/`` folder of files) counts as one entry.
+    """
     out = []
+    gdbs: dict[str, Member] = {}
     for m in found:
         parts = PurePosixPath(m.name).parts
         if (parts and parts[0] == "__MACOSX") or PurePosixPath(m.name).name.startswith("."):
             continue
-        if m.suffix in DATASET_SUFFIXES:
+        gdb = next((i for i, p in enumerate(parts[:-1]) if p.lower().endswith(".gdb")), None)
+        if gdb is not None:
+            name = "/".join(parts[: gdb + 1])
+            gdal = "/".join(PurePosixPath(m.gdal_name.replace("\\", "/")).parts[: gdb + 1])
+            gdbs.setdefault(name, Member(name, gdal, 0))
+        elif m.suffix in DATASET_SUFFIXES:
             out.append(m)
-    return out
+    return out + list(gdbs.values())
 
 
 def layer_name(member: Member) -> str:
@@ -129,6 +139,8 @@ def pick(path: Path, layer: str | None) -> tuple[Member, list[Member]]:
         for m in candidates:
             if layer in (layer_name(m), m.name, PurePosixPath(m.stem_path).name):
                 return m, found
+        if len(candidates) == 1 and candidates[0].suffix in MULTI_LAYER_SUFFIXES:
+            return candidates[0], found  # --layer names a layer inside it
         msg = f"no layer {layer!r} in the archive; it holds: {', '.join(names) or 'nothing'}"
         raise UnknownLayerError(msg, path=path, hint="pass --layer with one of those names")
     if not candidates:

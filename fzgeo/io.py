@@ -221,16 +221,21 @@ def _load_zip(path: Path, layer: str | None, encoding: str | None) -> tuple[GeoD
         enc = _shapefile.check(parts, path=path, encoding=encoding)
         gdf = _read_gdal(source, path, "zipped Shapefile", encoding=enc.codec)
         return gdf, Source(path, f"zipped Shapefile ({member.name})", name, enc)
-    fmt = {".gpkg": "GeoPackage", ".fgb": "FlatGeobuf"}.get(member.suffix, "GeoJSON")
+    fmt = {".gpkg": "GeoPackage", ".fgb": "FlatGeobuf", ".gdb": "File Geodatabase"}.get(
+        member.suffix, "GeoJSON"
+    )
     try:
         inner = [str(n) for n, _ in pyogrio.list_layers(source)]
     except _GDAL_ERRORS as exc:
         raise _gdal_error(exc, path, f"zipped {fmt}") from exc
-    if len(inner) != 1:
+    chosen = layer if layer in inner else None
+    if chosen is None and len(inner) == 1:
+        chosen = inner[0]
+    if chosen is None:
         msg = f"{member.name} holds {len(inner)} layers ({', '.join(inner)}); fzgeo does not guess"
-        raise InputError(msg, path=path, code="FZ303", hint="unzip it and pass --layer NAME")
-    gdf = _read_gdal(source, path, f"zipped {fmt}", layer=inner[0])
-    return gdf, Source(path, f"zipped {fmt} ({member.name})", name)
+        raise InputError(msg, path=path, code="FZ303", hint="pass --layer NAME")
+    gdf = _read_gdal(source, path, f"zipped {fmt}", layer=chosen)
+    return gdf, Source(path, f"zipped {fmt} ({member.name})", name if len(inner) == 1 else chosen)
 
 
 def _load_csv(path: Path, encoding: str | None) -> tuple[GeoDataFrame, Source, bool]:

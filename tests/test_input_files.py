@@ -273,3 +273,24 @@ def test_file_geodatabase_with_several_layers(tmp_path: Path) -> None:
     folder = tmp_path / "plain_folder"
     folder.mkdir()
     assert _code(folder) == "FZ301"
+
+
+def test_zipped_file_geodatabase(tmp_path: Path) -> None:
+    import pyogrio
+
+    gdb = tmp_path / "src" / "三区三线.gdb"
+    gdb.parent.mkdir()
+    opts = {"TARGET_ARCGIS_VERSION": "ARCGIS_PRO_3_2_OR_LATER"}
+    pyogrio.write_dataframe(sites(2), gdb, layer="STBHHX", driver="OpenFileGDB", layer_options=opts)
+    pyogrio.write_dataframe(
+        sites(3), gdb, layer="YJJBNTBHTB", driver="OpenFileGDB", append=True, layer_options=opts
+    )
+    entries = {f"数据/三区三线.gdb/{f.name}": f.read_bytes() for f in sorted(gdb.iterdir())}
+    archive = zip_entries(tmp_path / "sanqu.zip", entries, gbk_names=True)
+    assert io.list_layers(archive) == ["数据/三区三线"]
+    with pytest.raises(FzgeoError, match=r"holds 2 layers \(STBHHX, YJJBNTBHTB\)") as info:
+        io.read(archive)
+    assert info.value.code == "FZ303"
+    gdf, src = io.load(archive, layer="YJJBNTBHTB")
+    assert len(gdf) == 3
+    assert src.format == "zipped File Geodatabase (数据/三区三线.gdb)"
