@@ -208,3 +208,17 @@ def test_points_lie_in_the_county_they_name(name: str) -> None:
         if not admin.loc[row["county"]].geometry.contains(row.geometry)
     ]
     assert not wrong
+
+
+def test_stations_lie_on_the_railways_they_serve() -> None:
+    rail = to_work(layers.load("railways")).set_index("name")
+    st = to_work(layers.load("transport_stations"))
+    osm = st.loc[st["station_type"] == "铁路车站"]
+    checked = 0
+    for _, row in osm.iterrows():
+        for served in str(row["lines"]).split("；"):
+            line = served.removeprefix("规划").split("（终点）")[0]
+            assert line in rail.index, (row["name"], line)
+            assert rail.loc[line].geometry.distance(row.geometry) < 1.0, (row["name"], line)
+            checked += 1
+    assert checked >= 12
