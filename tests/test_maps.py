@@ -317,3 +317,19 @@ def test_cli_publish(tmp_path, capsys):
     assert "wrote 1 maps" in capsys.readouterr().out
     assert main(["publish", str(site), "--maps", "nowhere"]) == 2
     assert "no map 'nowhere'" in capsys.readouterr().err
+
+
+def test_template_syntax_in_attributes_is_not_evaluated():
+    """Folium re-parses macros as Jinja; fzgeo's data must never go through it."""
+    gdf = squares(2, name="{{ 7*7 }}地块")
+    gdf["kind_note"] = "{% for x in range(3) %}z{% endfor %}{# c #}"
+    layer = synthetic_layer(gdf, name_zh="图层{{ 6*6 }}")
+    html = render.render([layer], title="标题{{ 5*5 }}", basemap="none").html
+    for literal in (
+        "{{ 7*7 }}地块",
+        "{% for x in range(3) %}z{% endfor %}{# c #}",
+        "图层{{ 6*6 }}",
+        "标题{{ 5*5 }}",
+    ):
+        assert literal in html
+    assert "49地块" not in html and "zzz" not in html

@@ -71,7 +71,7 @@ def _assert_clean(result, expected_layers):
         assert name in result.legend_text
 
 
-@pytest.mark.parametrize("key", ["plan_overview", "transport", "conflicts"])
+@pytest.mark.parametrize("key", compose.available())
 def test_shipped_map_offline(key, browser, check_dir, tmp_path):
     spec = compose.spec(key)
     extra = conflict.check_layers(check_dir, spec) if key == "conflicts" else []

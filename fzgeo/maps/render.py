@@ -14,6 +14,7 @@ the overlays are shifted with :mod:`fzgeo.gcj02` to match it. Folium is imported
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -179,7 +180,14 @@ def _payload(
     return configs, datasets, reports, webs
 
 
-def _element(config: dict[str, Any], datasets: Sequence[str]) -> Any:
+def _element(token: str) -> Any:
+    """The map's script: ``FZ.init`` with a placeholder that :func:`render` fills afterwards.
+
+    Folium re-parses every rendered macro as a Jinja template, so data put through it would be
+    evaluated (an attribute ``{{ 7*7 }}`` would come out as ``49``, and worse). The layers and
+    their configuration therefore never pass through Jinja: they replace ``token`` in the
+    finished page.
+    """
     from branca.element import MacroElement
     from folium.elements import JSCSSMixin
     from folium.template import Template
@@ -189,8 +197,7 @@ def _element(config: dict[str, Any], datasets: Sequence[str]) -> Any:
 
         _template = Template(
             "{% macro script(this, kwargs) %}"
-            "FZ.init({{ this._parent.get_name() }}, {{ this.config_json }}, "
-            "[{{ this.datasets }}]);"
+            "FZ.init({{ this._parent.get_name() }}, " + token + ");"
             "{% endmacro %}"
         )
         default_js = [  # noqa: RUF012 - folium reads these class lists
@@ -205,10 +212,15 @@ def _element(config: dict[str, Any], datasets: Sequence[str]) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self._name = "FzgeoLayers"
-            self.config_json = safe_json(config)
-            self.datasets = ",".join(datasets)
 
     return FzgeoLayers()
+
+
+def _fill(html: str, token: str, config: dict[str, Any], datasets: Sequence[str]) -> str:
+    if html.count(token) != 1:
+        raise ConfigError("internal error: the map script placeholder is missing or repeated")
+    head, _, tail = html.partition(token)
+    return "".join([head, safe_json(config), ", [", ",".join(datasets), "]", tail])
 
 
 def _folium_map(title: str, center: tuple[float, float], zoom: int) -> Any:
@@ -286,8 +298,9 @@ def render(
         "groupOrder": [escape_html(g) for g in order],
     }
     fmap = _folium_map(title, center or _center(webs), zoom)
-    _element(config, datasets).add_to(fmap)
-    html = offline.localise(fmap.get_root().render(), assets)
+    token = f"__FZGEO_PAYLOAD_{secrets.token_hex(8)}__"
+    _element(token).add_to(fmap)
+    html = _fill(offline.localise(fmap.get_root().render(), assets), token, config, datasets)
     return RenderedMap(title=title, html=html, reports=reports, layers=list(map_layers))
 
 
