@@ -1,0 +1,161 @@
+"""``fzgeo check`` end to end: exit status, every output written and readable, the demo step."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import pyogrio
+from geopandas import GeoDataFrame
+from shapely.geometry import LineString, box
+
+from fzgeo.cli import main
+
+X, Y = 500_000.0, 3_100_000.0
+ONE_RULE = """\
+version: 1
+rules:
+  - {id: eco_redline, name_zh: 生态保护红线, layer: eco_redline, kind: veto}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    """Sites (GeoJSON, EPSG:4490), a red line (GeoPackage) and a one-rule rules file."""
+    sites = GeoDataFrame(
+        {
+            "name": ["<script>alert(1)</script>", "=1+1", "道路"],
+            "project_type": ["工业", "住宅", "线性基础设施"],
+        },
+        geometry=[
+            box(X + 50, Y, X + 150, Y + 100),
+            box(X + 1000, Y, X + 1100, Y + 100),
+            LineString([(X - 50, Y + 50), (X + 150, Y + 50)]),
+        ],
+        crs=4548,
+    ).to_crs(4490)
+    red = GeoDataFrame({"name": ["红线甲"]}, geometry=[box(X, Y, X + 100, Y + 100)], crs=4548)
+    paths = {
+        "sites": tmp_path / "sites.geojson",
+        "red": tmp_path / "red.gpkg",
+        "rules": tmp_path / "rules.yaml",
+        "clean": tmp_path / "clean.geojson",
+    }
+    sites.to_file(paths["sites"])
+    sites.iloc[[1]].to_file(paths["clean"])
+    red.to_file(paths["red"])
+    paths["rules"].write_text(ONE_RULE, encoding="utf-8")
+    return paths
+
+
+def run(*args: object) -> int:
+    return main(["check", *map(str, args), "--no-progress"])
+
+
+def test_conflict_exits_1_and_writes_every_output(files, tmp_path, capsys):
+    out = tmp_path / "out"
+    status = run(files["sites"], "--against", f"eco_redline={files['red']}", "--out", out)
+    assert status == 1
+    printed = capsys.readouterr().out
+    assert "skipped rule basic_farmland" in printed
+    names = {"report.csv", "details.csv", "report.xlsx", "conflicts.gpkg", "report.html"}
+    assert names | {"summary.json", "maps"} <= {p.name for p in out.iterdir()}
+    assert len(list((out / "maps").glob("*.png"))) == 2  # the square and the road
+
+    csv = pd.read_csv(out / "report.csv", encoding="utf-8-sig")
+    assert list(csv["序号"]) == [1, 2, 3]
+    assert list(csv["综合结论"]) == ["冲突", "无冲突", "邻近"]  # the road type is exempt
+    assert csv.loc[0, "生态保护红线·重叠面积（公顷）"] == pytest.approx(0.5, abs=1e-4)
+    assert csv.loc[0, "生态保护红线·重叠面积（亩）"] == pytest.approx(7.5, abs=1e-3)
+    assert csv.loc[1, "name"] == "'=1+1"  # neutralised formula
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out / "report.xlsx", read_only=True)
+    assert wb.sheetnames == ["汇总", "明细", "规则"]
+    header = [c.value for c in next(wb["汇总"].iter_rows(max_row=1))]
+    assert {"序号", "综合结论", "生态保护红线·结论", "永久基本农田·结论"} <= set(header)
+    rules_rows = list(wb["规则"].iter_rows(values_only=True))
+    assert any(str(r[9]).startswith("跳过") for r in rules_rows[1:])
+
+    layers = dict(pyogrio.list_layers(out / "conflicts.gpkg"))
+    assert {"conflict_parts", "sites"} <= set(layers)
+    parts = pyogrio.read_dataframe(out / "conflicts.gpkg", layer="conflict_parts")
+    assert sorted(parts["项目序号"]) == [1, 3]
+
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in html
+
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["verdicts"] == {"冲突": 1, "邻近": 1, "无冲突": 1}
+    digest = hashlib.sha256(files["sites"].read_bytes()).hexdigest()
+    by_name = {rec["name"]: rec for rec in summary["inputs"]}
+    assert by_name["sites.geojson"]["sha256"] == digest
+    assert by_name["sites.geojson"]["bytes"] == files["sites"].stat().st_size
+    assert by_name["red.gpkg"]["sha256"] == hashlib.sha256(files["red"].read_bytes()).hexdigest()
+    skipped = [r["id"] for r in summary["rules"] if r["status"] == "skipped"]
+    assert skipped == ["basic_farmland", "urban_boundary", "fuhe_1km"]
+
+
+def test_clean_with_every_rule_checked_exits_0(files, tmp_path):
+    out = tmp_path / "out"
+    status = run(
+        files["clean"],
+        "--against",
+        f"eco_redline={files['red']}",
+        "--rules",
+        files["rules"],
+        "--out",
+        out,
+    )
+    assert status == 0
+    assert not list((out / "maps").glob("*.png")) if (out / "maps").exists() else True
+
+
+def test_clean_but_rules_skipped_exits_3(files, tmp_path):
+    status = run(
+        files["clean"], "--against", f"eco_redline={files['red']}", "--out", tmp_path / "o"
+    )
+    assert status == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.geojson"], "file not found"),
+        (["{sites}", "--against", "nowhere={red}"], "no rule uses a layer called 'nowhere'"),
+        (["{sites}", "--rules", "{bad}"], "unknown keys"),
+    ],
+)
+def test_user_errors_exit_2(files, tmp_path, capsys, args, message):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - {id: a, layer: x, kind: veto, colour: red}\n", encoding="utf-8")
+    values = {"sites": files["sites"], "red": files["red"], "bad": bad}
+    argv = [a.format(**values) for a in args]
+    assert run(*argv, "--out", tmp_path / "o") == 2
+    assert message in capsys.readouterr().err
+
+
+def test_demo_step_shows_conflict_and_clean_site(tmp_path):
+    from fzgeo.demo import DemoContext
+    from fzgeo.demo import _check as step
+
+    ctx = DemoContext(out=tmp_path)
+    step.run(tmp_path, ctx)
+    result = ctx.results["check"]
+    verdicts = set(result.sites["verdict"])
+    assert {"冲突", "无冲突"} <= verdicts
+    assert not result.skipped
+    names = {p.name for p in (tmp_path / "check").iterdir()}
+    assert {"report.csv", "report.xlsx", "conflicts.gpkg", "report.html", "summary.json"} <= names
+    assert len(result.sites) == len(step.sample_sites())
