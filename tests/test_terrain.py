@@ -193,3 +193,18 @@ def test_cli_terrain_writes_a_csv_per_site(tmp_path: Path) -> None:
     assert list(table["id"]) == [0, 1]
     assert table["share_gt_25"].tolist() == [1.0, 1.0]
     assert table["slope_mean"].round(0).tolist() == [30.0, 30.0]
+
+
+def test_cli_terrain_neutralises_formula_cells(tmp_path: Path) -> None:
+    from fzgeo import io
+    from fzgeo.cli import main
+
+    x, _ = cell_centres()
+    dem = write_dem(tmp_path / "p.tif", (x - X0) * 0.1)
+    gdf = sites(inner_box(300, 300, 900, 900)).to_crs(4490)
+    gdf["name"] = ["=HYPERLINK(\"http://x\")"]
+    site_file = tmp_path / "s.gpkg"
+    io.write(gdf, site_file)
+    out = tmp_path / "slope.csv"
+    assert main(["raster", "terrain", str(dem), str(site_file), "--out", str(out)]) == 0
+    assert "'=HYPERLINK" in out.read_text(encoding="utf-8-sig")

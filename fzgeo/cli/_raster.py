@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from fzgeo import _atomic, crs, io, layers
+from fzgeo import crs, io, layers
 from fzgeo.cli._common import add_input_options, read_input
 from fzgeo.errors import UnknownLayerError
 from fzgeo.raster import control, terrain
+from fzgeo.report._tables import write_csv
 
 ORDER = 60
 
@@ -96,7 +97,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     table = pd.DataFrame(points.drop(columns=points.geometry.name))
     table["control_code"] = codes
     table["control_class"] = [names.get(int(c), "") for c in codes]
-    _atomic.write_text(args.out, table.to_csv(index=False))
+    write_csv(table, args.out)
     print(f"wrote {len(table)} rows to {args.out}")
     return 0
 
@@ -106,6 +107,6 @@ def cmd_terrain(args: argparse.Namespace) -> int:
     sites = read_input(args, args.sites, what="sites")
     stats = terrain.screen(args.dem, sites, thresholds=args.threshold or terrain.DEFAULT_THRESHOLDS)
     table = pd.concat([pd.DataFrame(sites.drop(columns=sites.geometry.name)), stats], axis=1)
-    _atomic.write_text(args.out, table.to_csv(index=False))
+    write_csv(table, args.out)
     print(f"wrote {len(table)} rows to {args.out}")
     return 0
