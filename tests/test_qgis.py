@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from fzgeo.demo import DemoContext
 from fzgeo.demo import _check as demo_check
 from fzgeo.maps.compose import GROUP_ORDER
 from fzgeo.qgis import check_output, qml
-from fzgeo.qgis.export import hidden_layers
+from fzgeo.qgis.export import geometry_kinds, hidden_layers
 from fzgeo.qgis.layerinfo import style_for_kind
 from fzgeo.styles import Style, Symbol
 
@@ -39,6 +40,7 @@ QGIS_PYTHON = "/usr/bin/python3"
 PROBE = Path(__file__).parent / "qgis" / "probe.py"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PARTIAL = "partially supported"
+_KIND = {"Point": "point", "LineString": "line", "Polygon": "polygon"}
 CITY_STROKE = "#6e3c96"  # admin_boundaries, level=city: the outline drawn in full opacity
 
 
@@ -356,12 +358,12 @@ def test_pyogrio_reads_everything_without_warnings(
 def test_conflict_output_gets_the_same_treatment(output: dict[str, Any]) -> None:
     check = output["check"]
     frames = output["frames"]
-    styles = check_output.styles_for(frames)
+    styles_for_check = check_output.styles_for(frames)
     for name, gdf in frames.items():
         seen = check["layers"][name]
         assert seen["valid"] and seen["count"] == len(gdf), name
-        assert_renderer(seen["renderer"], styles[name], name)
-        assert seen["label_field"] == styles[name].label
+        assert_renderer(seen["renderer"], styles_for_check[name], name)
+        assert seen["label_field"] == styles_for_check[name].label
         assert CJK.search(seen["abstract"])
         for field, alias in seen["aliases"].items():
             if field != "fid":
@@ -370,7 +372,27 @@ def test_conflict_output_gets_the_same_treatment(output: dict[str, Any]) -> None
     project = check["project"]
     assert project["read"] and project["crs"] == "EPSG:4490"
     assert [g["group"] for g in project["tree"]] == ["检查结果"]
-    assert all(c["valid"] for c in project["tree"][0]["children"])
+    children = {c["layer"]: c for c in project["tree"][0]["children"]}
+    assert all(c["valid"] for c in children.values())
+    kinds_zh = {"point": "点", "line": "线", "polygon": "面"}
+    shown = 0
+    for name, gdf in frames.items():
+        kinds = geometry_kinds(gdf)
+        assert len(kinds) > 1 or name == check_output.PARTS  # demo sites: polygons and a line
+        for kind in kinds:
+            title = (
+                f"{styles_for_check[name].name_zh}（{kinds_zh[kind]}）"
+                if len(kinds) > 1
+                else styles_for_check[name].name_zh
+            )
+            child = children[title]
+            expected = int(gdf.geom_type.str.removeprefix("Multi").map(_KIND).eq(kind).sum())
+            assert child["count"] == expected, title
+            assert_renderer(
+                child["renderer"], replace(styles_for_check[name], geometry=kind), title
+            )
+            shown += expected
+    assert shown == sum(len(g) for g in frames.values())  # every feature drawn once
 
 
 def test_project_renders_with_the_styles(output: dict[str, Any]) -> None:

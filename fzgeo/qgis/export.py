@@ -24,6 +24,7 @@ from fzgeo.qgis.layerinfo import LayerInfo
 
 #: The layer whose city polygon sets the project's initial extent, when present.
 CITY_LAYER = "admin_boundaries"
+_KIND = {"Point": "point", "LineString": "line", "Polygon": "polygon"}
 #: The web-map composition whose initial visibility the project copies.
 OVERVIEW_MAP = "plan_overview"
 
@@ -52,6 +53,12 @@ def initial_extent(built: Mapping[str, GeoDataFrame]) -> project.Extent:
         float(max(b[2] for b in boxes)),
         float(max(b[3] for b in boxes)),
     )
+
+
+def geometry_kinds(gdf: GeoDataFrame) -> set[str]:
+    """The geometry kinds (point, line, polygon) of a layer's features."""
+    types = {str(t).removeprefix("Multi") for t in gdf.geom_type.dropna().unique()}
+    return {_KIND[t] for t in types if t in _KIND}
 
 
 def hidden_layers(names: Iterable[str], *, composition: str = OVERVIEW_MAP) -> set[str]:
@@ -105,7 +112,8 @@ def write_qgis(
         infos = gpkg_styles.style_geopackage(tmp, specs, descriptions=descriptions, groups=groups)
     qgz = None
     if with_project:
+        shown = project.split_mixed(infos, {n: geometry_kinds(g) for n, g in built.items()})
         qgz = project.write_project(
-            infos, path, extent=initial_extent(built), title=title, hidden=hidden
+            shown, path, extent=initial_extent(built), title=title, hidden=hidden
         )
     return QgisOutput(gpkg=path, project=qgz, layers=tuple(infos))

@@ -47,6 +47,9 @@ class LayerInfo:
     abstract: str
     group: str = ""
     value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: QGIS ``geometrytype=`` filter (``Point``, ``LineString``, ``Polygon``) when a project
+    #: shows one geometry type of a mixed table (see :func:`fzgeo.qgis.project.split_mixed`).
+    geometry_filter: str = ""
 
 
 def style_for_kind(kind: LayerKind) -> Style:

@@ -22,8 +22,9 @@ import uuid
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 from pyproj import CRS
@@ -38,6 +39,8 @@ DEFAULT_TITLE = "抚州市“十四五”规划空间图层"
 _RANK = {"point": 0, "line": 1, "polygon": 2}
 _WKB = {"point": ("Point", "MultiPoint"), "line": ("Line", "MultiLineString")}
 _WKB["polygon"] = ("Polygon", "MultiPolygon")
+_KIND_ZH = {"point": "点", "line": "线", "polygon": "面"}
+_OGR_TYPE = {"point": "Point", "line": "LineString", "polygon": "Polygon"}
 _ID_NAMESPACE = uuid.UUID("5b0d3a52-4c55-4b8e-9a0c-1f1f2c7d6a01")
 _BOX = ("xmin", "ymin", "xmax", "ymax")
 Extent = tuple[float, float, float, float]
@@ -74,11 +77,41 @@ def _extent(tag: str, extent: Extent) -> ET.Element:
 
 def layer_id(info: LayerInfo) -> str:
     """A stable QGIS layer id (same input, same id, so re-exports diff cleanly)."""
-    return f"{info.name}_{uuid.uuid5(_ID_NAMESPACE, info.name).hex}"
+    key = f"{info.name}|{info.geometry_filter}" if info.geometry_filter else info.name
+    return f"{info.name}_{uuid.uuid5(_ID_NAMESPACE, key).hex}"
 
 
 def _datasource(gpkg: str, info: LayerInfo) -> str:
-    return f"./{gpkg}|layername={info.name}"
+    source = f"./{gpkg}|layername={info.name}"
+    return f"{source}|geometrytype={info.geometry_filter}" if info.geometry_filter else source
+
+
+def split_mixed(
+    infos: Sequence[LayerInfo], geometries: Mapping[str, Collection[str]]
+) -> list[LayerInfo]:
+    """One project layer per geometry type for tables holding several (or another) type.
+
+    ``geometries`` maps a table to the geometry kinds (point, line, polygon) its features have,
+    e.g. check sites that are polygons and lines. QGIS draws a table with one symbol type, so
+    such a table becomes one layer per kind, filtered with ``geometrytype=`` and drawn with the
+    style's colours in the matching symbol (title suffix 面/线/点).
+    """
+    out: list[LayerInfo] = []
+    for info in infos:
+        kinds = sorted(set(geometries.get(info.name, ())), key=_RANK.__getitem__)
+        if not kinds or kinds == [info.style.geometry]:
+            out.append(info)
+            continue
+        for kind in kinds:
+            out.append(
+                replace(
+                    info,
+                    title=f"{info.title}（{_KIND_ZH[kind]}）",
+                    style=replace(info.style, geometry=kind),
+                    geometry_filter=_OGR_TYPE[kind],
+                )
+            )
+    return out
 
 
 def _maplayer(info: LayerInfo, gpkg: str, con: sqlite3.Connection) -> ET.Element:
