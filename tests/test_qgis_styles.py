@@ -21,7 +21,7 @@ from fzgeo import io, layers, styles
 from fzgeo.cli import main
 from fzgeo.errors import ConfigError, DataNotFoundError, InputError, UnknownLayerError
 from fzgeo.qgis import gpkg_styles, project, qml, sld
-from fzgeo.qgis.export import write_qgis
+from fzgeo.qgis.export import geometry_kinds, write_qgis
 from fzgeo.qgis.layerinfo import DataSummary, abstract_text, from_aliases, style_for_kind
 from fzgeo.schema import LayerKind
 
@@ -304,3 +304,22 @@ def test_cli_build_without_project(tmp_path: Path) -> None:
     assert main(["build", "--out", str(out), "--no-project", "admin_boundaries"]) == 0
     assert not (tmp_path / "b.qgz").exists()
     assert len(_sql(out, "SELECT * FROM layer_styles")) == 1
+
+
+def test_mixed_tables_split_into_one_project_layer_per_geometry() -> None:
+    style = styles.style("admin_boundaries")
+    info = from_aliases("sites", {}, style, DataSummary())
+    same = project.split_mixed([info], {"sites": {"polygon"}})
+    assert same == [info]
+    parts = project.split_mixed([info], {"sites": {"line", "polygon"}})
+    assert [(p.style.geometry, p.geometry_filter) for p in parts] == [
+        ("line", "LineString"),
+        ("polygon", "Polygon"),
+    ]
+    assert [p.title for p in parts] == [f"{info.title}（线）", f"{info.title}（面）"]
+    assert len({project.layer_id(p) for p in [info, *parts]}) == 3
+    assert {p.style.symbol for p in parts} == {style.symbol}
+    gdf = GeoDataFrame(
+        geometry=[shapely.Point(0, 0), shapely.MultiLineString([[(0, 0), (1, 1)]])], crs=4490
+    )
+    assert geometry_kinds(gdf) == {"point", "line"}
