@@ -54,8 +54,8 @@ def _group_union(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per site: the union of its parts (None where it has none), and whether it is one feature.
 
-    Parts cut from the pieces of one feature tile the site's overlap, so they are joined as a
-    coverage (fast, checked valid); parts of several features may overlap and are unioned in full.
+    Parts cut from the pieces of one feature tile the site's overlap, so they are only collected
+    (see :func:`_collect`); parts of several features may overlap and are unioned in full.
     """
     out = np.full(n, None, dtype=object)
     single_feature = np.ones(n, dtype=bool)
@@ -69,21 +69,26 @@ def _group_union(
     out[site[starts[single]]] = parts[starts[single]]
     for a, b in zip(starts[~single], ends[~single], strict=True):
         group = parts[a:b]
-        if feature[a] == feature[b - 1] and (shapely.get_type_id(group) == 3).all():
-            out[site[a]] = _coverage_union(group)
+        if feature[a] == feature[b - 1]:
+            out[site[a]] = _collect(group)
         else:
             single_feature[site[a]] = feature[a] == feature[b - 1]
             out[site[a]] = shapely.union_all(group)
     return out, single_feature
 
 
-def _coverage_union(group: np.ndarray) -> shapely.Geometry:
-    """Union of polygons that tile an area; a full union where their edges are not noded alike."""
-    try:
-        merged = shapely.coverage_union_all(group)
-    except shapely.errors.GEOSException:
-        return shapely.union_all(group)
-    return merged if shapely.is_valid(merged) else shapely.union_all(group)
+def _collect(group: np.ndarray) -> shapely.Geometry:
+    """Parts cut from the pieces of one feature, collected without a union.
+
+    The pieces tile the feature, so polygon parts only share edges; the collection's area is
+    the overlap's area. It is dissolved only when the geometry is wanted
+    (:attr:`fzgeo.check.CheckResult.parts`). Line and point parts are unioned at once.
+    """
+    flat = shapely.get_parts(group)
+    types = shapely.get_type_id(flat)
+    if (types == 3).all():
+        return shapely.multipolygons(flat)
+    return shapely.union_all(group)
 
 
 def _feature_lists(site: np.ndarray, feature: np.ndarray, n: int) -> list[np.ndarray]:

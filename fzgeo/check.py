@@ -32,6 +32,7 @@ import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -74,12 +75,22 @@ class CheckResult:
 
     sites: GeoDataFrame
     details: pd.DataFrame
-    parts: GeoDataFrame
     rules: RuleSet
     layers: dict[str, Constraint]  #: rule id -> the layer as that rule sees it
     skipped: dict[str, str]  #: rule id -> why it was skipped
     repaired_sites: int
     notes: list[str] = field(default_factory=list)
+    measured: list[tuple[Rule, _overlap.Measure]] = field(default_factory=list, repr=False)
+
+    @cached_property
+    def parts(self) -> GeoDataFrame:
+        """The overlap parts (the site inside each rule's layer), EPSG:4490, built on first use.
+
+        Parts of one site cut from several pieces of a feature are dissolved here, so a check
+        that needs only the numbers does not pay for the geometry.
+        """
+        checked = self.details[self.details["verdict"] != SKIPPED].reset_index(drop=True)
+        return _parts_frame(self.measured, checked, len(self.sites))
 
     @property
     def any_conflict(self) -> bool:
@@ -361,7 +372,10 @@ def _parts_frame(
             continue
         sub = d[keep][["site", "rule", "rule_zh", "layer", "verdict", "severity", "exempt"]]
         sub = sub.assign(inside=m.inside[keep], feature_ids=d["feature_ids"].to_numpy()[keep])
-        frames.append(GeoDataFrame(sub, geometry=GeoSeries(m.parts[keep], crs=WORK_CRS).values))
+        geoms = m.parts[keep]
+        seams = ~shapely.is_valid(geoms)  # pieces of one feature, collected but not dissolved
+        geoms[seams] = shapely.make_valid(geoms[seams], method="structure")
+        frames.append(GeoDataFrame(sub, geometry=GeoSeries(geoms, crs=WORK_CRS).values))
     if not frames:
         cols = ["site", "rule", "rule_zh", "layer", "verdict", "severity", "exempt", "inside"]
         return GeoDataFrame({c: [] for c in cols}, geometry=[], crs=STORAGE_CRS)
@@ -457,8 +471,7 @@ def run(
             np.where(cls == _overlap.POLYGON, geoms, None)
         )
     out = _assemble(sites, own, details, [r.id for r in rule_set.rules])
-    parts = _parts_frame(found, details[details["verdict"] != SKIPPED].reset_index(drop=True), n)
-    return CheckResult(out, details, parts, rule_set, layers, skipped, int(repaired.sum()))
+    return CheckResult(out, details, rule_set, layers, skipped, int(repaired.sum()), measured=found)
 
 
 def _prepare_layers(

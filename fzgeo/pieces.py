@@ -125,6 +125,23 @@ def subdivide(
     return np.concatenate(done_g), np.concatenate(done_s).astype(np.int64)
 
 
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection, split over every core (shapely releases the GIL)."""
+    workers = min(os.cpu_count() or 1, len(a))
+    if workers < 2 or len(a) < 4:
+        return shapely.intersection(a, b)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # interleaved slices balance big and small geometries between the threads
+    slices = [slice(k, None, workers) for k in range(workers)]
+    out = np.empty(len(a), dtype=object)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = pool.map(lambda sl: shapely.intersection(a[sl], b[sl]), slices)
+        for sl, res in zip(slices, done, strict=True):
+            out[sl] = res
+    return out
+
+
 def _halve(parts: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split each geometry in two along the longer side of its bounding box."""
     if not len(parts):
@@ -135,7 +152,7 @@ def _halve(parts: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ym = np.where(wide, y1, (y0 + y1) / 2)
     first = shapely.box(x0, y0, xm, ym)
     second = shapely.box(np.where(wide, xm, x0), np.where(wide, y0, ym), x1, y1)
-    halves = shapely.intersection(np.concatenate([parts, parts]), np.concatenate([first, second]))
+    halves = _intersection(np.concatenate([parts, parts]), np.concatenate([first, second]))
     hsrc = np.concatenate([src, src])
     pieces, idx = shapely.get_parts(halves, return_index=True)
     types = shapely.get_type_id(pieces)
