@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from geopandas import GeoDataFrame, GeoSeries
 
 from fzgeo import _overlap, pieces, rules
 from fzgeo.crs import STORAGE_CRS, WORK_CRS, require_crs, to_work
-from fzgeo.errors import GeometryError
+from fzgeo.errors import GeometryError, RepairWarning
 from fzgeo.rules import CLEAR, CONFLICT, NEAR, RANK, SKIPPED, Rule, RuleSet
 
 M2_PER_HA = 10_000.0
@@ -139,6 +140,12 @@ def prepare(
     work = to_work(gdf, what=f"constraint layer {name}")
     geoms = np.asarray(work.geometry.values, dtype=object)
     cut, repaired = pieces.for_layer(geoms, use_cache=use_cache)
+    if repaired:
+        warnings.warn(
+            f"constraint layer {name}: repaired {repaired} invalid geometr(y/ies) with make_valid",
+            RepairWarning,
+            stacklevel=3,
+        )
     ids = gdf["id"] if "id" in gdf.columns else pd.Series(range(len(gdf)), index=gdf.index)
     names = gdf["name"] if "name" in gdf.columns else pd.Series([""] * len(gdf), index=gdf.index)
     return Constraint(
@@ -164,6 +171,14 @@ def _work_sites(
         raise GeometryError(f"{int(bad.sum())} site(s) without geometry", where=f"rows {rows}")
     repaired = ~shapely.is_valid(geoms)
     geoms, _ = pieces.polygonal(geoms)
+    if repaired.any():
+        rows = ", ".join(str(i) for i in np.flatnonzero(repaired)[:10])
+        warnings.warn(
+            f"sites: repaired {int(repaired.sum())} invalid geometr(y/ies) with make_valid "
+            f"(rows {rows}); the report marks them",
+            RepairWarning,
+            stacklevel=3,
+        )
     cls = _overlap.classify(geoms)
     if (cls < 0).any():
         rows = ", ".join(str(i) for i in np.flatnonzero(cls < 0)[:10])

@@ -12,7 +12,7 @@ from geopandas import GeoDataFrame
 from shapely.geometry import LineString, Point, Polygon, box
 
 from fzgeo import check, pieces, rules
-from fzgeo.errors import ConfigError, GeometryError
+from fzgeo.errors import ConfigError, GeometryError, RepairWarning
 
 X, Y = 500_000.0, 3_100_000.0  # EPSG:4548 metres near 117 E, 28 N (inside 抚州)
 
@@ -208,7 +208,8 @@ def test_every_site_once_in_input_order_with_attributes():
 
 def test_invalid_site_is_repaired_and_counted():
     bowtie = Polygon([(X, Y), (X + 100, Y + 100), (X + 100, Y), (X, Y + 100)])
-    res = check.run(gdf([bowtie, sq(0, 0, 10, 10)]), {"red": gdf([sq(0, 0, 100, 100)])}, VETO)
+    with pytest.warns(RepairWarning, match=r"repaired 1 invalid .*rows 0"):
+        res = check.run(gdf([bowtie, sq(0, 0, 10, 10)]), {"red": gdf([sq(0, 0, 100, 100)])}, VETO)
     assert res.repaired_sites == 1
     assert list(res.sites["repaired"]) == [True, False]
     assert res.sites.iloc[0]["red__overlap_m2"] == pytest.approx(5000.0)
@@ -291,3 +292,10 @@ def test_packaged_default_rules():
     ]
     assert rs.layers() == ["eco_redline", "basic_farmland", "urban_boundary", "rivers"]
     assert {r.kind for r in rs.rules} == {"veto", "within", "proximity"}
+
+
+def test_invalid_constraint_is_repaired_with_a_warning():
+    bowtie = Polygon([(X, Y), (X + 100, Y + 100), (X + 100, Y), (X, Y + 100)])
+    with pytest.warns(RepairWarning, match="constraint layer red: repaired 1"):
+        out = one(gdf([sq(0, 0, 100, 100)]), gdf([bowtie]), use_cache=False)
+    assert out.iloc[0]["red__overlap_m2"] == pytest.approx(5000.0)
