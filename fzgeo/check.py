@@ -135,7 +135,11 @@ def prepare(
     if where:
         keep = np.ones(len(gdf), dtype=bool)
         for col, value in where.items():
-            keep &= (gdf[col] == value).to_numpy(dtype=bool) if col in gdf.columns else False
+            keep &= (
+                (gdf[col] == value).fillna(False).to_numpy(dtype=bool)
+                if col in gdf.columns
+                else False
+            )
         gdf = gdf[keep]
     work = to_work(gdf, what=f"constraint layer {name}")
     geoms = np.asarray(work.geometry.values, dtype=object)
