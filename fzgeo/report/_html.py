@@ -124,9 +124,9 @@ def site_map(
     if handles:
         ax.legend(handles=handles, prop=prop, loc="upper right", framealpha=0.8)
     parts = result.parts[result.parts["site"] == position]
-    if len(parts):
-        to_work(parts).plot(ax=ax, color="#d7191c", alpha=0.85)
     _draw_site(ax, site)
+    if len(parts):  # drawn over the site so the parts of a line project show
+        to_work(parts).plot(ax=ax, color="#d7191c", alpha=0.85, linewidth=2.5, zorder=3)
     ax.set_xlim(box[0], box[2])
     ax.set_ylim(box[1], box[3])
     ax.set_aspect("equal")
