@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from fzgeo import io, layers, schema, styles
 from fzgeo.cli import main
 from fzgeo.demo import DemoContext
 from fzgeo.demo import _check as demo_check
+from fzgeo.errors import RepairWarning
 from fzgeo.maps.compose import GROUP_ORDER
 from fzgeo.qgis import check_output, qml
 from fzgeo.qgis.export import geometry_kinds, hidden_layers
@@ -75,7 +77,9 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     built = layers.build_all()
     ctx = DemoContext(out=base / "demo", results={"layers": built})
     (base / "demo").mkdir()
-    demo_check.run(base / "demo", ctx)
+    with warnings.catch_warnings():  # repairs are the check's business, tested there
+        warnings.simplefilter("ignore", RepairWarning)
+        demo_check.run(base / "demo", ctx)
     check_folder = base / "demo" / "check"
     control = base / "control_v14.gpkg"
     pyogrio.write_dataframe(

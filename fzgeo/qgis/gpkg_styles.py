@@ -6,7 +6,7 @@ For each layer (a table registered in ``gpkg_contents``) :func:`style_geopackage
   draws the layer styled as soon as it is opened; the table is created in QGIS's layout and
   registered in ``gpkg_contents`` as an ``attributes`` table, as QGIS itself does;
 - the Chinese alias of every column into ``gpkg_data_columns`` (``name`` and ``title``; the
-  ``gpkg_schema`` extension, which GDAL reads as field alternative names), with the coded values
+  ``gpkg_schema`` extension, which GDAL 3.7+ reads as field alternative names), with the coded values
   of ``precision``/``status`` as ``enum`` constraints labelled in Chinese;
 - the abstract (plan passage and precision) into ``gpkg_contents.description`` and as QGIS layer
   metadata into ``gpkg_metadata`` (the ``gpkg_metadata`` extension), which QGIS loads as the
