@@ -174,7 +174,11 @@ def _machine() -> str:
     version = subprocess.run(
         ["/usr/bin/chromium", "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    return f"{cpu}, {os.cpu_count()} cores; {version}; Python {platform.python_version()}"
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return (
+        f"{cpu}, {os.cpu_count()} cores (load average at the end {load}); {version}; "
+        f"Python {platform.python_version()}"
+    )
 
 
 def section(rows: list[dict[str, object]]) -> str:
