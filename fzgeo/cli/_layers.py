@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export",
         help="convert a file (or a packaged layer) to GeoPackage, GeoJSON, FlatGeobuf, "
-        "GeoParquet or Shapefile, in EPSG:4490",
+        "GeoParquet or Shapefile, in EPSG:4490; --qgis: packaged layers styled for QGIS",
     )
     p.add_argument(
         "source",
