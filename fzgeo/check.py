@@ -144,6 +144,7 @@ def prepare(
     work = to_work(gdf, what=f"constraint layer {name}")
     geoms = np.asarray(work.geometry.values, dtype=object)
     cut, repaired = pieces.for_layer(geoms, use_cache=use_cache)
+    _ = cut.tree  # built and prepared here, before threads share it
     if repaired:
         warnings.warn(
             f"constraint layer {name}: repaired {repaired} invalid geometr(y/ies) with make_valid",
