@@ -333,6 +333,7 @@ def test_no_partially_supported_message_and_the_control_shows_it(output: dict[st
         assert output[target]["gdal"]["messages"] == [], target
         assert output[target]["gdal"]["counts"]["layer_styles"] == len(output[target]["layers"])
     assert PARTIAL not in json.dumps(output["log"], ensure_ascii=False)
+    assert [m for m in output["log"] if m["level"] >= 1] == []  # no QGIS warning or error
     messages = output["control"]["gdal"]["messages"]
     assert any(PARTIAL in m for m in messages), messages  # the probe would catch it
     ours = [ln for ln in output["stderr"].splitlines() if "control_v14" not in ln]
