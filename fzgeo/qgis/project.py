@@ -1,14 +1,16 @@
 """Write a QGIS project (``.qgz``) beside a styled GeoPackage.
 
 The project holds every layer of the GeoPackage under the layer groups of the web map
-(:attr:`fzgeo.schema.LayerKind.group`, in the web map's group order), with the same style as the GeoPackage's default (the
-style XML is embedded, so the project does not depend on ``layer_styles``), the layer abstract as
-layer metadata, project CRS EPSG:4490 (CGCS2000), an initial extent (the city, or all layers)
-and relative paths (``./fuzhou_plan.gpkg|layername=X``), so a colleague can copy the folder
-and open it. Within a group layers are listed points, lines, polygons; the rendering order
-(QGIS's custom layer order) draws every point layer over every line layer over every polygon
-layer, whatever their groups, so no fill hides a road or a site. Which layers are switched on
-when the project opens follows the web map's overview (see :func:`fzgeo.qgis.export.hidden_layers`).
+(:attr:`fzgeo.schema.LayerKind.group`, in the web map's group order), with the same style as
+the GeoPackage's default (the style XML is embedded, so the project does not depend on
+``layer_styles``), the layer abstract as layer metadata, project CRS EPSG:4490 (CGCS2000), an
+initial extent (the city, or all layers) and relative paths
+(``./fuzhou_plan.gpkg|layername=X``), so a colleague can copy the folder and open it. Within a
+group layers are listed points, lines, polygons; the rendering order (QGIS's custom layer order)
+draws every point layer over every line layer over every polygon layer, whatever their groups,
+so no fill hides a road or a site. Which layers are switched on when the project opens follows
+the web map's overview (see :func:`fzgeo.qgis.export.hidden_layers`); a table of several
+geometry types becomes one layer per type (:func:`split_mixed`).
 
 The ``.qgz`` is a zip holding one ``.qgs`` XML document in QGIS 3.22's format, written without
 QGIS; the tests open it in real QGIS.
