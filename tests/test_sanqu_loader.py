@@ -290,8 +290,10 @@ def test_cli_writes_gpkg_and_report(
     assert sorted(pyogrio.list_layers(out)[:, 0]) == [
         "basic_farmland",
         "eco_redline",
+        "layer_styles",  # styled for QGIS (fzgeo.qgis), with official.qgz beside it
         "urban_boundary",
     ]
+    assert out.with_suffix(".qgz").is_file()
     back = gpd.read_file(out, layer="eco_redline")
     assert len(back) == 3 and back.crs.to_epsg() == 4490
     assert json.loads(rep.read_text(encoding="utf-8"))["ignored_layers"] == ["XZQ"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fzgeo import _atomic, io, layers, sanqu
+from fzgeo import _atomic, layers, sanqu
+from fzgeo.qgis.export import write_qgis
 
 ORDER = 25
 
@@ -70,8 +71,9 @@ def cmd_load(args: argparse.Namespace) -> int:
     if not data.layers:
         print("no layer of the profile was found; nothing written")
         return 1
-    io.write(data.layers, args.out)
+    written = write_qgis(data.layers, args.out)  # styled for QGIS, .qgz beside it
     print(f"wrote {', '.join(f'{k} ({len(v)})' for k, v in data.layers.items())} to {args.out}")
+    print(f"wrote QGIS project {written.project}")
     if args.report:
         _atomic.write_text(args.report, data.report.to_json())
         print(f"wrote the mapping report to {args.report}")
