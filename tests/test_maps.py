@@ -131,7 +131,7 @@ def test_coverage_simplify_keeps_shared_boundaries_shared():
     left = noisy_ring(4000)
     right = shapely.box(480_000, 3_060_000, 540_000, 3_120_000).difference(left)
     gdf = GeoDataFrame({"name": ["a", "b"]}, geometry=[left, right], crs=4548).to_crs(4490)
-    web, report = simplify.prepare(gdf, name="t", geometry="polygon", detail_zoom=12)
+    web, report = simplify.prepare(gdf, name="t", detail_zoom=12)
     assert report.method == "coverage_simplify"
     assert report.vertices_out < report.vertices_in / 4
     work = web.to_crs(4548)
@@ -148,7 +148,7 @@ def test_invisible_features_are_left_out_and_counted():
     tiny = big.to_crs(4548).iloc[[0]].copy()
     tiny["geometry"] = [shapely.box(510_000, 3_100_000, 510_001, 3_100_001)]
     gdf = GeoDataFrame(pd.concat([big.to_crs(4548), tiny], ignore_index=True), crs=4548)
-    web, report = simplify.prepare(gdf, name="t", geometry="polygon", detail_zoom=14)
+    web, report = simplify.prepare(gdf, name="t", detail_zoom=14)
     assert (report.features_in, report.features_out, report.left_out) == (3, 2, 1)
     digits = max(len(s.split(".")[1]) for s in re.findall(r"\d+\.\d+", web.geometry.iloc[0].wkt))
     assert digits <= report.decimals == simplify.decimals_for(simplify.pixel_size(14))
@@ -333,3 +333,31 @@ def test_template_syntax_in_attributes_is_not_evaluated():
     ):
         assert literal in html
     assert "49地块" not in html and "zzz" not in html
+
+
+def test_mixed_geometry_layer_is_prepared_per_type():
+    """A check's sites mix polygons, lines and points; none is dropped for being 'too small'."""
+    base = squares(2).to_crs(4548)
+    geoms = [
+        base.geometry.iloc[0],
+        base.geometry.iloc[1],
+        shapely.LineString([(510_000, 3_100_000), (512_000, 3_101_000)]),
+        shapely.Point(515_000, 3_100_000),
+    ]
+    gdf = GeoDataFrame({"name": list("abcd")}, geometry=geoms, crs=4548).to_crs(4490)
+    web, report = simplify.prepare(gdf, name="sites", detail_zoom=14)
+    assert report.features_out == 4
+    assert list(web.geom_type) == ["Polygon", "Polygon", "LineString", "Point"]
+    assert report.method == "coverage_simplify+simplify"
+
+
+def test_view_fit_to_named_layers():
+    spec = compose.parse(
+        {"key": "x", "title": "t", "layers": ["admin_boundaries"], "view": {"fit": ["test_layer"]}},
+        where="t",
+    )
+    assert spec.fit_to == ("test_layer",)
+    html = render.render_spec(spec, extra_layers=[synthetic_layer(squares())], basemap="none").html
+    assert '"fitTo":["test_layer"]' in html
+    with pytest.raises(ConfigError, match="not on the map"):
+        render.render([synthetic_layer(squares())], title="t", fit_to=["nope"])

@@ -104,6 +104,7 @@ def cmd_map(args: argparse.Namespace) -> int:
         zoom=spec.zoom,
         groups=spec.groups,
         detail_zoom=spec.detail_zoom,
+        fit_to=spec.fit_to,
     )
     path = rendered.write(args.out)
     print(simplify.summary(rendered.reports).to_string(index=False))

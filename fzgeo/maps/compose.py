@@ -11,7 +11,7 @@ A composition is data, one YAML file per map in ``maps/`` (installed as ``fzgeo.
     # or select by group:  layers: {groups: [交通, 基础]}   or   layers: all
     groups: [三区三线, 城市结构, 交通, 产业, 生态, 基础]   # order in the layer control
     hidden_groups: [安全, 文旅]       # listed in the control, switched off when the map opens
-    view: fit                       # or {center: [27.95, 116.36], zoom: 9}
+    view: fit                       # or {fit: [check_sites]} or {center: [27.95, 116.36], zoom: 9}
     basemap: osm                    # osm | tianditu | amap | none (see fzgeo.maps.basemaps)
     detail_zoom: 14                 # display tolerance = one pixel at this zoom (fzgeo.maps.simplify)
     check_styles: {sites: STYLE, conflict_parts: STYLE}   # only the conflict map (fzgeo.maps.conflict)
@@ -77,6 +77,7 @@ class MapSpec:
     basemap: str = "osm"
     detail_zoom: float = DEFAULT_DETAIL_ZOOM
     check_styles: Mapping[str, Any] = field(default_factory=dict)  #: see fzgeo.maps.conflict
+    fit_to: tuple[str, ...] = ()  #: layers whose extent the view fits (empty: all)
 
 
 @dataclass
@@ -114,15 +115,17 @@ def _layer_refs(value: Any, where: str) -> tuple[LayerRef, ...]:
     return tuple(refs)
 
 
-def _view(value: Any, where: str) -> tuple[tuple[float, float] | None, int]:
+def _view(value: Any, where: str) -> tuple[tuple[float, float] | None, int, tuple[str, ...]]:
     if value in (None, "fit"):
-        return None, 9
+        return None, 9, ()
+    if isinstance(value, Mapping) and set(value) == {"fit"}:
+        return None, 9, tuple(str(v) for v in value["fit"])
     try:
         lat, lon = (float(v) for v in value["center"])
-        return (lat, lon), int(value.get("zoom", 9))
+        return (lat, lon), int(value.get("zoom", 9)), ()
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(
-            f"{where}: 'view' must be 'fit' or {{center: [lat, lon], zoom: Z}}"
+            f"{where}: 'view' must be 'fit', {{fit: [layer, ...]}} or {{center: [lat, lon], zoom: Z}}"
         ) from exc
 
 
@@ -143,7 +146,7 @@ def parse(data: Mapping[str, Any], *, where: str) -> MapSpec:
     basemap = str(data.get("basemap", "osm"))
     if basemap not in basemaps.NAMES:
         raise ConfigError(f"{where}: basemap must be one of {basemaps.NAMES}, got {basemap!r}")
-    center, zoom = _view(data.get("view"), where)
+    center, zoom, fit_to = _view(data.get("view"), where)
     hidden = set(data.get("hidden_groups") or ())
     refs = tuple(
         LayerRef(r.name, r.visible and _group_of(r.name) not in hidden)
@@ -160,6 +163,7 @@ def parse(data: Mapping[str, Any], *, where: str) -> MapSpec:
         basemap=basemap,
         detail_zoom=float(data.get("detail_zoom", DEFAULT_DETAIL_ZOOM)),
         check_styles=dict(data.get("check_styles") or {}),
+        fit_to=fit_to,
     )
 
 

@@ -113,6 +113,7 @@ def publish_map(
         zoom=spec.zoom,
         groups=spec.groups,
         detail_zoom=spec.detail_zoom,
+        fit_to=spec.fit_to,
     )
     rendered.write(folder / f"{spec.key}.html")
     write_bytes(folder / "thumbs" / f"{spec.key}.png", thumbnail(map_layers))

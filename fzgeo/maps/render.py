@@ -142,7 +142,6 @@ def _prepare(
     web, report = simplify.prepare(
         ml.gdf,
         name=ml.id,
-        geometry=ml.style.geometry,
         detail_zoom=detail_zoom,
         category_field=ml.style.category_field,
     )
@@ -258,6 +257,7 @@ def render(
     groups: Sequence[str] = compose.GROUP_ORDER,
     detail_zoom: float = simplify.DEFAULT_DETAIL_ZOOM,
     subtitle: str | None = None,
+    fit_to: Sequence[str] = (),
 ) -> RenderedMap:
     """Render layers to a web map.
 
@@ -280,8 +280,13 @@ def render(
         One pixel at this zoom is the display tolerance (:mod:`fzgeo.maps.simplify`).
     subtitle
         The line under the title; defaults to the date and the basemap.
+    fit_to
+        With ``center=None``: the ids of the layers whose extent the view fits (default all).
     """
     base = basemaps.basemap(basemap)
+    unknown = sorted(set(fit_to) - {ml.id for ml in map_layers})
+    if unknown:
+        raise ConfigError(f"view fits layers {unknown} that are not on the map")
     configs, datasets, reports, webs = _payload(map_layers, base, detail_zoom)
     order = compose.order_groups(map_layers, groups)
     by_id = {r.layer: r for r in reports}
@@ -292,6 +297,7 @@ def render(
         if base.tiles
         else [],
         "fit": center is None,
+        "fitTo": list(fit_to),
         "collapsed": len(map_layers) > COLLAPSE_FROM,
         "titleHtml": legend.title_html(title, sub),
         "legendHtml": legend.legend_html(map_layers, order, by_id),
@@ -329,4 +335,5 @@ def render_spec(
         zoom=spec.zoom,
         groups=spec.groups,
         detail_zoom=spec.detail_zoom,
+        fit_to=spec.fit_to,
     )

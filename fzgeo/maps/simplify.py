@@ -103,12 +103,32 @@ def _simplify_polygons(
     return out, "+".join(sorted(methods)) or "none"
 
 
-def _visible(geoms: np.ndarray, geometry: str, tolerance: float) -> np.ndarray:
+def _kinds(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of polygonal and of lineal (or mixed) geometries; the rest are points."""
+    types = shapely.get_type_id(geoms)
+    polygonal = np.isin(types, (3, 6))
+    lineal = ~polygonal & ~np.isin(types, (-1, 0, 4))
+    return polygonal, lineal
+
+
+def _simplify(work: GeoDataFrame, tolerance: float, field: str | None) -> tuple[np.ndarray, str]:
+    geoms = np.asarray(work.geometry.values).copy()
+    polygonal, lineal = _kinds(geoms)
+    methods = set()
+    if polygonal.any():
+        geoms[polygonal], method = _simplify_polygons(work.loc[polygonal], tolerance, field)
+        methods.add(method)
+    if lineal.any():
+        geoms[lineal] = fast_simplify(geoms[lineal], tolerance)
+        methods.add("simplify")
+    return geoms, "+".join(sorted(methods)) or "none"
+
+
+def _visible(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if geometry == "polygon":
-        keep &= shapely.area(geoms) >= tolerance**2
-    elif geometry == "line":
-        keep &= shapely.length(geoms) >= tolerance
+    polygonal, lineal = _kinds(geoms)
+    keep &= ~polygonal | (shapely.area(geoms) >= tolerance**2)
+    keep &= ~lineal | (shapely.length(geoms) >= tolerance)
     return keep
 
 
@@ -121,7 +141,6 @@ def prepare(
     gdf: GeoDataFrame,
     *,
     name: str,
-    geometry: str,
     detail_zoom: float = DEFAULT_DETAIL_ZOOM,
     category_field: str | None = None,
 ) -> tuple[GeoDataFrame, DisplayReport]:
@@ -132,9 +151,8 @@ def prepare(
     gdf
         The layer, in any CRS.
     name
-        Its name, for the report and messages.
-    geometry
-        ``point``, ``line`` or ``polygon`` (the style's geometry).
+        Its name, for the report and messages. Each feature is treated by its own geometry
+        type (a check's sites may mix polygons, lines and points).
     detail_zoom
         The web-map zoom whose pixel is the display tolerance.
     category_field
@@ -147,13 +165,8 @@ def prepare(
         out = gdf.to_crs(WEB_EPSG)
         return out, DisplayReport(name, 0, 0, 0, 0, tolerance, decimals, "none")
     work = to_work(gdf, what=f"layer {name}").reset_index(drop=True)
-    method = "none"
-    geoms = np.asarray(work.geometry.values)
-    if geometry == "polygon":
-        geoms, method = _simplify_polygons(work, tolerance, category_field)
-    elif geometry == "line":
-        geoms, method = fast_simplify(geoms, tolerance), "simplify"
-    keep = _visible(geoms, geometry, tolerance)
+    geoms, method = _simplify(work, tolerance, category_field)
+    keep = _visible(geoms, tolerance)
     work = work.loc[keep].copy()
     work[work.geometry.name] = geoms[keep]
     web = work.to_crs(WEB_EPSG)

@@ -210,7 +210,11 @@
     var search = searchControl(map, layers);
     if (config.fit) {
       var bounds = L.latLngBounds([]);
-      layers.forEach(function (l) { if (l.getLayers().length) { bounds.extend(l.getBounds()); } });
+      var only = config.fitTo || [];
+      layers.forEach(function (l) {
+        var wanted = !only.length || only.indexOf(l.fzConfig.id) >= 0;
+        if (wanted && l.getLayers().length) { bounds.extend(l.getBounds()); }
+      });
       if (bounds.isValid()) { map.fitBounds(bounds, { animate: false }); }
     }
     global.fzgeoMap = {
