@@ -128,6 +128,9 @@ def test_abstract_names_passage_lines_and_precision() -> None:
     assert "不是法定边界" in text
     plain = abstract_text("行政区划", "a", "", DataSummary(precision={"surveyed": 1}))
     assert "不是法定边界" not in plain
+    assert "官方数据" not in plain
+    official = abstract_text("生态保护红线", "a", "", DataSummary(precision={"official": 3}))
+    assert "本图层要素均为官方数据" in official and "官方 official 3" in official
 
 
 def test_layer_styles_table_as_qgis_expects(admin_gpkg: Path) -> None:

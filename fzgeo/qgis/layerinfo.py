@@ -84,6 +84,11 @@ def abstract_text(
             f"{schema.PRECISION_ZH.get(p, p)} {p} {n}" for p, n in sorted(summary.precision.items())
         )
         parts.append(f"几何精度 (precision, features): {mix}")
+        if set(summary.precision) == {"official"}:
+            parts.append(
+                "本图层要素均为官方数据 (every feature in this file is official data; where the "
+                "description above speaks of a stand-in, it concerns the packaged layer)."
+            )
         if set(summary.precision) & {"schematic", "illustrative"}:
             parts.append(
                 "示意性几何，不是法定边界，不可用于量测或审批 "
