@@ -175,3 +175,18 @@ def test_multipoint_layer_tooltips(browser, tmp_path):
     ).write(tmp_path / "mp.html")
     result = open_map(browser, path)
     assert result.ready and result.errors == []
+
+
+def test_cli_conflict_map_and_publish_with_check(check_dir, tmp_path, browser):
+    out = tmp_path / "conflicts.html"
+    assert (
+        main(["map", "conflicts", "--check", str(check_dir), "--out", str(out), "--offline"]) == 0
+    )
+    html = out.read_text(encoding="utf-8")
+    assert "冲突项目\\u003cimg" in html and "综合结论" in html
+    result = open_map(browser, out)
+    assert result.ready and result.errors == [] and result.external_requests == []
+    assert "项目选址（检查结果）" in result.layers_in_control
+    site = tmp_path / "site"
+    assert main(["publish", str(site), "--check", str(check_dir), "--offline"]) == 0
+    assert 'href="conflicts.html"' in (site / "index.html").read_text(encoding="utf-8")
