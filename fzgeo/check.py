@@ -117,9 +117,15 @@ class Engine(Protocol):
         ...
 
     def measure(
-        self, geoms: np.ndarray, cls: np.ndarray, layer: Constraint, rule: Rule
+        self,
+        geoms: np.ndarray,
+        cls: np.ndarray,
+        layer: Constraint,
+        rule: Rule,
+        *,
+        nearest: bool = True,
     ) -> _overlap.Measure:
-        """Measure every site against one rule's layer."""
+        """Measure every site against one rule's layer (``nearest`` as for :func:`run`)."""
         ...
 
 
@@ -143,8 +149,12 @@ def prepare(
         gdf = gdf[keep]
     work = to_work(gdf, what=f"constraint layer {name}")
     geoms = np.asarray(work.geometry.values, dtype=object)
-    cut, repaired = pieces.for_layer(geoms, use_cache=use_cache)
+    cut, _ = pieces.for_layer(geoms, use_cache=use_cache)
     _ = cut.tree  # built and prepared here, before threads share it
+    # count what was invalid as delivered; what reprojection alone bent is fixed quietly
+    repaired = int(
+        (~shapely.is_valid(np.asarray(gdf.geometry.values)) & gdf.geometry.notna()).sum()
+    )
     if repaired:
         warnings.warn(
             f"constraint layer {name}: repaired {repaired} invalid geometr(y/ies) with make_valid",
@@ -174,8 +184,8 @@ def _work_sites(
     if bad.any():
         rows = ", ".join(str(i) for i in np.flatnonzero(bad)[:10])
         raise GeometryError(f"{int(bad.sum())} site(s) without geometry", where=f"rows {rows}")
-    repaired = ~shapely.is_valid(geoms)
-    geoms, _ = pieces.polygonal(geoms)
+    repaired = ~shapely.is_valid(np.asarray(sites.geometry.values))  # as delivered
+    geoms, _ = pieces.polygonal(geoms)  # also fixes what reprojection alone bent
     if repaired.any():
         rows = ", ".join(str(i) for i in np.flatnonzero(repaired)[:10])
         warnings.warn(
@@ -380,6 +390,25 @@ def _overall(details: pd.DataFrame, n: int, rule_ids: list[str]) -> pd.DataFrame
     )
 
 
+def _dissolve(geoms: np.ndarray) -> np.ndarray:
+    """Dissolve the seams of parts collected from several pieces of one feature.
+
+    The parts only share edges, which ``buffer(0)`` merges (three times faster than
+    ``make_valid``); where the area moves by more than 1e-9 relative, ``make_valid`` is used.
+    """
+    geoms = geoms.copy()
+    seams = np.flatnonzero(~shapely.is_valid(geoms))
+    if not len(seams):
+        return geoms
+    merged = shapely.buffer(geoms[seams], 0)
+    before = shapely.area(geoms[seams])
+    off = np.abs(shapely.area(merged) - before) > 1e-9 * np.maximum(before, 1.0)
+    off |= ~shapely.is_valid(merged)
+    merged[off] = shapely.make_valid(geoms[seams][off], method="structure")
+    geoms[seams] = merged
+    return geoms
+
+
 def _parts_frame(
     found: list[tuple[Rule, _overlap.Measure]], details: pd.DataFrame, n: int
 ) -> GeoDataFrame:
@@ -392,9 +421,7 @@ def _parts_frame(
             continue
         sub = d[keep][["site", "rule", "rule_zh", "layer", "verdict", "severity", "exempt"]]
         sub = sub.assign(inside=m.inside[keep], feature_ids=d["feature_ids"].to_numpy()[keep])
-        geoms = m.parts[keep]
-        seams = ~shapely.is_valid(geoms)  # pieces of one feature, collected but not dissolved
-        geoms[seams] = shapely.make_valid(geoms[seams], method="structure")
+        geoms = _dissolve(m.parts[keep])
         frames.append(GeoDataFrame(sub, geometry=GeoSeries(geoms, crs=WORK_CRS).values))
     if not frames:
         cols = ["site", "rule", "rule_zh", "layer", "verdict", "severity", "exempt", "inside"]
@@ -474,7 +501,7 @@ def run(
         elif engine is None:
             m = _measure_all(geoms, cls, layer, rule, workers, bar, nearest)
         else:
-            m = engine.measure(geoms, cls, layer, rule)
+            m = engine.measure(geoms, cls, layer, rule, nearest=nearest)
         tables.append(_rule_table(rule, layer, (m, cls, whole, types) if m else None, n))
         if m is not None:
             found.append((rule, m))
