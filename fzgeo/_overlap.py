@@ -77,6 +77,17 @@ def _group_union(
     return out, single_feature
 
 
+def _union_by_site(geoms: np.ndarray, site: np.ndarray, n: int) -> np.ndarray:
+    """Per site: the full union of its geometries (pieces of several features may overlap)."""
+    out = np.full(n, None, dtype=object)
+    order = np.argsort(site, kind="stable")
+    site, geoms = site[order], geoms[order]
+    starts = np.flatnonzero(np.r_[True, site[1:] != site[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], len(site)], strict=True):
+        out[site[a]] = geoms[a] if b - a == 1 else shapely.union_all(geoms[a:b])
+    return out
+
+
 def _collect(group: np.ndarray) -> shapely.Geometry:
     """Parts cut from the pieces of one feature, collected without a union.
 
@@ -143,9 +154,7 @@ def measure(
             # cuts of one line by overlapping features end at computed points, so they are not
             # exactly collinear and their union does not dissolve them (the length would count
             # twice): cut each line once, by the union of the pieces it crosses
-            covers, _ = _group_union(
-                pieces.geoms[pi[line]], si[line], np.zeros(int(line.sum()), dtype=np.int64), n
-            )
+            covers = _union_by_site(pieces.geoms[pi[line]], si[line], n)
             todo = np.flatnonzero((cls == LINE) & ~shapely.is_missing(covers))
             parts[todo] = shapely.intersection(geoms[todo], covers[todo])
         has = ~shapely.is_missing(parts)
