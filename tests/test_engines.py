@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,10 +99,19 @@ def three_engines(
     dask_engine: scale.DaskEngine,
 ) -> tuple[check.CheckResult, check.CheckResult, check.CheckResult]:
     push.push(layers, dsn)
-    file_result = check.run(sites, layers, rule_set)
-    db_result = db_check.run(sites, dsn, rule_set)
-    dask_result = check.run(sites, layers, rule_set, engine=dask_engine)
-    return file_result, db_result, dask_result
+    runs = (
+        lambda: check.run(sites, layers, rule_set),
+        lambda: db_check.run(sites, dsn, rule_set),
+        lambda: check.run(sites, layers, rule_set, engine=dask_engine),
+    )
+    results = []
+    for run in runs:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = run()
+        result.notes.extend(f"warning: {w.message}" for w in caught)
+        results.append(result)
+    return results[0], results[1], results[2]
 
 
 def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -242,6 +252,10 @@ def test_generated_data_agree(postgis_dsn: str, dask_engine: scale.DaskEngine) -
     assert set(details.loc[details["rule"] == "missing", "verdict"]) == {"跳过"}
     assert details["exempt"].any()
     assert file_r.layers["red"].repaired == 1  # the bow-tie
+    repaired = "warning: constraint layer red: repaired 1 invalid geometr(y/ies) with make_valid"
+    assert repaired in file_r.notes
+    assert repaired in db_r.notes
+    assert repaired in dask_r.notes
     for other in (db_r, dask_r):
         assert_same(file_r.details, other.details)
         assert_same(file_r.sites, other.sites)
@@ -255,7 +269,21 @@ def test_generated_data_agree(postgis_dsn: str, dask_engine: scale.DaskEngine) -
     assert areas[2] == pytest.approx(areas[0], rel=RTOL)
 
 
-def test_dask_through_a_scheduler_address(postgis_dsn: str) -> None:  # noqa: ARG001
+@pytest.mark.filterwarnings("ignore::fzgeo.errors.RepairWarning")
+def test_nearest_only_within_reach_agrees(postgis_dsn: str, dask_engine: scale.DaskEngine) -> None:
+    sites, layers = generated(seed=17, n_sites=120)
+    push.push(layers, postgis_dsn)
+    file_r = check.run(sites, layers, GENERATED_RULES, nearest=False)
+    far = file_r.details["distance_m"].isna() & (file_r.details["verdict"] != "跳过")
+    assert far.any()  # distances beyond a rule's reach are not looked for
+    db_r = db_check.run(sites, postgis_dsn, GENERATED_RULES, nearest=False)
+    dask_r = check.run(sites, layers, GENERATED_RULES, engine=dask_engine, nearest=False)
+    assert_same(file_r.details, db_r.details)
+    assert_same(file_r.details, dask_r.details)
+
+
+@pytest.mark.filterwarnings("ignore::fzgeo.errors.RepairWarning")
+def test_dask_through_a_scheduler_address() -> None:
     from distributed import LocalCluster
 
     sites, layers = generated(seed=5, n_sites=60)
@@ -325,6 +353,7 @@ def _terminate_when_blocked(dsn: str, lock_sql: str, action) -> BaseException:
     return raised[0]
 
 
+@pytest.mark.filterwarnings("ignore::fzgeo.errors.RepairWarning")
 def test_lost_connection_mid_check_leaves_no_table(postgis_dsn: str) -> None:
     sites, layers = generated(seed=3, n_sites=40)
     push.push(layers, postgis_dsn)
@@ -340,6 +369,7 @@ def test_lost_connection_mid_check_leaves_no_table(postgis_dsn: str) -> None:
     assert db_tables(postgis_dsn) == before
 
 
+@pytest.mark.filterwarnings("ignore::fzgeo.errors.RepairWarning")
 def test_lost_connection_while_storing_results_keeps_the_old_table(postgis_dsn: str) -> None:
     sites, layers = generated(seed=3, n_sites=40)
     push.push(layers, postgis_dsn)
@@ -358,6 +388,7 @@ def test_lost_connection_while_storing_results_keeps_the_old_table(postgis_dsn: 
         assert conn.execute('SELECT count(*) FROM fzgeo."result"').fetchone()[0] == 10
 
 
+@pytest.mark.filterwarnings("ignore::fzgeo.errors.RepairWarning")
 def test_result_table_holds_the_report(postgis_dsn: str) -> None:
     sites, layers = generated(seed=3, n_sites=40)
     push.push(layers, postgis_dsn)

@@ -25,6 +25,7 @@ given, and then in one transaction at the end: a connection lost mid-check raise
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,8 @@ from fzgeo.db.connect import (
     table_exists,
     translated,
 )
+from fzgeo.db.pull import PG_TO_PANDAS, pg_columns
+from fzgeo.errors import RepairWarning
 from fzgeo.rules import Rule, RuleSet
 
 SITES_TABLE = "fzgeo_check_sites"  #: the session's temporary table of sites
@@ -135,6 +138,7 @@ class PostgisEngine:
         """Per rule: the layer's features as the rule selects them, or why the rule is skipped."""
         layers: dict[str, check.Constraint] = {}
         skipped: dict[str, str] = {}
+        by_key: dict[tuple[str, str], tuple[check.Constraint, np.ndarray]] = {}
         with translated(self.dsn, "check"):
             meta = self._meta()
             for rule in rule_set.rules:
@@ -142,7 +146,10 @@ class PostgisEngine:
                 if reason:
                     skipped[rule.id] = reason
                     continue
-                layer = self._constraint(rule, meta[rule.layer])
+                key = (rule.layer, repr(sorted(rule.where.items())))
+                if key not in by_key:
+                    by_key[key] = (self._constraint(rule, meta[rule.layer]), self._fids[rule.id])
+                layer, self._fids[rule.id] = by_key[key]
                 if layer.features == 0:
                     skipped[rule.id] = (
                         f"layer {rule.layer!r} has no feature matching {dict(rule.where)}"
@@ -204,15 +211,28 @@ class PostgisEngine:
             p=sql.Identifier(rule.layer + PIECES_SUFFIX),
         )
         rows = self._conn.execute(query).fetchall()
-        frame = pd.DataFrame([r[3 : 3 + len(wanted)] for r in rows], columns=wanted)
+        types = dict(pg_columns(self._conn, rule.layer))
+        frame = pd.DataFrame(
+            {
+                col: pd.Series([r[3 + i] for r in rows], dtype=PG_TO_PANDAS.get(types[col], object))
+                for i, col in enumerate(wanted)
+            }
+        )
         keep = np.ones(len(rows), dtype=bool)
-        for col, value in rule.where.items():
-            keep &= (frame[col] == value).to_numpy(dtype=bool)
+        for col, value in rule.where.items():  # as fzgeo.check.prepare filters
+            keep &= (frame[col] == value).fillna(False).to_numpy(dtype=bool)
         fids = np.array([r[0] for r in rows], dtype=np.int64)[keep]
         frame = frame[keep].reset_index(drop=True)
         self._fids[rule.id] = fids
         polygonal = np.array([bool(r[1]) for r in rows], dtype=bool)[keep]
-        invalid = np.array([bool(r[2]) for r in rows], dtype=bool)[keep]
+        invalid = np.array([bool(r[2]) for r in rows], dtype=bool)
+        if invalid[keep].any():
+            warnings.warn(
+                f"constraint layer {rule.layer}: repaired {int(invalid[keep].sum())} invalid "
+                "geometr(y/ies) with make_valid",
+                RepairWarning,
+                stacklevel=4,
+            )
         ids = frame["id"] if "id" in frame.columns else pd.Series(range(len(frame)))
         names = frame["name"] if "name" in frame.columns else pd.Series([""] * len(frame))
         digest, max_vertices = meta
@@ -226,7 +246,7 @@ class PostgisEngine:
             ids=ids.astype(str).to_numpy(dtype=object),
             names=names.fillna("").astype(str).to_numpy(dtype=object),
             features=len(frame),
-            repaired=int(invalid.sum()),
+            repaired=int(invalid[keep].sum()),
         )
 
     # -- measuring ------------------------------------------------------------------------------

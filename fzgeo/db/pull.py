@@ -21,7 +21,7 @@ from fzgeo import crs, schema
 from fzgeo.db.connect import META_TABLE, SCHEMA, connect, table_exists, translated
 from fzgeo.errors import DatabaseError
 
-_PG_TO_PANDAS = {
+PG_TO_PANDAS = {
     "bigint": "Int64",
     "integer": "Int64",
     "smallint": "Int64",
@@ -51,7 +51,8 @@ def listing(dsn: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _columns(conn: Any, table: str) -> list[tuple[str, str]]:
+def pg_columns(conn: Any, table: str) -> list[tuple[str, str]]:
+    """(name, PostgreSQL type) of a pushed table's attribute columns, in order."""
     rows = conn.execute(
         """
         SELECT column_name, data_type FROM information_schema.columns
@@ -69,7 +70,7 @@ def read_table(conn: Any, name: str) -> GeoDataFrame:
     if not table_exists(conn, name):
         msg = f"no layer {name!r} in schema {SCHEMA!r}"
         raise DatabaseError(msg, code="FZ703", where=f"layer {name}")
-    columns = _columns(conn, name)
+    columns = pg_columns(conn, name)
     query = sql.SQL("SELECT {}, ST_AsBinary(geom) FROM {}.{} ORDER BY fid").format(
         sql.SQL(", ").join([sql.Identifier(c) for c, _ in columns] or [sql.SQL("NULL")]),
         sql.Identifier(SCHEMA),
@@ -79,7 +80,7 @@ def read_table(conn: Any, name: str) -> GeoDataFrame:
     data: dict[str, Any] = {}
     for i, (col, pg_type) in enumerate(columns):
         values = [r[i] for r in rows]
-        dtype = _PG_TO_PANDAS.get(pg_type)
+        dtype = PG_TO_PANDAS.get(pg_type)
         data[col] = pd.Series(values, dtype=dtype) if dtype else pd.Series(values, dtype=object)
     blobs = np.array([None if r[-1] is None else bytes(r[-1]) for r in rows], dtype=object)
     geoms = shapely.from_wkb(blobs) if len(blobs) else []

@@ -1,0 +1,233 @@
+"""Engines benchmark: the same siting check by the file engine, in PostGIS and on dask.
+
+    python benchmarks/bench_engines.py [--sites 20000] [--vertices 1000000] [--workers 2] [--no-write]
+
+One run, one seeded data set: a synthetic 生态保护红线 (noisy blobs with holes, about
+``--vertices`` vertices in all) and ``--sites`` rectangular sites over the same 60 x 60 km of
+抚州市 (EPSG:4548). Then, in this order and in this process:
+
+* file engine: ``fzgeo.check.run`` (threads on every core); the first run pays for cutting the
+  pieces, the second reads them from the piece cache (the normal case: the red line changes rarely);
+* PostGIS: a throwaway PostgreSQL 15 + PostGIS cluster (as the tests start it); ``fzgeo db push``
+  (one-off: COPY, GiST, ST_Subdivide) and then ``fzgeo.db.check.run`` (the query);
+* dask: a LocalCluster of ``--workers`` worker processes (start-up timed apart) and
+  ``fzgeo.scale.run`` through it.
+
+Every engine's per-site table is compared with the file engine's (largest relative difference of
+the overlap areas and distances, verdict mismatches). Results go into benchmarks/RESULTS.md.
+
+The generator is this file's own (seeded): when this benchmark was written, the siting-check
+benchmark (benchmarks/bench_check.py) did not exist yet to share one with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import shapely
+from geopandas import GeoDataFrame
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+START, END = "<!-- bench_engines:start -->", "<!-- bench_engines:end -->"
+X0, Y0, SPAN = 410_000.0, 3_060_000.0, 60_000.0  # EPSG:4548 metres, inside 抚州市
+
+
+def noisy_ring(rng: np.random.Generator, cx: float, cy: float, r: float, k: int) -> np.ndarray:
+    """A closed noisy boundary of ``k`` vertices (a few lobes plus digitising noise)."""
+    t = np.linspace(0, 2 * np.pi, k, endpoint=False)
+    lobes = sum(rng.uniform(0.03, 0.12) * np.sin(j * t + rng.uniform(0, 6)) for j in (3, 7, 13))
+    rr = r * (1 + lobes + rng.normal(0, 0.002, k))
+    return np.c_[cx + rr * np.cos(t), cy + rr * np.sin(t)]
+
+
+def make_red_line(vertices: int, seed: int = 8) -> GeoDataFrame:
+    """About ``vertices`` vertices of red-line polygons with holes, some overlapping."""
+    rng = np.random.default_rng(seed)
+    blobs = max(4, vertices // 25_000)
+    per = vertices // blobs
+    geoms = []
+    for _ in range(blobs):
+        cx, cy = X0 + rng.uniform(0, SPAN), Y0 + rng.uniform(0, SPAN)
+        r = rng.uniform(1_500, 5_000)
+        shell = noisy_ring(rng, cx, cy, r, int(per * 0.9))
+        hole = noisy_ring(rng, cx + rng.uniform(-0.2, 0.2) * r, cy, 0.25 * r, int(per * 0.1))
+        geoms.append(shapely.make_valid(shapely.Polygon(shell, [hole])))
+    return GeoDataFrame(
+        {"id": [f"HX{i:03d}" for i in range(blobs)], "name": [f"红线{i}" for i in range(blobs)]},
+        geometry=geoms,
+        crs=4548,
+    )
+
+
+def make_sites(n: int, seed: int = 9) -> GeoDataFrame:
+    """``n`` rotated rectangles of 30-400 m over the same extent."""
+    rng = np.random.default_rng(seed)
+    x, y = X0 + rng.uniform(0, SPAN, n), Y0 + rng.uniform(0, SPAN, n)
+    w, h = rng.uniform(30, 400, n), rng.uniform(30, 400, n)
+    boxes = shapely.box(x, y, x + w, y + h)
+    angle = rng.uniform(0, 90, n)
+    geoms = [shapely.affinity.rotate(g, a) for g, a in zip(boxes, angle, strict=True)]
+    return GeoDataFrame({"site_id": [f"S{i:06d}" for i in range(n)]}, geometry=geoms, crs=4548)
+
+
+def machine() -> str:
+    """CPU model, cores, memory, Python and library versions."""
+    cpu = platform.machine()
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        cpu = re.search(r"model name\s*:\s*(.+)", text).group(1).strip()  # type: ignore[union-attr]
+        mem = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text())
+        mem_gb = f", {int(mem.group(1)) / 1024**2:.1f} GB RAM" if mem else ""
+    except (OSError, AttributeError):
+        mem_gb = ""
+    import dask
+    import psycopg
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores{mem_gb}; Python {platform.python_version()}; "
+        f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string}); "
+        f"dask {dask.__version__}; psycopg {psycopg.__version__}"
+    )
+
+
+def timed(label: str, func, *args, **kwargs):
+    t = time.perf_counter()
+    out = func(*args, **kwargs)
+    secs = time.perf_counter() - t
+    print(f"{label}: {secs:.2f} s", flush=True)
+    return out, secs
+
+
+def agreement(a: pd.DataFrame, b: pd.DataFrame) -> tuple[float, int]:
+    """Largest relative difference of the numbers, and how many verdicts differ."""
+    worst = 0.0
+    for col in ("red__overlap_m2", "red__share", "red__distance_m"):
+        x, y = a[col].to_numpy(float), b[col].to_numpy(float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        scale = np.maximum(np.abs(x[ok]), 1.0)
+        worst = max(worst, float(np.max(np.abs(x[ok] - y[ok]) / scale, initial=0.0)))
+    return worst, int((a["red__verdict"] != b["red__verdict"]).sum())
+
+
+def run(n_sites: int, vertices: int, workers: int) -> dict:
+    """Run the three engines on one data set; return the figures."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from _postgis import start_server, stop_server
+
+    from fzgeo import check, rules, scale
+    from fzgeo.db import check as db_check
+    from fzgeo.db import push
+
+    red, sites = make_red_line(vertices), make_sites(n_sites)
+    nv = int(shapely.get_num_coordinates(red.geometry.values).sum())
+    rule_set = rules.from_mapping(
+        {"version": 1, "rules": [{"id": "red", "layer": "red", "kind": "veto", "near_m": 200}]}
+    )
+    figures: dict = {"sites": n_sites, "vertices": nv}
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["FZGEO_CACHE_DIR"] = cache
+        _, figures["file_cold"] = timed(
+            "file engine, cutting pieces", check.run, sites, {"red": red}, rule_set
+        )
+        base, figures["file"] = timed(
+            "file engine, cached pieces", check.run, sites, {"red": red}, rule_set
+        )
+    server, proc = start_server()
+    try:
+        dsn = server.create_database()
+        _, figures["push"] = timed(
+            "PostGIS push (COPY, GiST, ST_Subdivide)", push.push, {"red": red}, dsn
+        )
+        db, figures["postgis"] = timed("PostGIS check", db_check.run, sites, dsn, rule_set)
+    finally:
+        stop_server(server, proc)
+    engine, figures["dask_start"] = timed(
+        f"dask LocalCluster start ({workers} processes)",
+        scale.DaskEngine(workers=workers).__enter__,
+    )
+    try:
+        dk, figures["dask"] = timed(
+            "dask check", check.run, sites, {"red": red}, rule_set, engine=engine
+        )
+    finally:
+        engine.__exit__(None, None, None)
+    figures["workers"] = workers
+    figures["postgis_diff"], figures["postgis_verdicts"] = agreement(base.sites, db.sites)
+    figures["dask_diff"], figures["dask_verdicts"] = agreement(base.sites, dk.sites)
+    figures["conflicts"] = int((base.sites["red__verdict"] == rules.CONFLICT).sum())
+    return figures  # fmt: skip
+
+
+def section(rows: list[dict]) -> str:
+    """The RESULTS.md section."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        START,
+        "## Engines: file vs PostGIS vs dask (`python benchmarks/bench_engines.py`)",
+        "",
+        f"{when}; {machine()}; PostgreSQL 15 + PostGIS 3.3 on a local socket.",
+        "One seeded data set per row: a synthetic red line (noisy blobs with holes) and rotated",
+        "rectangular sites, one veto rule with near_m 200. file: `fzgeo.check.run` with the pieces",
+        "cached (cold: cutting them first). PostGIS: `fzgeo.db.check.run` after `fzgeo db push`",
+        "(push = one-off COPY, GiST and ST_Subdivide). dask: `fzgeo.scale` on a LocalCluster of",
+        "worker processes (start-up apart). Ratio = engine time / file time. Agreement: largest",
+        "relative difference of overlap m², share and distance against the file engine, and",
+        "verdicts that differ.",
+        "",
+        "| sites | red-line vertices | conflicts | file s (cold) | PostGIS s (push) "
+        "| dask s (start) | PostGIS/file | dask/file | max rel diff | verdicts differ |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for f in rows:
+        lines.append(
+            f"| {f['sites']:,} | {f['vertices']:,} | {f['conflicts']:,} "
+            f"| {f['file']:.1f} ({f['file_cold']:.1f}) | {f['postgis']:.1f} ({f['push']:.1f}) "
+            f"| {f['dask']:.1f} ({f['dask_start']:.1f}, {f['workers']} workers) "
+            f"| {f['postgis'] / f['file']:.1f}x | {f['dask'] / f['file']:.1f}x "
+            f"| {max(f['postgis_diff'], f['dask_diff']):.1e} "
+            f"| {f['postgis_verdicts'] + f['dask_verdicts']} |"
+        )
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def record(text: str) -> None:
+    """Replace this benchmark's section in RESULTS.md (or append it)."""
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    if START in old and END in old:
+        new = old[: old.index(START)] + text + old[old.index(END) + len(END) :]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    RESULTS.write_text(new, encoding="utf-8")
+
+
+def main() -> None:
+    """Parse arguments, run, print and record."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sites", type=int, nargs="+", default=[20_000])
+    parser.add_argument("--vertices", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    rows = [run(n, args.vertices, args.workers) for n in args.sites]
+    text = section(rows)
+    print(text)
+    if not args.no_write:
+        record(text)
+        print(f"recorded in {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
