@@ -233,7 +233,8 @@ def _folium_map(title: str, center: tuple[float, float], zoom: int) -> Any:
     )
     fmap.default_js = [("leaflet", LEAFLET_JS)]  # no jQuery/Bootstrap/Font Awesome: not used
     fmap.default_css = [("leaflet_css", LEAFLET_CSS)]
-    fmap.get_root().title = escape_html(title)
+    figure: Any = fmap.get_root()  # a branca Figure; its <title> is not re-parsed as a template
+    figure.title = escape_html(title)
     plugins.Fullscreen(title="全屏", title_cancel="退出全屏").add_to(fmap)
     plugins.MeasureControl(
         position="topleft",
