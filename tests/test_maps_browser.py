@@ -100,7 +100,8 @@ def test_xss_payload_shows_as_text(browser, tmp_path):
     )
     assert XSS in popup and "window.__xss=2" in popup
     assert XSS in tooltip
-    assert XSS in result.layers_in_control[0]
+    assert result.layers_in_control == [f"图层{XSS}"]  # shown as text, escaped once
+    assert f"图层{XSS}" in popup
     assert browser.execute_script("return typeof window.__xss") == "undefined"
     assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
 

@@ -123,8 +123,8 @@ def _layer_config(
         values[ml.style.category_field] = {**values.get(ml.style.category_field, {}), **cats}
     return {
         "id": ml.id,
-        "name": escape_html(ml.kind.name_zh),  # the layer control sets names as HTML
-        "group": escape_html(ml.group),
+        "name": ml.kind.name_zh,  # raw: the runtime escapes it where it becomes HTML
+        "group": ml.group,
         "visible": ml.visible,
         "minZoom": ml.style.min_zoom,
         "label": ml.style.label,
@@ -294,15 +294,13 @@ def render(
     sub = subtitle or f"{date.today().isoformat()} · 底图：{base.name_zh} · fzgeo"
     config = {
         "layers": configs,
-        "basemaps": [{"name": escape_html(base.name_zh), "tiles": list(base.tiles)}]
-        if base.tiles
-        else [],
+        "basemaps": [{"name": base.name_zh, "tiles": list(base.tiles)}] if base.tiles else [],
         "fit": center is None,
         "fitTo": list(fit_to),
         "collapsed": len(map_layers) > COLLAPSE_FROM,
         "titleHtml": legend.title_html(title, sub),
         "legendHtml": legend.legend_html(map_layers, order, by_id),
-        "groupOrder": [escape_html(g) for g in order],
+        "groupOrder": order,
     }
     fmap = _folium_map(title, center or _center(webs), zoom)
     token = f"__FZGEO_PAYLOAD_{secrets.token_hex(8)}__"

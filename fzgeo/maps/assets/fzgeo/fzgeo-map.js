@@ -165,7 +165,7 @@
         return L.tileLayer(t.url, { attribution: t.attribution, subdomains: t.subdomains || "abc", maxZoom: t.maxZoom || 18 });
       });
       var group = L.layerGroup(parts);
-      out[b.name] = group;
+      out[esc(b.name)] = group;  /* the layer control sets names as HTML */
       if (i === 0) { group.addTo(map); }
     });
     return out;
@@ -190,12 +190,14 @@
     if (config.legendHtml) { htmlControl(map, config.legendHtml, "bottomleft", "fz-legend"); }
     var layers = [];
     var grouped = {};
-    (config.groupOrder || []).forEach(function (g) { grouped[g] = {}; });
+    /* the grouped layer control sets group and layer names as HTML: escape them */
+    (config.groupOrder || []).forEach(function (g) { grouped[esc(g)] = {}; });
     config.layers.forEach(function (cfg, i) {
       var layer = addLayer(map, cfg, datasets[i], i);
       layers.push(layer);
-      if (!grouped[cfg.group]) { grouped[cfg.group] = {}; }
-      grouped[cfg.group][cfg.name] = layer;
+      var group = esc(cfg.group);
+      if (!grouped[group]) { grouped[group] = {}; }
+      grouped[group][esc(cfg.name)] = layer;
       if (cfg.visible) { layer.addTo(map); }
       toggleLegend(cfg.id, cfg.visible);
     });
