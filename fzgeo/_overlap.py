@@ -145,7 +145,7 @@ def measure(
     hit_feat = np.empty(0, dtype=np.int64)
     if polygons and len(pieces):
         si, pi = pieces.tree.query(geoms, predicate="intersects")
-        cut = _cut(geoms[si], pieces.geoms[pi])
+        cut = shapely.intersection(geoms[si], pieces.geoms[pi])
         keep = _positive(cut, cls[si])
         si, pi, cut = si[keep], pi[keep], cut[keep]
         parts, single = _group_union(cut, si, pieces.feature[pi], n)
@@ -173,21 +173,6 @@ def measure(
         hit_site = np.r_[hit_site, si]
         hit_feat = np.r_[hit_feat, pieces.feature[pi]]
     return Measure(inside, parts, distance, _feature_lists(hit_site, hit_feat, n))
-
-
-def _cut(sites: np.ndarray, cover: np.ndarray) -> np.ndarray:
-    """Pairwise ``site ∩ piece``; a site wholly inside its piece is its own intersection.
-
-    The containment test on the piece (prepared by :attr:`fzgeo.pieces.Pieces.tree`) is far
-    cheaper than an overlay, and many sites that meet a red line lie wholly inside one piece.
-    """
-    out = np.empty(len(sites), dtype=object)
-    if not len(sites):
-        return out
-    inside = shapely.contains_properly(cover, sites)
-    out[inside] = sites[inside]
-    out[~inside] = shapely.intersection(sites[~inside], cover[~inside])
-    return out
 
 
 def _positive(cut: np.ndarray, cls: np.ndarray) -> np.ndarray:

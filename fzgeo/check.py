@@ -150,7 +150,7 @@ def prepare(
     work = to_work(gdf, what=f"constraint layer {name}")
     geoms = np.asarray(work.geometry.values, dtype=object)
     cut, _ = pieces.for_layer(geoms, use_cache=use_cache)
-    _ = cut.tree  # built and prepared here, before threads share it
+    _ = cut.tree  # built here, before threads share it
     # count what was invalid as delivered; what reprojection alone bent is fixed quietly
     repaired = int(
         (~shapely.is_valid(np.asarray(gdf.geometry.values)) & gdf.geometry.notna()).sum()

@@ -53,13 +53,14 @@ class Pieces:
 
     @property
     def tree(self) -> STRtree:
-        """An STR-tree over the pieces, which are prepared too (built on first use).
+        """An STR-tree over the pieces (built on first use).
 
         Build it in one thread before measuring in several (:func:`fzgeo.check.prepare` does).
+        The pieces are deliberately not prepared: GEOS builds a prepared geometry's index lazily,
+        which is not safe when threads share the geometry.
         """
         cached = self.__dict__.get("_tree")
         if cached is None:
-            shapely.prepare(self.geoms)
             cached = STRtree(self.geoms)
             object.__setattr__(self, "_tree", cached)
         return cached
