@@ -192,6 +192,27 @@ def _fz(stats: dict) -> str:
     return f"{stats['numbers_seconds']:.2f} / {stats['seconds']:.2f}"
 
 
+def _targets(res: dict) -> list[str]:
+    """The issue's targets, each marked met or not by this run's figures."""
+    out = []
+    for r in res["runs"]:
+        if "ratio" in r:
+            numbers = r["overlay"]["seconds"] / r["fzgeo"]["numbers_seconds"]
+            met = "met" if r["ratio"] >= 10 else "not met"
+            out.append(
+                f"- Target >= 10x overlay at {r['sites']:,} sites: {met} with part geometries "
+                f"({r['ratio']:.1f}x); numbers only {numbers:.1f}x."
+            )
+        if r["sites"] >= 200_000:
+            met = "met" if r["fzgeo"]["seconds"] < 60 else "not met"
+            out.append(
+                f"- Target {r['sites']:,} sites in under a minute: {met} "
+                f"({r['fzgeo']['seconds']:.1f} s; {r['fzgeo+nearest']['seconds']:.1f} s with "
+                "every site's nearest distance, the costliest measure)."
+            )
+    return out
+
+
 def markdown(res: dict) -> str:
     """The RESULTS.md section."""
     m, d = res["machine"], res["data"]
@@ -228,6 +249,7 @@ def markdown(res: dict) -> str:
             f"| {r['fzgeo+nearest']['seconds']:.2f} | not run | | "
             f"| {r['fzgeo']['peak_mb']:,.0f} / - | | |"
         )
+    lines += ["", *_targets(res)]
     lines += [
         "",
         "Ratios use fzgeo's time with the part geometries (overlay builds them too). "
