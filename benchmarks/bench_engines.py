@@ -136,7 +136,7 @@ def run(n_sites: int, vertices: int, workers: int) -> dict:
         {"version": 1, "rules": [{"id": "red", "layer": "red", "kind": "veto", "near_m": 200}]}
     )
     figures: dict = {"sites": n_sites, "vertices": nv}
-    with tempfile.TemporaryDirectory() as cache:
+    with tempfile.TemporaryDirectory() as cache:  # the piece cache, for file and dask alike
         os.environ["FZGEO_CACHE_DIR"] = cache
         _, figures["file_cold"] = timed(
             "file engine, cutting pieces", check.run, sites, {"red": red}, rule_set
@@ -144,25 +144,25 @@ def run(n_sites: int, vertices: int, workers: int) -> dict:
         base, figures["file"] = timed(
             "file engine, cached pieces", check.run, sites, {"red": red}, rule_set
         )
-    server, proc = start_server()
-    try:
-        dsn = server.create_database()
-        _, figures["push"] = timed(
-            "PostGIS push (COPY, GiST, ST_Subdivide)", push.push, {"red": red}, dsn
+        server, proc = start_server()
+        try:
+            dsn = server.create_database()
+            _, figures["push"] = timed(
+                "PostGIS push (COPY, GiST, ST_Subdivide)", push.push, {"red": red}, dsn
+            )
+            db, figures["postgis"] = timed("PostGIS check", db_check.run, sites, dsn, rule_set)
+        finally:
+            stop_server(server, proc)
+        engine, figures["dask_start"] = timed(
+            f"dask LocalCluster start ({workers} processes)",
+            scale.DaskEngine(workers=workers).__enter__,
         )
-        db, figures["postgis"] = timed("PostGIS check", db_check.run, sites, dsn, rule_set)
-    finally:
-        stop_server(server, proc)
-    engine, figures["dask_start"] = timed(
-        f"dask LocalCluster start ({workers} processes)",
-        scale.DaskEngine(workers=workers).__enter__,
-    )
-    try:
-        dk, figures["dask"] = timed(
-            "dask check", check.run, sites, {"red": red}, rule_set, engine=engine
-        )
-    finally:
-        engine.__exit__(None, None, None)
+        try:
+            dk, figures["dask"] = timed(
+                "dask check", check.run, sites, {"red": red}, rule_set, engine=engine
+            )
+        finally:
+            engine.__exit__(None, None, None)
     figures["workers"] = workers
     figures["postgis_diff"], figures["postgis_verdicts"] = agreement(base.sites, db.sites)
     figures["dask_diff"], figures["dask_verdicts"] = agreement(base.sites, dk.sites)
@@ -177,12 +177,14 @@ def section(rows: list[dict]) -> str:
         START,
         "## Engines: file vs PostGIS vs dask (`python benchmarks/bench_engines.py`)",
         "",
-        f"{when}; {machine()}; PostgreSQL 15 + PostGIS 3.3 on a local socket.",
+        f"{when}; {machine()}; PostgreSQL 15 + PostGIS 3.3 on a local socket; load average "
+        f"{os.getloadavg()[1]:.1f} over the last 5 minutes (a shared machine: absolute times are "
+        "noisy, ratios less so).",
         "One seeded data set per row: a synthetic red line (noisy blobs with holes) and rotated",
         "rectangular sites, one veto rule with near_m 200. file: `fzgeo.check.run` with the pieces",
         "cached (cold: cutting them first). PostGIS: `fzgeo.db.check.run` after `fzgeo db push`",
         "(push = one-off COPY, GiST and ST_Subdivide). dask: `fzgeo.scale` on a LocalCluster of",
-        "worker processes (start-up apart). Ratio = engine time / file time. Agreement: largest",
+        "worker processes (start-up apart), pieces from the same cache as the file engine. Ratio = engine time / file time. Agreement: largest",
         "relative difference of overlap m², share and distance against the file engine, and",
         "verdicts that differ.",
         "",
