@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import shapely
@@ -299,3 +300,26 @@ def test_invalid_constraint_is_repaired_with_a_warning():
     with pytest.warns(RepairWarning, match="constraint layer red: repaired 1"):
         out = one(gdf([sq(0, 0, 100, 100)]), gdf([bowtie]), use_cache=False)
     assert out.iloc[0]["red__overlap_m2"] == pytest.approx(5000.0)
+
+
+def test_threads_give_the_same_table_as_one_thread():
+    from fzgeo import synthetic
+
+    red = synthetic.redlines(20_000, features=9, seed=3)
+    sites = synthetic.sites(2 * check.CHUNK + 500, seed=4)
+    one_thread = check.conflicts(sites, {"red": red}, VETO, workers=1, nearest=False)
+    threads = check.conflicts(sites, {"red": red}, VETO, workers=2, nearest=False)
+    cols = ["red__verdict", "red__overlap_m2", "red__feature_ids"]
+    pd.testing.assert_frame_equal(one_thread[cols], threads[cols])
+    assert (one_thread["red__verdict"] == "冲突").sum() > 100
+
+
+def test_synthetic_red_line_has_the_vertices_asked_for():
+    from fzgeo import synthetic
+
+    red = synthetic.redlines(50_000, features=16, seed=5)
+    assert len(red) == 16
+    assert 45_000 <= int(red["vertices"].sum()) <= 55_000
+    assert red.is_valid.all()
+    assert (shapely.get_num_interior_rings(red.geometry.values) > 0).any()
+    assert red.equals(synthetic.redlines(50_000, features=16, seed=5))
