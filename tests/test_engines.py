@@ -289,8 +289,14 @@ def test_dask_through_a_scheduler_address() -> None:
     sites, layers = generated(seed=5, n_sites=60)
     expected = check.run(sites, layers, GENERATED_RULES)
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0"
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
     ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         got = scale.run(
             sites, layers, GENERATED_RULES, scheduler=cluster.scheduler_address, partitions=3
         )
