@@ -187,12 +187,10 @@ class PostgisEngine:
         ).fetchall()
         return {str(r[0]) for r in rows}
 
-    def _constraint(self, rule: Rule, meta: tuple[str, int]) -> check.Constraint:
-        """The layer's attributes, filtered by ``where`` exactly as the file engine filters."""
+    def _feature_rows(self, layer: str, wanted: list[str]) -> list[tuple[Any, ...]]:
+        """Per feature in ``fid`` order: fid, polygonal?, repaired?, then the ``wanted`` columns."""
         from psycopg import sql
 
-        columns = self._column_names(rule.layer)
-        wanted = [c for c in ("id", "name", *rule.where) if c in columns]
         query = sql.SQL("""
             SELECT t.fid, coalesce(p.polygonal, false), coalesce(p.repaired, false), {cols}
             FROM {s}.{t} AS t
@@ -207,10 +205,16 @@ class PostgisEngine:
                 [sql.SQL("t.{}").format(sql.Identifier(c)) for c in wanted] or [sql.SQL("NULL")]
             ),
             s=sql.Identifier(SCHEMA),
-            t=sql.Identifier(rule.layer),
-            p=sql.Identifier(rule.layer + PIECES_SUFFIX),
+            t=sql.Identifier(layer),
+            p=sql.Identifier(layer + PIECES_SUFFIX),
         )
-        rows = self._conn.execute(query).fetchall()
+        return list(self._conn.execute(query).fetchall())
+
+    def _constraint(self, rule: Rule, meta: tuple[str, int]) -> check.Constraint:
+        """The layer's attributes, filtered by ``where`` exactly as the file engine filters."""
+        columns = self._column_names(rule.layer)
+        wanted = [c for c in ("id", "name", *rule.where) if c in columns]
+        rows = self._feature_rows(rule.layer, wanted)
         types = dict(pg_columns(self._conn, rule.layer))
         frame = pd.DataFrame(
             {
