@@ -197,7 +197,9 @@ def _distance(
     distance = np.where(overlapping, 0.0, np.nan)
     todo = np.flatnonzero(~overlapping)
     if len(todo) and len(pieces) and limit != 0:
-        (src, _), dist = pieces.tree.query_nearest(
+        # the edge tree when the caller built it (fzgeo.check does, before threads start)
+        tree = pieces.__dict__.get("_edges") or pieces.tree
+        (src, _), dist = tree.query_nearest(
             geoms[todo], return_distance=True, all_matches=False, max_distance=limit
         )
         distance[todo[src]] = dist

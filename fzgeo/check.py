@@ -499,6 +499,8 @@ def run(
         if layer is None:
             m = None
         elif engine is None:
+            if nearest or rule.reach_m > 0:
+                _ = layer.pieces.edge_tree  # built here, before threads share it
             m = _measure_all(geoms, cls, layer, rule, workers, bar, nearest)
         else:
             m = engine.measure(geoms, cls, layer, rule, nearest=nearest)

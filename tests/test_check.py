@@ -323,3 +323,14 @@ def test_synthetic_red_line_has_the_vertices_asked_for():
     assert red.is_valid.all()
     assert (shapely.get_num_interior_rings(red.geometry.values) > 0).any()
     assert red.equals(synthetic.redlines(50_000, features=16, seed=5))
+
+
+def test_nearest_distance_is_exact_against_the_whole_layer():
+    from fzgeo import synthetic
+
+    red = synthetic.redlines(20_000, features=9, seed=6)
+    sites = synthetic.sites(400, seed=7)
+    out = check.conflicts(sites, {"red": red}, VETO)
+    whole = shapely.union_all(red.geometry.values)
+    exact = shapely.distance(np.asarray(sites.geometry.values), whole)
+    np.testing.assert_allclose(out["red__distance_m"].to_numpy(), exact, rtol=1e-9, atol=1e-6)
