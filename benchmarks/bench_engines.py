@@ -1,10 +1,11 @@
 """Engines benchmark: the same siting check by the file engine, in PostGIS and on dask.
 
-    python benchmarks/bench_engines.py [--sites 20000] [--vertices 1000000] [--workers 2] [--no-write]
+    python benchmarks/bench_engines.py [--sites 2000 20000] [--vertices 1100000] [--workers 2] [--no-write]
 
-One run, one seeded data set: a synthetic 生态保护红线 (noisy blobs with holes, about
-``--vertices`` vertices in all) and ``--sites`` rectangular sites over the same 60 x 60 km of
-抚州市 (EPSG:4548). Then, in this order and in this process:
+One run, one seeded data set from :mod:`fzgeo.synthetic`, the generator of the siting-check
+benchmark (benchmarks/bench_check.py, same seeds): a synthetic 生态保护红线 of ragged polygons with
+holes (about ``--vertices`` vertices in all) and ``--sites`` rotated-rectangle parcels (EPSG:4548).
+Then, in this order and in this process:
 
 * file engine: ``fzgeo.check.run`` (threads on every core); the first run pays for cutting the
   pieces, the second reads them from the piece cache (the normal case: the red line changes rarely);
@@ -15,9 +16,6 @@ One run, one seeded data set: a synthetic 生态保护红线 (noisy blobs with h
 
 Every engine's per-site table is compared with the file engine's (largest relative difference of
 the overlap areas and distances, verdict mismatches). Results go into benchmarks/RESULTS.md.
-
-The generator is this file's own (seeded): when this benchmark was written, the siting-check
-benchmark (benchmarks/bench_check.py) did not exist yet to share one with.
 """
 
 from __future__ import annotations
@@ -36,50 +34,10 @@ import numpy as np
 import pandas as pd
 
 import shapely
-from geopandas import GeoDataFrame
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 START, END = "<!-- bench_engines:start -->", "<!-- bench_engines:end -->"
-X0, Y0, SPAN = 410_000.0, 3_060_000.0, 60_000.0  # EPSG:4548 metres, inside 抚州市
-
-
-def noisy_ring(rng: np.random.Generator, cx: float, cy: float, r: float, k: int) -> np.ndarray:
-    """A closed noisy boundary of ``k`` vertices (a few lobes plus digitising noise)."""
-    t = np.linspace(0, 2 * np.pi, k, endpoint=False)
-    lobes = sum(rng.uniform(0.03, 0.12) * np.sin(j * t + rng.uniform(0, 6)) for j in (3, 7, 13))
-    rr = r * (1 + lobes + rng.normal(0, 0.002, k))
-    return np.c_[cx + rr * np.cos(t), cy + rr * np.sin(t)]
-
-
-def make_red_line(vertices: int, seed: int = 8) -> GeoDataFrame:
-    """About ``vertices`` vertices of red-line polygons with holes, some overlapping."""
-    rng = np.random.default_rng(seed)
-    blobs = max(4, vertices // 25_000)
-    per = vertices // blobs
-    geoms = []
-    for _ in range(blobs):
-        cx, cy = X0 + rng.uniform(0, SPAN), Y0 + rng.uniform(0, SPAN)
-        r = rng.uniform(1_500, 5_000)
-        shell = noisy_ring(rng, cx, cy, r, int(per * 0.9))
-        hole = noisy_ring(rng, cx + rng.uniform(-0.2, 0.2) * r, cy, 0.25 * r, int(per * 0.1))
-        geoms.append(shapely.make_valid(shapely.Polygon(shell, [hole])))
-    return GeoDataFrame(
-        {"id": [f"HX{i:03d}" for i in range(blobs)], "name": [f"红线{i}" for i in range(blobs)]},
-        geometry=geoms,
-        crs=4548,
-    )
-
-
-def make_sites(n: int, seed: int = 9) -> GeoDataFrame:
-    """``n`` rotated rectangles of 30-400 m over the same extent."""
-    rng = np.random.default_rng(seed)
-    x, y = X0 + rng.uniform(0, SPAN, n), Y0 + rng.uniform(0, SPAN, n)
-    w, h = rng.uniform(30, 400, n), rng.uniform(30, 400, n)
-    boxes = shapely.box(x, y, x + w, y + h)
-    angle = rng.uniform(0, 90, n)
-    geoms = [shapely.affinity.rotate(g, a) for g, a in zip(boxes, angle, strict=True)]
-    return GeoDataFrame({"site_id": [f"S{i:06d}" for i in range(n)]}, geometry=geoms, crs=4548)
 
 
 def machine() -> str:
@@ -126,11 +84,12 @@ def run(n_sites: int, vertices: int, workers: int) -> dict:
     sys.path.insert(0, str(ROOT / "tests"))
     from _postgis import start_server, stop_server
 
-    from fzgeo import check, rules, scale
+    from fzgeo import check, rules, scale, synthetic
     from fzgeo.db import check as db_check
     from fzgeo.db import push
 
-    red, sites = make_red_line(vertices), make_sites(n_sites)
+    red = synthetic.redlines(vertices, seed=0)  # the siting-check benchmark's data
+    sites = synthetic.sites(n_sites, seed=1)
     nv = int(shapely.get_num_coordinates(red.geometry.values).sum())
     rule_set = rules.from_mapping(
         {"version": 1, "rules": [{"id": "red", "layer": "red", "kind": "veto", "near_m": 200}]}
@@ -180,8 +139,9 @@ def section(rows: list[dict]) -> str:
         f"{when}; {machine()}; PostgreSQL 15 + PostGIS 3.3 on a local socket; load average "
         f"{os.getloadavg()[1]:.1f} over the last 5 minutes (a shared machine: absolute times are "
         "noisy, ratios less so).",
-        "One seeded data set per row: a synthetic red line (noisy blobs with holes) and rotated",
-        "rectangular sites, one veto rule with near_m 200. file: `fzgeo.check.run` with the pieces",
+        "One seeded data set per row from `fzgeo.synthetic` (as bench_check: red line seed 0, sites",
+        "seed 1), one veto rule with near_m 200 (so every site's nearest distance within 200 m is",
+        "looked for, and beyond it too: nearest=True). file: `fzgeo.check.run` with the pieces",
         "cached (cold: cutting them first). PostGIS: `fzgeo.db.check.run` after `fzgeo db push`",
         "(push = one-off COPY, GiST and ST_Subdivide). dask: `fzgeo.scale` on a LocalCluster of",
         "worker processes (start-up apart), pieces from the same cache as the file engine. Ratio = engine time / file time. Agreement: largest",
@@ -218,8 +178,8 @@ def record(text: str) -> None:
 def main() -> None:
     """Parse arguments, run, print and record."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sites", type=int, nargs="+", default=[20_000])
-    parser.add_argument("--vertices", type=int, default=1_000_000)
+    parser.add_argument("--sites", type=int, nargs="+", default=[2_000, 20_000])
+    parser.add_argument("--vertices", type=int, default=1_100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
