@@ -447,3 +447,25 @@ def test_cli_refuses_mixed_engine_options(
     assert "with --dsn the constraint layers come from the database" in capsys.readouterr().err
     assert main(["check", str(src), "--db-table", "t", "--out", str(tmp_path / "o")]) == 2
     assert "--db-table needs --dsn" in capsys.readouterr().err
+
+
+def test_demo_sites_default_rules_same_report(postgis_dsn: str, tmp_path: Path) -> None:
+    """The packaged layers and rules, the demo's sample sites: the same report from PostGIS."""
+    from fzgeo.demo._check import sample_sites
+
+    src = io.write(sample_sites(), tmp_path / "sites.geojson")
+    wanted = rules.load().layers()
+    assert main(["db", "push", "--dsn", postgis_dsn, *wanted]) == 0
+    base = ["check", str(src), "--no-progress"]
+    assert main([*base, "--out", str(tmp_path / "file")]) == 1
+    assert (
+        main([*base, "--dsn", postgis_dsn, "--db-table", "demo", "--out", str(tmp_path / "db")])
+        == 1
+    )
+    for name in ("report.csv", "details.csv"):
+        file_table = pd.read_csv(tmp_path / "file" / name)
+        db_table = pd.read_csv(tmp_path / "db" / name)
+        pd.testing.assert_frame_equal(file_table, db_table)
+    sites = pd.read_csv(tmp_path / "file" / "report.csv")
+    with psycopg.connect(postgis_dsn) as conn:
+        assert conn.execute('SELECT count(*) FROM fzgeo."demo"').fetchone()[0] == len(sites)
