@@ -142,8 +142,8 @@ class DaskEngine:
                 )
                 self.client = Client(self._cluster, set_as_default=False)
         except (OSError, TimeoutError) as exc:
-            where = self.scheduler or "a local cluster"
-            msg = f"cannot reach the dask scheduler at {where} ({exc})"
+            target = self.scheduler or "a local cluster"
+            msg = f"cannot reach the dask scheduler at {target} ({exc})"
             raise DistributedError(msg, code="FZ710") from exc
         self._check_workers()
         return self

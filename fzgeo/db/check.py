@@ -202,7 +202,7 @@ class PostgisEngine:
             ORDER BY t.fid
         """).format(
             cols=sql.SQL(", ").join(
-                [sql.SQL("t.{}").format(sql.Identifier(c)) for c in wanted] or [sql.SQL("NULL")]
+                [sql.SQL("t.{}").format(sql.Identifier(c)) for c in wanted] or [sql.SQL("NULL")]  # type: ignore[list-item]
             ),
             s=sql.Identifier(SCHEMA),
             t=sql.Identifier(layer),

@@ -72,7 +72,9 @@ def read_table(conn: Any, name: str) -> GeoDataFrame:
         raise DatabaseError(msg, code="FZ703", where=f"layer {name}")
     columns = pg_columns(conn, name)
     query = sql.SQL("SELECT {}, ST_AsBinary(geom) FROM {}.{} ORDER BY fid").format(
-        sql.SQL(", ").join([sql.Identifier(c) for c, _ in columns] or [sql.SQL("NULL")]),
+        sql.SQL(", ").join(
+            [*(sql.Identifier(c) for c, _ in columns)] or [sql.SQL("NULL")]  # type: ignore[list-item]
+        ),
         sql.Identifier(SCHEMA),
         sql.Identifier(name),
     )

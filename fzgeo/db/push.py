@@ -158,7 +158,7 @@ def _create_table(conn: Any, tmp: str, gdf: GeoDataFrame, columns: list[str]) ->
     from psycopg import sql
 
     gtype = _geometry_type(np.asarray(gdf.geometry.values))
-    coldefs = [sql.SQL("fid bigint NOT NULL")]
+    coldefs: list[sql.Composable] = [sql.SQL("fid bigint NOT NULL")]
     coldefs += [
         sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_pg_type(gdf[c]))) for c in columns
     ]
