@@ -72,16 +72,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _as_server_user(cmd: list[str]) -> list[str]:
-    """``cmd`` run as the ``postgres`` system user when we are root."""
+def _as_server_user(cmd: list[str], *, tie_to_parent: bool = False) -> list[str]:
+    """``cmd`` run as the ``postgres`` system user when we are root.
+
+    setpriv execs (no intermediate process), so signals reach postgres itself. With
+    ``tie_to_parent`` the server gets SIGINT (fast shutdown) when the test process dies, so a
+    killed test run leaves no server behind.
+    """
+    prefix = ["setpriv", "--pdeathsig", "INT"] if tie_to_parent else []
     if os.geteuid() != 0:
-        return cmd
+        return [*prefix, *cmd] if prefix else cmd
     try:
         pwd.getpwnam(SYSTEM_USER)
     except KeyError:
         pytest.fail(f"running as root and there is no {SYSTEM_USER!r} user to run PostgreSQL as")
-    # setpriv execs (no intermediate process), so signals reach postgres itself
-    return ["setpriv", f"--reuid={SYSTEM_USER}", f"--regid={SYSTEM_USER}", "--init-groups", *cmd]
+    prefix = prefix or ["setpriv"]
+    user = [f"--reuid={SYSTEM_USER}", f"--regid={SYSTEM_USER}", "--init-groups"]
+    return [*prefix, *user, *cmd]
 
 
 def _run(cmd: list[str], what: str) -> None:
@@ -165,7 +172,8 @@ def start_server() -> tuple[PostgisServer, subprocess.Popen[bytes]]:
                     "max_connections=40",
                     "-c",
                     "shared_buffers=64MB",
-                ]
+                ],
+                tie_to_parent=True,
             ),
             stdout=fh,
             stderr=subprocess.STDOUT,
