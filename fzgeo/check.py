@@ -32,7 +32,7 @@ import sys
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Protocol
 
@@ -45,12 +45,12 @@ from geopandas import GeoDataFrame, GeoSeries
 from fzgeo import _overlap, pieces, rules
 from fzgeo.crs import STORAGE_CRS, WORK_CRS, require_crs, to_work
 from fzgeo.errors import GeometryError, RepairWarning
-from fzgeo.rules import CLEAR, CONFLICT, NEAR, RANK, SKIPPED, Rule, RuleSet
+from fzgeo.rules import CLEAR, CONFLICT, NEAR, RANK, RASTER_KINDS, SKIPPED, Rule, RuleSet
 
 M2_PER_HA = 10_000.0
 M2_PER_MU = 10_000.0 / 15.0  #: 1 亩 = 666.666... m²
 #: Decimal places the reports keep (round half to even on the float value).
-ROUNDING = {"m2": 2, "ha": 4, "mu": 4, "share": 6, "m": 2, "score": 4}
+ROUNDING = {"m2": 2, "ha": 4, "mu": 4, "share": 6, "m": 2, "score": 4, "deg": 2}
 CHUNK = 4096  #: sites per task
 PARALLEL_FROM = 2 * CHUNK  #: smallest batch handed to a thread pool
 _CIRCLE_QUAD_SEGS = 32
@@ -363,6 +363,8 @@ def _site_columns(
 
 WIDE = ("verdict", "exempt", "overlap_m2", "overlap_ha", "overlap_mu", "length_inside_m")
 WIDE_MORE = ("share", "outside_m2", "distance_m", "feature_ids", "feature_names")
+#: per-rule columns of slope rules (terrain screening)
+WIDE_SLOPE = ("slope_mean_deg", "slope_max_deg", "steep_share", "dem_nodata_share")
 
 
 def _overall(details: pd.DataFrame, n: int, rule_ids: list[str]) -> pd.DataFrame:
@@ -441,6 +443,7 @@ def run(
     use_cache: bool = True,
     engine: Engine | None = None,
     nearest: bool = True,
+    rasters: Mapping[str, str | os.PathLike[str]] | None = None,
 ) -> CheckResult:
     """Check every site against every rule.
 
@@ -471,6 +474,9 @@ def run(
         Report every non-overlapping site's nearest distance to each layer (the costliest
         measure on large batches); if False, distances are found only within a rule's
         ``distance_m``/``near_m`` and are NaN beyond.
+    rasters
+        Raster name -> file for the rules on rasters (``slope`` rules read the DEM named by
+        their ``layer``, usually ``dem``); a missing raster makes its rules skipped.
 
     Returns
     -------
@@ -490,11 +496,16 @@ def run(
     )
     workers = workers or ((os.cpu_count() or 1) if n >= PARALLEL_FROM else 1)
     prepare_layers = _prepare_layers if engine is None else engine.prepare_layers
-    layers, skipped = prepare_layers(rule_set, constraints, use_cache)
-    active = [r for r in rule_set.rules if r.id not in skipped]
+    vector = replace(rule_set, rules=tuple(r for r in rule_set.rules if r.kind not in RASTER_KINDS))
+    layers, skipped = prepare_layers(vector, constraints, use_cache) if vector.rules else ({}, {})
+    skipped.update(_raster_skips(rule_set, rasters or {}))
+    active = [r for r in vector.rules if r.id not in skipped]
     bar = _progress(len(active) * max(1, -(-n // CHUNK)), n, progress)
     tables, found = [], []
     for rule in rule_set.rules:
+        if rule.kind in RASTER_KINDS:
+            tables.append(_slope_table(rule, None if rule.id in skipped else rasters, geoms, types))
+            continue
         layer = layers.get(rule.id)
         if layer is None:
             m = None
@@ -521,6 +532,56 @@ def run(
         )
     out = _assemble(sites, own, details, [r.id for r in rule_set.rules])
     return CheckResult(out, details, rule_set, layers, skipped, int(repaired.sum()), measured=found)
+
+
+def _raster_skips(rule_set: RuleSet, rasters: Mapping[str, object]) -> dict[str, str]:
+    """Raster rules whose raster was not given, with the reason."""
+    return {
+        r.id: f"raster {r.layer!r} is not available (give a DEM with --dem)"
+        for r in rule_set.rules
+        if r.kind in RASTER_KINDS and r.layer not in rasters
+    }
+
+
+def _slope_table(
+    rule: Rule,
+    rasters: Mapping[str, str | os.PathLike[str]] | None,
+    geoms: np.ndarray,
+    types: np.ndarray,
+) -> pd.DataFrame:
+    """One row per site for a slope rule: slope statistics from the DEM and the verdict."""
+    from fzgeo.raster import terrain  # rasterio is imported only when a DEM is used
+
+    n = len(geoms)
+    base = {
+        "site": np.arange(n),
+        "rule": rule.id,
+        "rule_zh": rule.name_zh,
+        "layer": rule.layer,
+        "kind": rule.kind,
+        "severity": rule.severity,
+    }
+    if rasters is None:
+        return pd.DataFrame({**base, "verdict": SKIPPED, "exempt": False})
+    sites = GeoDataFrame(geometry=list(geoms), crs=WORK_CRS)
+    stats = terrain.screen(rasters[rule.layer], sites, thresholds=[rule.max_slope_deg])
+    steep = stats[f"share_gt_{rule.max_slope_deg:g}"].to_numpy(dtype=float)
+    hit = np.nan_to_num(steep, nan=0.0) > rule.max_share
+    verdict = np.where(hit, rule.hit_verdict, CLEAR).astype(object)
+    exempt = (verdict == CONFLICT) & np.isin(types, rule.exempt_types)
+    verdict[exempt] = rule.exempt_verdict
+    return pd.DataFrame(
+        {
+            **base,
+            "verdict": verdict,
+            "exempt": exempt,
+            "share": steep,
+            "slope_mean_deg": stats["slope_mean"].to_numpy(dtype=float),
+            "slope_max_deg": stats["slope_max"].to_numpy(dtype=float),
+            "steep_share": steep,
+            "dem_nodata_share": stats["nodata_share"].to_numpy(dtype=float),
+        }
+    )
 
 
 def _prepare_layers(
@@ -559,9 +620,12 @@ def _assemble(
     blocks = [sites.drop(columns=sites.geometry.name), own, overall]
     for k, rid in enumerate(rule_ids):
         d = details.iloc[k * n : (k + 1) * n]
-        cols = [c for c in (*WIDE, *WIDE_MORE) if c in d.columns]
-        if "overlap_m2_ellipsoidal" in d.columns:
-            cols.insert(3, "overlap_m2_ellipsoidal")
+        if len(d) and d["kind"].iloc[0] in RASTER_KINDS:
+            cols = [c for c in ("verdict", "exempt", *WIDE_SLOPE) if c in d.columns]
+        else:
+            cols = [c for c in (*WIDE, *WIDE_MORE) if c in d.columns]
+            if "overlap_m2_ellipsoidal" in d.columns:
+                cols.insert(3, "overlap_m2_ellipsoidal")
         block = d[cols].rename(columns=lambda c, r=rid: f"{r}__{c}")
         block.index = sites.index
         blocks.append(block)

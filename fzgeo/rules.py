@@ -25,6 +25,10 @@ Rule kinds (verdicts are 冲突 conflict, 邻近 near/review, 无冲突 clear):
     a site within ``distance_m`` of the layer (overlap counts as distance 0) is 邻近.
 ``soft`` (soft factor)
     an overlap is 邻近 and adds ``weight`` × share of the site to the site's score.
+``slope`` (terrain screening)
+    ``layer`` names a DEM raster (``fzgeo check --dem FILE`` supplies the one called ``dem``);
+    a site whose share of area steeper than ``max_slope_deg`` exceeds ``max_share`` gets
+    ``hit_verdict`` (default 冲突). Slopes come from :mod:`fzgeo.raster.terrain`.
 
 ``where`` keeps only the layer's features whose attributes equal the given values (e.g. the
 抚河 main stem of a river layer). ``min_overlap_m2`` ignores overlaps up to that area (slivers
@@ -47,12 +51,21 @@ import yaml
 from fzgeo import _resources
 from fzgeo.errors import ConfigError, DataNotFoundError
 
-KINDS = ("veto", "within", "proximity", "soft")
+KINDS = ("veto", "within", "proximity", "soft", "slope")
+RASTER_KINDS = ("slope",)  #: kinds whose layer is a raster, not a vector layer
 CONFLICT, NEAR, CLEAR, SKIPPED = "冲突", "邻近", "无冲突", "跳过"
 VERDICTS = (CONFLICT, NEAR, CLEAR)
 #: Verdict rank: the site's overall verdict is the gravest of its rules.
 RANK = {CLEAR: 0, SKIPPED: 0, NEAR: 1, CONFLICT: 2}
-DEFAULT_SEVERITY = {"veto": "一票否决", "within": "警告", "proximity": "复核", "soft": "参考"}
+DEFAULT_SEVERITY = {
+    "veto": "一票否决",
+    "within": "警告",
+    "proximity": "复核",
+    "soft": "参考",
+    "slope": "警告",
+}
+#: Packaged terrain rules, added by ``fzgeo check --dem`` when the rules have no slope rule.
+TERRAIN_RULES = "rules/terrain.yaml"
 DEFAULT_RULES = "rules/default.yaml"
 _RULE_KEYS = {
     "id",
@@ -69,6 +82,9 @@ _RULE_KEYS = {
     "min_overlap_m2",
     "description",
     "basis",
+    "max_slope_deg",
+    "max_share",
+    "hit_verdict",
 }
 
 
@@ -90,6 +106,9 @@ class Rule:
     min_overlap_m2: float = 0.0
     description: str = ""
     basis: str = ""
+    max_slope_deg: float = 0.0
+    max_share: float = 0.0
+    hit_verdict: str = CONFLICT
 
     def __post_init__(self) -> None:
         """Check the values a YAML author can get wrong."""
@@ -99,8 +118,12 @@ class Rule:
             raise ValueError("a proximity rule needs distance_m > 0")
         if min(self.distance_m, self.near_m, self.min_overlap_m2) < 0:
             raise ValueError("distance_m, near_m and min_overlap_m2 must not be negative")
-        if self.exempt_verdict not in VERDICTS:
-            raise ValueError(f"exempt_verdict must be one of {VERDICTS}")
+        if self.exempt_verdict not in VERDICTS or self.hit_verdict not in VERDICTS:
+            raise ValueError(f"exempt_verdict and hit_verdict must be one of {VERDICTS}")
+        if self.kind == "slope" and not 0 < self.max_slope_deg < 90:
+            raise ValueError("a slope rule needs 0 < max_slope_deg < 90")
+        if not 0 <= self.max_share < 1:
+            raise ValueError("max_share must be at least 0 and below 1")
         if not self.severity:
             object.__setattr__(self, "severity", DEFAULT_SEVERITY[self.kind])
         if not self.name_zh:
@@ -155,6 +178,9 @@ def _rule(data: Any, i: int, source: str) -> Rule:
             min_overlap_m2=float(data.get("min_overlap_m2", 0.0)),
             description=str(data.get("description", "")),
             basis=str(data.get("basis", "")),
+            max_slope_deg=float(data.get("max_slope_deg", 0.0)),
+            max_share=float(data.get("max_share", 0.0)),
+            hit_verdict=str(data.get("hit_verdict", CONFLICT)),
         )
     except KeyError as exc:
         raise ConfigError(f"missing key {exc.args[0]!r}", path=source, where=where) from exc
@@ -180,6 +206,28 @@ def from_mapping(doc: Any, *, source: str = "rules") -> RuleSet:
         type_column=str(doc.get("type_column", "project_type")),
         radius_column=str(doc.get("radius_column", "radius_m")),
         source=source,
+    )
+
+
+def with_terrain(rule_set: RuleSet) -> RuleSet:
+    """``rule_set`` plus the packaged terrain rules, unless it has a slope rule already."""
+    if any(r.kind in RASTER_KINDS for r in rule_set.rules):
+        return rule_set
+    terrain = from_mapping(
+        yaml.safe_load(_resources.read_text("layers", TERRAIN_RULES)),
+        source=f"layers/{TERRAIN_RULES}",
+    )
+    ids = {r.id for r in rule_set.rules}
+    clash = sorted(ids & {r.id for r in terrain.rules})
+    if clash:
+        raise ConfigError(
+            f"rule ids {clash} clash with the packaged terrain rules", path=rule_set.source
+        )
+    return RuleSet(
+        rules=rule_set.rules + terrain.rules,
+        type_column=rule_set.type_column,
+        radius_column=rule_set.radius_column,
+        source=f"{rule_set.source} + layers/{TERRAIN_RULES}",
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dem import RES, X0, Y0, N, cell_centres, write_dem
 
 import rasterio
 from geopandas import GeoDataFrame
@@ -16,38 +17,6 @@ from shapely.geometry import LineString, Point, box
 
 from fzgeo.errors import DataNotFoundError, InputError
 from fzgeo.raster import terrain
-
-X0, Y0 = 430_000.0, 3_100_000.0  # EPSG:4548, near 抚州
-RES = 30.0
-N = 400
-
-
-def write_dem(
-    path: Path, z: np.ndarray, *, crs: str = "EPSG:4548", transform=None, nodata=None
-) -> Path:
-    transform = transform or from_origin(X0, Y0, RES, RES)
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=z.shape[1],
-        height=z.shape[0],
-        count=1,
-        dtype="float32",
-        crs=crs,
-        transform=transform,
-        nodata=nodata,
-        tiled=True,
-        blockxsize=128,
-        blockysize=128,
-    ) as dst:
-        dst.write(z.astype("float32"), 1)
-    return path
-
-
-def cell_centres() -> tuple[np.ndarray, np.ndarray]:
-    cols, rows = np.meshgrid(np.arange(N), np.arange(N))
-    return X0 + (cols + 0.5) * RES, Y0 - (rows + 0.5) * RES
 
 
 def sites(*geoms, crs: str = "EPSG:4548") -> GeoDataFrame:

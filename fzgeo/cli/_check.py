@@ -49,6 +49,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="constraint layer: packaged name, NAME=FILE, or FILE (repeatable)",
     )
     p.add_argument("--rules", type=Path, help="rules YAML (default: the packaged rules)")
+    p.add_argument(
+        "--dem",
+        type=Path,
+        metavar="DEM.tif",
+        help="elevation GeoTIFF (any CRS) for the rules' slope rules (raster 'dem'); when the "
+        "rules have none, the packaged terrain rules (25° and 15°) are added",
+    )
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument(
         "--point-radius",
@@ -112,6 +119,10 @@ def _packaged(name: str) -> GeoDataFrame | None:
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the check and write the reports; the exit status says what was found."""
     rule_set = rules.load(args.rules)
+    rasters = {}
+    if args.dem is not None:
+        rule_set = rules.with_terrain(rule_set)
+        rasters["dem"] = args.dem
     sites = read_input(args, args.sites, what="sites")
     constraints, files = _engine.constraints(args, rule_set, _against)
     result = _engine.run(
@@ -124,8 +135,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         workers=args.threads,
         progress=False if args.no_progress else None,
         use_cache=not args.no_cache,
+        rasters=rasters,
     )
-    inputs = [args.sites, *([args.rules] if args.rules else []), *files]
+    inputs = [args.sites, *([args.rules] if args.rules else []), *rasters.values(), *files]
     shown = {rule_set.layer_title(k): v for k, v in constraints.items() if v is not None}
     written = report.write_report(result, args.out, inputs=inputs, layers=shown)
     return _print_outcome(result, written)

@@ -57,7 +57,7 @@ def _gpkg_frames(result: CheckResult, tables: Mapping[str, object]) -> dict[str,
             "layer": "图层",
             "verdict": "结论",
             "severity": "严重程度",
-            "exempt": "豁免类型",
+            "exempt": "是否豁免",
             "inside": "重叠量",
             "feature_ids": "涉及要素编号",
         }

@@ -21,7 +21,7 @@ DETAIL_SHOWN = (
     "规则",
     "结论",
     "严重程度",
-    "豁免类型",
+    "是否豁免",
     "重叠面积（公顷）",
     "重叠面积（亩）",
     "线内长度（米）",
@@ -163,10 +163,18 @@ def _brief(result: CheckResult) -> pd.DataFrame:
         out.insert(2, "项目类型", sites[result.rules.type_column].to_numpy())
     for rule in result.rules.rules:
         verdict = sites[f"{rule.id}__verdict"].to_numpy()
+        if rule.kind == "slope":
+            steep = pd.to_numeric(sites[f"{rule.id}__steep_share"], errors="coerce").to_numpy()
+            out[rule.name_zh] = [
+                f"{v}（超限 {s:.0%}）" if s > 0 else v for v, s in zip(verdict, steep, strict=True)
+            ]
+            continue
         col, what = ("outside_m2", "界外") if rule.kind == "within" else ("overlap_m2", "重叠")
-        area = pd.to_numeric(sites.get(f"{rule.id}__{col}"), errors="coerce")
+        column = sites.get(f"{rule.id}__{col}")
         area = (
-            (area / 10_000).round(4).to_numpy() if area is not None else np.full(len(sites), np.nan)
+            (pd.to_numeric(column, errors="coerce") / 10_000).round(4).to_numpy()
+            if column is not None
+            else np.full(len(sites), np.nan)
         )
         out[rule.name_zh] = [
             f"{v}（{what} {a:g} 公顷）" if a > 0 else v for v, a in zip(verdict, area, strict=True)

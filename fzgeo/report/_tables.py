@@ -14,7 +14,7 @@ from fzgeo.textsafe import neutralize_cell
 #: English measure -> (Chinese header, rounding key or None)
 MEASURES: dict[str, tuple[str, str | None]] = {
     "verdict": ("结论", None),
-    "exempt": ("豁免类型", None),
+    "exempt": ("是否豁免", None),
     "overlap_m2": ("重叠面积（平方米）", "m2"),
     "overlap_m2_ellipsoidal": ("重叠椭球面积（平方米）", "m2"),
     "overlap_ha": ("重叠面积（公顷）", "ha"),
@@ -26,6 +26,10 @@ MEASURES: dict[str, tuple[str, str | None]] = {
     "feature_ids": ("涉及要素编号", None),
     "feature_names": ("涉及要素名称", None),
     "score": ("软因子得分", "score"),
+    "slope_mean_deg": ("平均坡度（度）", "deg"),
+    "slope_max_deg": ("最大坡度（度）", "deg"),
+    "steep_share": ("超过坡度阈值的面积比例", "share"),
+    "dem_nodata_share": ("高程无数据比例", "share"),
 }
 SITE_COLUMNS: dict[str, tuple[str, str | None]] = {
     "geometry_class": ("几何类型", None),
@@ -49,7 +53,13 @@ DETAIL_COLUMNS: dict[str, tuple[str, str | None]] = {
     **MEASURES,
 }
 CLASS_ZH = {"polygon": "面", "line": "线", "point": "点"}
-KIND_ZH = {"veto": "一票否决", "within": "须位于其内", "proximity": "邻近缓冲", "soft": "软因子"}
+KIND_ZH = {
+    "veto": "一票否决",
+    "within": "须位于其内",
+    "proximity": "邻近缓冲",
+    "soft": "软因子",
+    "slope": "坡度",
+}
 YES_NO = {True: "是", False: "否"}
 
 
@@ -92,7 +102,7 @@ def detail_table(result: CheckResult) -> pd.DataFrame:
             out[header] = _round(d[col], key)
     out["项目序号"] = out["项目序号"] + 1
     out["规则类型"] = out["规则类型"].map(KIND_ZH)
-    out["豁免类型"] = out["豁免类型"].map(YES_NO)
+    out["是否豁免"] = out["是否豁免"].map(YES_NO)
     return out
 
 
@@ -115,6 +125,7 @@ def rule_table(result: CheckResult) -> pd.DataFrame:
                 "状态": "跳过：" + result.skipped[r.id] if r.id in result.skipped else "已检查",
                 "图层要素数": layer.features if layer else None,
                 "依据": r.basis,
+                "坡度阈值（度）": r.max_slope_deg or None,
             }
         )
     return pd.DataFrame(rows)
