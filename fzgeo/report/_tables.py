@@ -128,7 +128,10 @@ def rule_table(result: CheckResult) -> pd.DataFrame:
                 "坡度阈值（度）": r.max_slope_deg or None,
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if table["坡度阈值（度）"].isna().all():  # no slope rule: leave the column out
+        table = table.drop(columns="坡度阈值（度）")
+    return table
 
 
 def safe(frame: pd.DataFrame) -> pd.DataFrame:
