@@ -278,14 +278,9 @@ def _labels(layer: Constraint, features: list[np.ndarray]) -> tuple[list[str], l
     return ids, names
 
 
-def _rule_table(
-    rule: Rule,
-    layer: Constraint | None,
-    measured: tuple[_overlap.Measure, np.ndarray, np.ndarray, np.ndarray] | None,
-    n: int,
-) -> pd.DataFrame:
-    """One row per site: the long-table columns for one rule."""
-    base = {
+def _base_columns(rule: Rule, n: int) -> dict[str, object]:
+    """The columns every rule's long table starts with."""
+    return {
         "site": np.arange(n),
         "rule": rule.id,
         "rule_zh": rule.name_zh,
@@ -293,6 +288,16 @@ def _rule_table(
         "kind": rule.kind,
         "severity": rule.severity,
     }
+
+
+def _rule_table(
+    rule: Rule,
+    layer: Constraint | None,
+    measured: tuple[_overlap.Measure, np.ndarray, np.ndarray, np.ndarray] | None,
+    n: int,
+) -> pd.DataFrame:
+    """One row per site: the long-table columns for one rule."""
+    base = _base_columns(rule, n)
     if layer is None or measured is None:
         return pd.DataFrame({**base, "verdict": SKIPPED, "exempt": False})
     m, cls, whole, types = measured
@@ -553,14 +558,7 @@ def _slope_table(
     from fzgeo.raster import terrain  # rasterio is imported only when a DEM is used
 
     n = len(geoms)
-    base = {
-        "site": np.arange(n),
-        "rule": rule.id,
-        "rule_zh": rule.name_zh,
-        "layer": rule.layer,
-        "kind": rule.kind,
-        "severity": rule.severity,
-    }
+    base = _base_columns(rule, n)
     if rasters is None:
         return pd.DataFrame({**base, "verdict": SKIPPED, "exempt": False})
     sites = GeoDataFrame(geometry=list(geoms), crs=WORK_CRS)

@@ -11,6 +11,7 @@ Outside mainland China the forward transform is the identity, as in Amap itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -66,20 +67,32 @@ def wgs84_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, 
     return np.where(outside, lon, lon + d_lon), np.where(outside, lat, lat + d_lat)
 
 
+def _invert(
+    forward: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]],
+    target_x: FloatArray,
+    target_y: FloatArray,
+    x: FloatArray,
+    y: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Solve ``forward(x, y) == target`` by fixed-point iteration from the first guess ``x, y``.
+
+    The offsets vary slowly, so subtracting each step's residual converges geometrically.
+    """
+    x, y = x.copy(), y.copy()
+    for _ in range(_INVERSE_MAX_ITER):
+        fx, fy = forward(x, y)
+        ex, ey = fx - target_x, fy - target_y
+        x -= ex
+        y -= ey
+        if np.all(np.abs(ex) < _INVERSE_TOLERANCE) and np.all(np.abs(ey) < _INVERSE_TOLERANCE):
+            break
+    return x, y
+
+
 def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Invert :func:`wgs84_to_gcj02` by fixed-point iteration (error below 1e-9 degree)."""
     g_lon, g_lat = _arrays(lon, lat)
-    w_lon, w_lat = g_lon.copy(), g_lat.copy()
-    for _ in range(_INVERSE_MAX_ITER):
-        f_lon, f_lat = wgs84_to_gcj02(w_lon, w_lat)
-        e_lon, e_lat = f_lon - g_lon, f_lat - g_lat
-        w_lon -= e_lon
-        w_lat -= e_lat
-        if np.all(np.abs(e_lon) < _INVERSE_TOLERANCE) and np.all(
-            np.abs(e_lat) < _INVERSE_TOLERANCE
-        ):
-            break
-    return w_lon, w_lat
+    return _invert(wgs84_to_gcj02, g_lon, g_lat, g_lon, g_lat)
 
 
 def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -93,21 +106,11 @@ def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, F
 def bd09_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Invert :func:`gcj02_to_bd09` by fixed-point iteration (error below 1e-9 degree)."""
     b_lon, b_lat = _arrays(lon, lat)
-    # closed-form approximation first, then refine
+    # the usual closed-form approximation is the first guess
     x, y = b_lon - 0.0065, b_lat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    g_lon, g_lat = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(_INVERSE_MAX_ITER):
-        f_lon, f_lat = gcj02_to_bd09(g_lon, g_lat)
-        e_lon, e_lat = f_lon - b_lon, f_lat - b_lat
-        g_lon -= e_lon
-        g_lat -= e_lat
-        if np.all(np.abs(e_lon) < _INVERSE_TOLERANCE) and np.all(
-            np.abs(e_lat) < _INVERSE_TOLERANCE
-        ):
-            break
-    return g_lon, g_lat
+    return _invert(gcj02_to_bd09, b_lon, b_lat, z * np.cos(theta), z * np.sin(theta))
 
 
 def convert_xy(
