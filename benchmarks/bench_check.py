@@ -27,7 +27,6 @@ count of sites whose conflict/no-conflict call differs). The figures are written
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import platform
@@ -38,10 +37,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import _results
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-START, END = "<!-- bench_check:start -->", "<!-- bench_check:end -->"
+START, END = _results.markers("bench_check")
 
 
 def _rss_mb() -> float:
@@ -122,18 +122,11 @@ def machine() -> dict[str, str]:
     import geopandas
     import shapely
 
-    model = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
     return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": _results.stamp(),
         "nproc": str(os.cpu_count()),
-        "cpu": model,
-        "load_average_at_start": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "cpu": _results.cpu_model(),
+        "load_average_at_start": _results.load_average(),
         "python": platform.python_version(),
         "shapely": shapely.__version__,
         "geos": shapely.geos_version_string,
@@ -262,15 +255,7 @@ def markdown(res: dict) -> str:
 
 def write_results(section: str, path: Path = HERE / "RESULTS.md") -> Path:
     """Replace the bench_check section of RESULTS.md (other sections are kept)."""
-    text = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmark results\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    from fzgeo._atomic import write_text
-
-    return write_text(path, text)
+    return _results.write_section("bench_check", section, path)
 
 
 def main(argv: list[str] | None = None) -> int:

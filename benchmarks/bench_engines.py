@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+import _results
 import numpy as np
 import pandas as pd
 
@@ -37,26 +35,18 @@ import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-START, END = "<!-- bench_engines:start -->", "<!-- bench_engines:end -->"
+START, END = _results.markers("bench_engines")
 
 
 def machine() -> str:
     """CPU model, cores, memory, Python and library versions."""
-    cpu = platform.machine()
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-        cpu = re.search(r"model name\s*:\s*(.+)", text).group(1).strip()  # type: ignore[union-attr]
-        mem = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text())
-        mem_gb = f", {int(mem.group(1)) / 1024**2:.1f} GB RAM" if mem else ""
-    except (OSError, AttributeError):
-        mem_gb = ""
     import dask
     import psycopg
 
-    return (
-        f"{cpu}, {os.cpu_count()} cores{mem_gb}; Python {platform.python_version()}; "
-        f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string}); "
-        f"dask {dask.__version__}; psycopg {psycopg.__version__}"
+    return _results.machine(
+        f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string})",
+        f"dask {dask.__version__}",
+        f"psycopg {psycopg.__version__}",
     )
 
 
@@ -131,7 +121,7 @@ def run(n_sites: int, vertices: int, workers: int) -> dict:
 
 def section(rows: list[dict]) -> str:
     """The RESULTS.md section."""
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = _results.stamp()
     lines = [
         START,
         "## Engines: file vs PostGIS vs dask (`python benchmarks/bench_engines.py`)",
@@ -167,12 +157,7 @@ def section(rows: list[dict]) -> str:
 
 def record(text: str) -> None:
     """Replace this benchmark's section in RESULTS.md (or append it)."""
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in old and END in old:
-        new = old[: old.index(START)] + text + old[old.index(END) + len(END) :]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    RESULTS.write_text(new, encoding="utf-8")
+    _results.write_section("bench_engines", text, RESULTS)
 
 
 def main() -> None:

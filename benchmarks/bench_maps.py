@@ -16,15 +16,11 @@ animation frame after every script ran (a probe appended after the map's scripts
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import platform
-import re
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -35,16 +31,16 @@ from geopandas import GeoDataFrame
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+import _results  # noqa: E402
 from map_browser import chromium  # noqa: E402
 
-from fzgeo._atomic import write_text  # noqa: E402
 from fzgeo.maps import offline, render  # noqa: E402
 from fzgeo.maps.compose import MapLayer  # noqa: E402
 from fzgeo.schema import LayerKind  # noqa: E402
 from fzgeo.styles import Style  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-START, END = "<!-- bench_maps:start -->", "<!-- bench_maps:end -->"
+START, END = _results.markers("bench_maps")
 PROBE = (
     "<script>requestAnimationFrame(function(){requestAnimationFrame(function(){"
     "window.__rendered = performance.now();});});</script></html>"
@@ -164,26 +160,16 @@ def _line(r: dict[str, object]) -> str:
 
 
 def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError, StopIteration):
-        cpu = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
     version = subprocess.run(
         ["/usr/bin/chromium", "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    return (
-        f"{cpu}, {os.cpu_count()} cores (load average at the end {load}); {version}; "
-        f"Python {platform.python_version()}"
-    )
+    return _results.machine(f"load average at the end {load}", version)
 
 
 def section(rows: list[dict[str, object]]) -> str:
     """The RESULTS.md section."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = _results.stamp()
     lines = [
         START,
         "## Web maps (`python benchmarks/bench_maps.py`)",
@@ -205,10 +191,7 @@ def section(rows: list[dict[str, object]]) -> str:
 
 def write_results(text: str) -> None:
     """Replace this benchmark's section of RESULTS.md (or append it), keeping the others."""
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END) + "\n?", re.S)
-    new = pattern.sub(lambda _m: text, old) if START in old else old.rstrip("\n") + "\n\n" + text
-    write_text(RESULTS, new)
+    _results.write_section("bench_maps", text, RESULTS)
 
 
 def main() -> None:

@@ -14,16 +14,14 @@ benchmarks/RESULTS.md (section "QGIS-ready export"), with machine and date.
 from __future__ import annotations
 
 import argparse
-import platform
-import re
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
+import _results
 import pandas as pd
 
 import pyogrio
@@ -35,7 +33,7 @@ from fzgeo.qgis.export import initial_extent, write_qgis
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-START, END = "<!-- bench_qgis_export:start -->", "<!-- bench_qgis_export:end -->"
+START, END = _results.markers("bench_qgis_export")
 
 
 def best_of(func: Callable[[], object], runs: int = 3) -> float:
@@ -92,9 +90,7 @@ def main() -> None:
         START,
         "## QGIS-ready export (`python benchmarks/bench_qgis_export.py`)",
         "",
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, "
-        f"{len(__import__('os').sched_getaffinity(0))} cores; Python {platform.python_version()}; "
-        f"GDAL {pyogrio.__gdal_version_string__}.",
+        f"{_results.stamp()}; {_results.machine(f'GDAL {pyogrio.__gdal_version_string__}')}.",
         "Plain write: `fzgeo.io.write` (GeoPackage 1.2, atomic; best of 2). Styling: what "
         "`fzgeo.qgis.export.write_qgis` adds to it, `style_geopackage` (layer_styles QML/SLD, "
         "aliases, constraints, abstract from a summary of each table, metadata) + `write_project`"
@@ -108,10 +104,7 @@ def main() -> None:
     block = "\n".join(lines)
     print(block)
     if not args.no_write:
-        text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-        pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-        text = pattern.sub(block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block
-        RESULTS.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+        _results.write_section("bench_qgis_export", block, RESULTS)
 
 
 if __name__ == "__main__":

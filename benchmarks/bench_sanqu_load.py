@@ -13,15 +13,12 @@ validation). Results go into benchmarks/RESULTS.md (section "三区三线 loader
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import re
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
+import _results
 import numpy as np
 
 import geopandas as gpd
@@ -30,7 +27,7 @@ import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-START, END = "<!-- bench_sanqu_load:start -->", "<!-- bench_sanqu_load:end -->"
+START, END = _results.markers("bench_sanqu_load")
 
 RUNNER = """
 import json, resource, sys, time, warnings
@@ -88,13 +85,12 @@ def run(path: Path, mode: str) -> dict[str, float]:
 
 
 def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; GDAL {pyogrio.__gdal_version_string__}"
+    return _results.machine(f"GDAL {pyogrio.__gdal_version_string__}")
 
 
 def section(rows: list[dict[str, float]]) -> str:
     """The RESULTS.md section."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = _results.stamp()
     lines = [
         START,
         "## 三区三线 loader (`python benchmarks/bench_sanqu_load.py`)",
@@ -118,13 +114,7 @@ def section(rows: list[dict[str, float]]) -> str:
 
 def write_results(text: str) -> None:
     """Replace this benchmark's section of RESULTS.md (or append it), keeping the others."""
-    sys.path.insert(0, str(ROOT))
-    from fzgeo._atomic import write_text
-
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END) + "\n?", re.S)
-    new = pattern.sub(lambda _m: text, old) if START in old else old.rstrip("\n") + "\n\n" + text
-    write_text(RESULTS, new)
+    _results.write_section("bench_sanqu_load", text, RESULTS)
 
 
 def main() -> None:
