@@ -7,13 +7,18 @@ wheel. Open each file inside its own ``with as_file(...)`` block.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import as_file, files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any, TypeVar
 
-from fzgeo.errors import DataNotFoundError
+import yaml
+
+from fzgeo.errors import ConfigError, DataNotFoundError
+
+T = TypeVar("T")
 
 KINDS = ("layers", "styles", "maps")
 
@@ -64,3 +69,18 @@ def packaged_path(kind: str, name: str) -> Iterator[Path]:
 def read_text(kind: str, name: str) -> str:
     """The UTF-8 text of a packaged file."""
     return packaged(kind, name).read_text(encoding="utf-8")
+
+
+def keyed_yaml(kind: str, parse: Callable[..., T]) -> dict[str, T]:
+    """Every packaged ``kind/*.yaml`` parsed with ``parse(data, where="kind/name.yaml")``, by key.
+
+    Each parsed object's ``key`` must equal its file name without ``.yaml`` (ConfigError if not).
+    """
+    found: dict[str, T] = {}
+    for name in listing(kind, ".yaml"):
+        where = f"{kind}/{name}"
+        item: Any = parse(yaml.safe_load(read_text(kind, name)), where=where)
+        if item.key != name.removesuffix(".yaml"):
+            raise ConfigError(f"{where}: key {item.key!r} must match the file name")
+        found[item.key] = item
+    return found

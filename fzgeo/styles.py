@@ -32,8 +32,6 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
-import yaml
-
 from fzgeo import _resources
 from fzgeo.errors import ConfigError, UnknownLayerError
 
@@ -165,14 +163,7 @@ _KNOWN_KEYS = {
 
 @cache
 def _styles() -> dict[str, Style]:
-    found = {}
-    for name in _resources.listing("styles", ".yaml"):
-        data = yaml.safe_load(_resources.read_text("styles", name))
-        style = Style.from_mapping(data, where=f"styles/{name}")
-        if style.key != name.removesuffix(".yaml"):
-            raise ConfigError(f"styles/{name}: key {style.key!r} must match the file name")
-        found[style.key] = style
-    return found
+    return _resources.keyed_yaml("styles", Style.from_mapping)
 
 
 def available() -> list[str]:

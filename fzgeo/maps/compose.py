@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import yaml
-
 from geopandas import GeoDataFrame
 
 from fzgeo import _resources, layers, styles
@@ -169,14 +167,7 @@ def parse(data: Mapping[str, Any], *, where: str) -> MapSpec:
 
 @cache
 def _specs() -> dict[str, MapSpec]:
-    found = {}
-    for name in _resources.listing("maps", ".yaml"):
-        where = f"maps/{name}"
-        spec = parse(yaml.safe_load(_resources.read_text("maps", name)), where=where)
-        if spec.key != name.removesuffix(".yaml"):
-            raise ConfigError(f"{where}: key {spec.key!r} must match the file name")
-        found[spec.key] = spec
-    return found
+    return _resources.keyed_yaml("maps", parse)
 
 
 def available() -> list[str]:
