@@ -253,11 +253,6 @@ def markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
-def write_results(section: str, path: Path = HERE / "RESULTS.md") -> Path:
-    """Replace the bench_check section of RESULTS.md (other sections are kept)."""
-    return _results.write_section("bench_check", section, path)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run the benchmark (or one child measurement)."""
     argv = sys.argv[1:] if argv is None else argv
@@ -279,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     section = markdown(res)
     print(section)
     if not (args.quick or args.no_write):
-        print(f"wrote {write_results(section)}")
+        print(f"wrote {_results.write_section('bench_check', section, HERE / 'RESULTS.md')}")
     return 0
 
 

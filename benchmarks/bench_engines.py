@@ -155,11 +155,6 @@ def section(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def record(text: str) -> None:
-    """Replace this benchmark's section in RESULTS.md (or append it)."""
-    _results.write_section("bench_engines", text, RESULTS)
-
-
 def main() -> None:
     """Parse arguments, run, print and record."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -172,7 +167,7 @@ def main() -> None:
     text = section(rows)
     print(text)
     if not args.no_write:
-        record(text)
+        _results.write_section("bench_engines", text, RESULTS)
         print(f"recorded in {RESULTS}")
 
 

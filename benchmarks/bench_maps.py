@@ -189,11 +189,6 @@ def section(rows: list[dict[str, object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (or append it), keeping the others."""
-    _results.write_section("bench_maps", text, RESULTS)
-
-
 def main() -> None:
     """Run the benchmark and record the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -204,7 +199,7 @@ def main() -> None:
     text = section(rows)
     print(text)
     if not args.no_write:
-        write_results(text)
+        _results.write_section("bench_maps", text, RESULTS)
         print(f"wrote {RESULTS}")
 
 

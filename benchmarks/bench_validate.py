@@ -110,11 +110,6 @@ def section(rows: list[dict[str, float]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (or append it), keeping the others."""
-    _results.write_section("bench_validate", text, RESULTS)
-
-
 def main() -> None:
     """Measure and report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -135,7 +130,7 @@ def main() -> None:
     text = section(rows)
     print(text)
     if not args.no_write:
-        write_results(text)
+        _results.write_section("bench_validate", text, RESULTS)
         print(f"wrote {RESULTS}")
 
 
