@@ -10,7 +10,8 @@ Kinds are data: one YAML file per kind in ``layers/kinds/`` (schema, style key, 
     (``file:``, see :mod:`fzgeo.placement`);
 ``python``
     a function ``fzgeo.<module>:<name>`` taking a :class:`BuildContext` and returning a
-    GeoDataFrame, for layers derived from other layers (``function:``).
+    GeoDataFrame, for layers derived from other layers (``function:``), which it reads with
+    :func:`load` (a dependency cycle is a :class:`~fzgeo.errors.ConfigError`).
 
 Every built layer is validated against its kind. ``load(name)`` builds once per process and
 returns a copy.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -67,23 +68,11 @@ def kind(name: str) -> LayerKind:
     return kinds[name]
 
 
-@dataclass
+@dataclass(frozen=True)
 class BuildContext:
-    """What a builder may use: the kind it builds and the other layers."""
+    """What a builder gets: the kind it builds. Other layers come from :func:`load`."""
 
     kind: LayerKind
-    _stack: tuple[str, ...] = field(default_factory=tuple)
-
-    def layer(self, name: str) -> GeoDataFrame:
-        """Another built layer (in EPSG:4490)."""
-        if name in self._stack:
-            chain = " -> ".join([*self._stack, name])
-            raise ConfigError(f"layer build cycle: {chain}")
-        return _build(name, (*self._stack, self.kind.name)).copy()
-
-    def layer_work(self, name: str) -> GeoDataFrame:
-        """Another built layer in the metric work CRS (EPSG:4548)."""
-        return to_work(self.layer(name), what=f"layer {name}")
 
 
 def _apply_defaults(gdf: GeoDataFrame, defaults: dict[str, Any]) -> GeoDataFrame:
@@ -129,19 +118,29 @@ _BUILDERS: dict[str, Callable[[BuildContext], GeoDataFrame]] = {
 }
 
 
+_BUILDING: list[str] = []  #: layers being built, innermost last, to report cycles
+
+
 @cache
 def _build_cached(name: str) -> GeoDataFrame:
-    return _build(name, ())
+    if name in _BUILDING:
+        chain = " -> ".join([*_BUILDING[_BUILDING.index(name) :], name])
+        raise ConfigError(f"layer build cycle: {chain}")
+    _BUILDING.append(name)
+    try:
+        return _build(name)
+    finally:
+        _BUILDING.pop()
 
 
-def _build(name: str, stack: tuple[str, ...]) -> GeoDataFrame:
+def _build(name: str) -> GeoDataFrame:
     k = kind(name)
     btype = k.build.get("type")
     if btype not in _BUILDERS:
         raise ConfigError(
             f"layer kind {name!r}: build.type must be one of {sorted(_BUILDERS)}, got {btype!r}"
         )
-    gdf = _BUILDERS[btype](BuildContext(kind=k, _stack=stack))
+    gdf = _BUILDERS[btype](BuildContext(kind=k))
     gdf = _apply_defaults(gdf, dict(k.build.get("defaults") or {}))
     if k.build.get("area_km2"):
         gdf["area_km2"] = (to_work(gdf).area / 1e6).round(3)

@@ -109,3 +109,23 @@ def test_summary_reports_counts_and_precision_mix() -> None:
     assert row["features"] == 12
     assert row["precision"] == "surveyed 12"
     assert row["中文名"].startswith("行政区划")
+
+
+def test_a_dependency_cycle_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fzgeo.errors import ConfigError
+    from fzgeo.schema import LayerKind
+
+    kinds = {
+        n: LayerKind(name=n, name_zh=n, geometry_type="Point", build={"type": "cyclic"})
+        for n in ("cyc_a", "cyc_b")
+    }
+    other = {"cyc_a": "cyc_b", "cyc_b": "cyc_a"}
+    monkeypatch.setattr(layers, "kind", kinds.__getitem__)
+    monkeypatch.setitem(layers._BUILDERS, "cyclic", lambda ctx: layers.load(other[ctx.kind.name]))
+    layers._build_cached.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="layer build cycle: cyc_a -> cyc_b -> cyc_a"):
+            layers.load("cyc_a")
+        assert layers._BUILDING == []
+    finally:
+        layers._build_cached.cache_clear()
