@@ -239,6 +239,5 @@ def features_to_gdf(doc: Mapping[str, Any], *, kind: LayerKind) -> GeoDataFrame:
         from fzgeo.schema import empty_layer
 
         return empty_layer(kind)
-    return GeoDataFrame(
-        rows, geometry=GeoSeries([r.pop("geometry") for r in rows]), crs=STORAGE_CRS
-    )
+    geoms = [row.pop("geometry") for row in rows]
+    return GeoDataFrame(rows, geometry=GeoSeries(geoms), crs=STORAGE_CRS)

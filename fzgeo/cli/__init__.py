@@ -68,9 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (also used as the console script)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    previous = warnings.showwarning
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings():  # restores filters and showwarning on exit
             warnings.simplefilter("default")
             # library deprecations concern developers, not the person running a command
             for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
@@ -83,8 +82,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fzgeo: interrupted", file=sys.stderr)
         return 130
-    finally:
-        warnings.showwarning = previous
     return status
 
 
