@@ -20,7 +20,9 @@ Geometry specs (REF is a place name, ``[lon, lat]``, or ``{at: REF, offset_km: [
 ``{counties: [NAME, ...]}`` (the union of those county-level units of ``admin_boundaries``, for
 designations the plan gives to whole counties), ``{reach: RIVER, from: REF, to: REF}`` (the stretch
 of that river of the ``rivers`` layer between the points nearest to the two references),
-``{on_river: RIVER, at: REF}`` (the point of the river nearest to REF) and
+``{on_river: RIVER, at: REF}`` (the point of the river nearest to REF),
+``{of_layer: LAYER, names: [NAME, ...]}`` (the union of those features of another layer, e.g. a
+network frame drawn as the roads it is made of; the same geometry, not a copy placed again) and
 ``{buffer: SPEC, km: B}``. Shapes are built in EPSG:4548 (metres) and stored in EPSG:4490.
 
 ``clip: city`` (on a feature, or on the document for every feature) splits a line at the city
@@ -171,6 +173,21 @@ def _reach(name: str, start: Any, end: Any) -> LineString:
     return substring(river, a, b)
 
 
+def _of_layer(layer: str, names: Any) -> BaseGeometry:
+    """The union of the features of ``layer`` named ``names`` (work-CRS metres)."""
+    from fzgeo import layers
+
+    if not isinstance(names, list) or not names:
+        raise ConfigError(f"expected a list of feature names of {layer!r}, got {names!r}")
+    gdf = layers.load(layer)
+    unknown = [n for n in names if n not in set(gdf["name"])]
+    if unknown:
+        raise ConfigError(f"{layer!r} has no feature named {unknown}")
+    rows = gdf[gdf["name"].isin(names)].to_crs(WORK_CRS)
+    geom = shapely.union_all(rows.geometry.to_numpy())
+    return shapely.line_merge(geom) if geom.geom_type == "MultiLineString" else geom
+
+
 def build_geometry(spec: Mapping[str, Any]) -> BaseGeometry:
     """The geometry (in EPSG:4548 metres) described by ``spec``."""
     if "point" in spec:
@@ -184,6 +201,8 @@ def build_geometry(spec: Mapping[str, Any]) -> BaseGeometry:
     if "on_river" in spec:
         river = _river(spec["on_river"])
         return river.interpolate(river.project(_ref(spec["at"])))
+    if "of_layer" in spec:
+        return _of_layer(spec["of_layer"], spec.get("names"))
     if "line" in spec:
         return LineString(_refs(spec["line"]))
     if "polygon" in spec:

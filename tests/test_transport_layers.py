@@ -182,6 +182,19 @@ def test_clip_leaves_unclipped_documents_alone() -> None:
     assert to_work(gdf).length.iloc[0] > 90_000  # 南昌 to 抚州 whole (about 93 km)
 
 
+def test_of_layer_takes_the_named_features_geometry() -> None:
+    kind = LayerKind(name="t", name_zh="t", geometry_type="LineString")
+    roads = layers.load("highways")
+    names = list(roads["name"].iloc[:2])
+    doc = {"features": [{"name": "网", "geometry": {"of_layer": "highways", "names": names}}]}
+    frame = placement.features_to_gdf(doc, kind=kind)
+    members = to_work(roads[roads["name"].isin(names)]).length.sum()
+    assert to_work(frame).length.iloc[0] == pytest.approx(members, rel=1e-6)
+    doc["features"][0]["geometry"]["names"] = ["无此路"]
+    with pytest.raises(ConfigError, match="no feature named"):
+        placement.features_to_gdf(doc, kind=kind)
+
+
 def test_build_writes_the_layers(tmp_path: Path) -> None:
     from fzgeo.cli import main
 
