@@ -22,13 +22,15 @@ designations the plan gives to whole counties), ``{reach: RIVER, from: REF, to: 
 of that river of the ``rivers`` layer between the points nearest to the two references),
 ``{on_river: RIVER, at: REF}`` (the point of the river nearest to REF),
 ``{of_layer: LAYER, names: [NAME, ...]}`` (the union of those features of another layer, e.g. a
-network frame drawn as the roads it is made of; the same geometry, not a copy placed again) and
+network frame drawn as the roads it is made of; the same geometry, not a copy placed again),
+``{union: [SPEC, ...]}`` (the union of several specs, e.g. named features of two layers) and
 ``{buffer: SPEC, km: B}``. Shapes are built in EPSG:4548 (metres) and stored in EPSG:4490.
 
-``clip: city`` (on a feature, or on the document for every feature) splits a line at the city
-boundary (``admin_boundaries``, level ``city``) with :func:`split_at_boundary` and keeps the part
-inside: a line drawn to a station beyond the border (南昌, 鹰潭) is stored as its in-city piece(s).
-A feature wholly outside the city is an error, not an empty geometry.
+``clip: city`` (on a feature, or on the document for every feature) keeps the part inside the city
+boundary (``admin_boundaries``, level ``city``): a line is split there with
+:func:`split_at_boundary` (a line drawn to a station beyond the border, 南昌 or 鹰潭, is stored as
+its in-city piece(s)); a polygon (a band buffered along a line) is cut to the boundary. A feature
+wholly outside the city is an error, not an empty geometry.
 """
 
 from __future__ import annotations
@@ -143,10 +145,21 @@ def _clip(geom: BaseGeometry, clip: Any) -> BaseGeometry:
         return geom
     if clip != "city":
         raise ConfigError(f"clip must be 'city', got {clip!r}")
-    inside, _ = split_at_boundary(geom, city_shape())
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        inside = _area_parts(geom.intersection(city_shape()))
+        what = "polygon"
+    else:
+        inside, _ = split_at_boundary(geom, city_shape())
+        what = "line"
     if inside.is_empty:
-        raise ConfigError("the line lies wholly outside the city boundary (clip: city)")
+        raise ConfigError(f"the {what} lies wholly outside the city boundary (clip: city)")
     return inside
+
+
+def _area_parts(geom: BaseGeometry) -> BaseGeometry:
+    """The polygonal parts of ``geom`` (slivers of lines or points where shapes touch dropped)."""
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
+    return shapely.union_all(parts) if parts else Polygon()
 
 
 @cache
@@ -214,6 +227,15 @@ def build_geometry(spec: Mapping[str, Any]) -> BaseGeometry:
         return hull.buffer(1000.0 * float(spec.get("buffer_km", 0.0)), quad_segs=16)
     if "buffer" in spec:
         return build_geometry(spec["buffer"]).buffer(1000.0 * float(spec["km"]), quad_segs=16)
+    if "union" in spec:
+        specs = spec["union"]
+        if (
+            not isinstance(specs, list)
+            or not specs
+            or not all(isinstance(s, Mapping) for s in specs)
+        ):
+            raise ConfigError(f"union expects a list of geometry specs, got {specs!r}")
+        return shapely.union_all([build_geometry(s) for s in specs])
     raise ConfigError(f"unknown geometry spec {dict(spec)!r}")
 
 
