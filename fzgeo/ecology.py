@@ -354,7 +354,24 @@ def build_eco_pattern(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - regi
         },
     ]
     rows += [_node_row(n) for n in eco_nodes()]
+    rows.append(_whole_pattern_row(rows, base))
     return frame(rows)
+
+
+def _whole_pattern_row(parts: list[dict[str, Any]], base: Mapping[str, Any]) -> dict[str, Any]:
+    """The 生态安全格局 as a whole: the union of its elements (it overlaps them by design)."""
+    return {
+        **base,
+        "name": "生态安全格局：一山、一水、一廊、多节点（整体，示意）",
+        "element": "整体格局",
+        "plan_term": "一山(武夷山)、一水(抚河)、一廊(昌福铁路)、多节点",
+        "inventory_id": "eco_security_pattern",
+        "status": "planned",  # 构建...形成...生态安全格局
+        "precision": "illustrative",
+        "note": "示意: the union of this layer's 一山, 一水, 一廊 and 多节点 features (the same "
+        "geometry, not placed again); it overlaps them, so sum areas by element, not over the layer",
+        "geometry": shapely.union_all([row["geometry"] for row in parts]),
+    }
 
 
 def _node_row(node: Node) -> dict[str, Any]:

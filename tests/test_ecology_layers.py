@@ -103,7 +103,7 @@ def test_one_km_band_follows_the_plan_rule(stem: shapely.Geometry, city: shapely
 
 def test_pattern_has_each_element() -> None:
     pattern = layers.load("eco_pattern")
-    assert set(pattern["element"]) == {"一山", "一水", "一廊", "多节点"}
+    assert set(pattern["element"]) == {"一山", "一水", "一廊", "多节点", "整体格局"}
     assert (pattern.loc[pattern["element"] != "多节点", "source_line"] == 1530).all()
     assert pattern["note"].str.len().gt(20).all()
 

@@ -38,6 +38,8 @@ ISSUE10_KINDS = (
     "county_designations",
     "waterways",
     "ports",
+    "river_controls",
+    "cooperation_zones",
 )
 #: Polygon layers meant as constraint candidates for `fzgeo check` rules.
 CONSTRAINT_KINDS = ("infrastructure_reserves", "water_areas", "protected_areas", "hazard_zones")
