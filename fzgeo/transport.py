@@ -10,9 +10,14 @@ clipped at the city boundary. Their builder adds two derived columns:
 ``length_km``
     the in-city length in EPSG:4548. Lines are schematic (straight legs between real stations
     and seats), so this is shorter than the real alignment: an approximation, not a survey.
+
+Network frames (``network_frames``: the plan's “三横三纵一连”, “两横三纵”, ...) are built by
+:func:`build_frames` as the union of the roads or railways they are made of.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import yaml
 
@@ -22,7 +27,7 @@ from fzgeo import _resources, placement
 from fzgeo.crs import to_work
 from fzgeo.errors import ConfigError
 from fzgeo.layers import BuildContext
-from fzgeo.schema import STATUS_ZH
+from fzgeo.schema import PRECISIONS, STATUS_ZH
 
 
 def legend_class(kind_value: str, status: str) -> str:
@@ -35,16 +40,61 @@ def build_lines(ctx: BuildContext) -> GeoDataFrame:
 
     ``build.legend_of`` names the column whose value, with the status, makes the legend class.
     """
-    spec = ctx.kind.build
-    path = f"layers/{spec['file']}"
-    doc = yaml.safe_load(_resources.read_text("layers", spec["file"]))
-    gdf = placement.features_to_gdf(doc, kind=ctx.kind)
-    field = spec.get("legend_of")
+    doc = yaml.safe_load(_resources.read_text("layers", ctx.kind.build["file"]))
+    return _legend_and_length(placement.features_to_gdf(doc, kind=ctx.kind), ctx)
+
+
+def _legend_and_length(gdf: GeoDataFrame, ctx: BuildContext) -> GeoDataFrame:
+    field = ctx.kind.build.get("legend_of")
     if field:
         if field not in gdf.columns:
+            path = f"layers/{ctx.kind.build['file']}"
             raise ConfigError(f"legend_of: no column {field!r} in the features", path=path)
         gdf["legend"] = [
             legend_class(str(v), str(s)) for v, s in zip(gdf[field], gdf["status"], strict=True)
         ]
     gdf["length_km"] = (to_work(gdf).length / 1000.0).round(2)
     return gdf
+
+
+def weakest_precision(values: Iterable[str]) -> str:
+    """The least precise of ``values`` (order of :data:`fzgeo.schema.PRECISIONS`)."""
+    ranks = [PRECISIONS.index(v) for v in values]
+    if not ranks:
+        raise ConfigError("no precision to take the weakest of")
+    return PRECISIONS[max(ranks)]
+
+
+def build_frames(ctx: BuildContext) -> GeoDataFrame:
+    """Build network frames: each the union of named features of another line layer.
+
+    Every feature's geometry must be ``{of_layer: LAYER, names: [...]}``. The builder adds
+    ``member_layer``, ``members`` (the names, joined by 、), ``member_count``, and sets
+    ``precision`` to the weakest precision among the members (a frame is no more exact than
+    its least exact road); then ``legend`` and ``length_km`` as :func:`build_lines`.
+    """
+    from fzgeo import layers
+
+    path = f"layers/{ctx.kind.build['file']}"
+    doc = yaml.safe_load(_resources.read_text("layers", ctx.kind.build["file"]))
+    feats = doc.get("features") or []
+    specs = [f.get("geometry") or {} for f in feats]
+    for i, (feat, spec) in enumerate(zip(feats, specs, strict=True)):
+        if "of_layer" not in spec or "precision" in feat:
+            raise ConfigError(
+                f"feature {i} ({feat.get('name', '?')}): a frame's geometry must be "
+                "{of_layer: LAYER, names: [...]} and its precision is derived, not given",
+                path=path,
+            )
+    gdf = placement.features_to_gdf(doc, kind=ctx.kind)
+    gdf["member_layer"] = [s["of_layer"] for s in specs]
+    gdf["members"] = ["、".join(s["names"]) for s in specs]
+    gdf["member_count"] = [len(s["names"]) for s in specs]
+    precisions = []
+    for spec in specs:
+        members = layers.load(spec["of_layer"])
+        precisions.append(
+            weakest_precision(members.loc[members["name"].isin(spec["names"]), "precision"])
+        )
+    gdf["precision"] = precisions
+    return _legend_and_length(gdf, ctx)
