@@ -66,10 +66,10 @@ def _child(method: str, data: Path, n: int, out: Path) -> dict[str, float]:
     base = _rss_mb()
     t0 = time.perf_counter()
     if method == "cut":
-        from fzgeo import pieces
+        from fzgeo import check
 
-        cut, _ = pieces.for_layer(np.asarray(red.geometry.values), use_cache=True)
-        areas = np.array([len(cut)], dtype=float)
+        layer = check.prepare("red", red, use_cache=True)
+        areas = np.array([len(layer.pieces)], dtype=float)
     elif method.startswith("fzgeo"):
         from fzgeo import check, rules
 

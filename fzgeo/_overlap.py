@@ -67,13 +67,15 @@ def _group_union(
     ends = np.r_[starts[1:], len(site)]
     single = (ends - starts) == 1
     out[site[starts[single]]] = parts[starts[single]]
-    for a, b in zip(starts[~single], ends[~single], strict=True):
-        group = parts[a:b]
-        if feature[a] == feature[b - 1]:
-            out[site[a]] = _collect(group)
-        else:
-            single_feature[site[a]] = feature[a] == feature[b - 1]
-            out[site[a]] = shapely.union_all(group)
+    one_feature = feature[starts] == feature[ends - 1]
+    collect = ~single & one_feature
+    group = np.repeat(np.arange(len(starts)), ends - starts)
+    picked = collect[group]
+    out[site[starts[collect]]] = _collect(parts[picked], group[picked])
+    several = np.flatnonzero(~single & ~one_feature)
+    single_feature[site[starts[several]]] = False
+    for g in several:
+        out[site[starts[g]]] = shapely.union_all(parts[starts[g] : ends[g]])
     return out, single_feature
 
 
@@ -88,18 +90,29 @@ def _union_by_site(geoms: np.ndarray, site: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _collect(group: np.ndarray) -> shapely.Geometry:
-    """Parts cut from the pieces of one feature, collected without a union.
+def _collect(parts: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Per group (sorted ids), its parts cut from the pieces of one feature, without a union.
 
-    The pieces tile the feature, so polygon parts only share edges; the collection's area is
+    The pieces tile the feature, so polygon parts only share edges: a multipolygon of them has
     the overlap's area. It is dissolved only when the geometry is wanted
-    (:attr:`fzgeo.check.CheckResult.parts`). Line and point parts are unioned at once.
+    (:attr:`fzgeo.check.CheckResult.parts`). Groups with line or point parts are unioned.
     """
-    flat = shapely.get_parts(group)
-    types = shapely.get_type_id(flat)
-    if (types == 3).all():
-        return shapely.multipolygons(flat)
-    return shapely.union_all(group)
+    ids, group = np.unique(group, return_inverse=True)
+    out = np.full(len(ids), None, dtype=object)
+    if not len(ids):
+        return out
+    flat, src = shapely.get_parts(parts, return_index=True)
+    flat_group = group[src]
+    polygonal = np.bincount(flat_group, shapely.get_type_id(flat) != 3, len(ids)) == 0
+    keep = polygonal[flat_group]
+    at = np.flatnonzero(polygonal)
+    # multipolygons() makes one geometry per index 0..max: number the polygonal groups densely
+    dense = np.searchsorted(at, flat_group[keep])
+    out[at] = shapely.multipolygons(flat[keep], indices=dense)
+    bounds = np.searchsorted(group, np.arange(len(ids) + 1))  # group is sorted
+    for g in np.flatnonzero(~polygonal):
+        out[g] = shapely.union_all(parts[bounds[g] : bounds[g + 1]])
+    return out
 
 
 def _feature_lists(site: np.ndarray, feature: np.ndarray, n: int) -> list[np.ndarray]:

@@ -52,6 +52,7 @@ M2_PER_MU = 10_000.0 / 15.0  #: 1 亩 = 666.666... m²
 #: Decimal places the reports keep (round half to even on the float value).
 ROUNDING = {"m2": 2, "ha": 4, "mu": 4, "share": 6, "m": 2, "score": 4, "deg": 2}
 CHUNK = 4096  #: sites per task
+PART_CHUNK = 1024  #: overlap parts per task when dissolving and projecting them
 PARALLEL_FROM = 2 * CHUNK  #: smallest batch handed to a thread pool
 _CIRCLE_QUAD_SEGS = 32
 _CLASS_NAMES = {_overlap.POLYGON: "polygon", _overlap.LINE: "line", _overlap.POINT: "point"}
@@ -82,6 +83,7 @@ class CheckResult:
     repaired_sites: int
     notes: list[str] = field(default_factory=list)
     measured: list[tuple[Rule, _overlap.Measure]] = field(default_factory=list, repr=False)
+    workers: int = 1  #: threads for building :attr:`parts`
 
     @cached_property
     def parts(self) -> GeoDataFrame:
@@ -91,7 +93,7 @@ class CheckResult:
         that needs only the numbers does not pay for the geometry.
         """
         checked = self.details[self.details["verdict"] != SKIPPED].reset_index(drop=True)
-        return _parts_frame(self.measured, checked, len(self.sites))
+        return _parts_frame(self.measured, checked, len(self.sites), self.workers)
 
     @property
     def any_conflict(self) -> bool:
@@ -147,14 +149,16 @@ def prepare(
                 else False
             )
         gdf = gdf[keep]
-    work = to_work(gdf, what=f"constraint layer {name}")
-    geoms = np.asarray(work.geometry.values, dtype=object)
-    cut, _ = pieces.for_layer(geoms, use_cache=use_cache)
-    _ = cut.tree  # built here, before threads share it
-    # count what was invalid as delivered; what reprojection alone bent is fixed quietly
-    repaired = int(
-        (~shapely.is_valid(np.asarray(gdf.geometry.values)) & gdf.geometry.notna()).sum()
+    delivered = np.asarray(gdf.geometry.values, dtype=object)
+    cut, repaired = pieces.for_layer(
+        delivered,
+        crs=gdf.crs.to_wkt(),
+        project=lambda: np.asarray(
+            to_work(gdf, what=f"constraint layer {name}").geometry.values, dtype=object
+        ),
+        use_cache=use_cache,
     )
+    _ = cut.tree  # built here, before threads share it
     if repaired:
         warnings.warn(
             f"constraint layer {name}: repaired {repaired} invalid geometr(y/ies) with make_valid",
@@ -165,7 +169,7 @@ def prepare(
     names = gdf["name"] if "name" in gdf.columns else pd.Series([""] * len(gdf), index=gdf.index)
     return Constraint(
         name=name,
-        polygons=bool(np.isin(shapely.get_type_id(geoms), (3, 6)).any()),
+        polygons=bool(np.isin(shapely.get_type_id(delivered), (3, 6)).any()),
         pieces=cut,
         ids=ids.astype(str).to_numpy(dtype=object),
         names=names.fillna("").astype(str).to_numpy(dtype=object),
@@ -273,8 +277,10 @@ def _verdicts(
 
 
 def _labels(layer: Constraint, features: list[np.ndarray]) -> tuple[list[str], list[str]]:
-    ids = [";".join(layer.ids[f]) for f in features]
-    names = [";".join(dict.fromkeys(n for n in layer.names[f] if n)) for f in features]
+    ids = [";".join(layer.ids[f]) if len(f) else "" for f in features]
+    names = [
+        ";".join(dict.fromkeys(n for n in layer.names[f] if n)) if len(f) else "" for f in features
+    ]
     return ids, names
 
 
@@ -381,8 +387,14 @@ def _overall(details: pd.DataFrame, n: int, rule_ids: list[str]) -> pd.DataFrame
     top = rank.max(axis=0)
     worst = np.array([CLEAR, NEAR, CONFLICT], dtype=object)[top]
 
-    def join(arr: np.ndarray, mask: np.ndarray) -> list[str]:
-        return [";".join(dict.fromkeys(arr[mask[:, j], j])) for j in range(n)]
+    def join(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        # a rule's name and severity are the same for every site, so the joined text depends
+        # only on which rules are set: join once per distinct pattern of rules
+        patterns, inverse = np.unique(mask.T, axis=0, return_inverse=True)
+        first = np.zeros(len(patterns), dtype=np.int64)
+        first[inverse.ravel()[::-1]] = np.arange(n)[::-1]
+        texts = [";".join(dict.fromkeys(arr[p, j])) for p, j in zip(patterns, first, strict=True)]
+        return np.array(texts, dtype=object)[inverse.ravel()] if n else np.array([], dtype=object)
 
     grave = (rank == top) & (top > 0)
     score = details.get("score", pd.Series(0.0, index=details.index))
@@ -404,7 +416,8 @@ def _dissolve(geoms: np.ndarray) -> np.ndarray:
     ``make_valid``); where the area moves by more than 1e-9 relative, ``make_valid`` is used.
     """
     geoms = geoms.copy()
-    seams = np.flatnonzero(~shapely.is_valid(geoms))
+    collected = np.flatnonzero(shapely.get_num_geometries(geoms) > 1)  # one polygon has no seam
+    seams = collected[~shapely.is_valid(geoms[collected])]
     if not len(seams):
         return geoms
     merged = shapely.buffer(geoms[seams], 0)
@@ -416,8 +429,30 @@ def _dissolve(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
+def _storage_parts(geoms: np.ndarray, workers: int) -> np.ndarray:
+    """Dissolved parts in EPSG:4490, in chunks over ``workers`` threads.
+
+    Both steps release the GIL for most of their time; every thread projects with its own
+    transformer (pyproj transformers are not to be shared between threads).
+    """
+    from pyproj import Transformer
+
+    def one(part: np.ndarray) -> np.ndarray:
+        t = Transformer.from_crs(WORK_CRS, STORAGE_CRS, always_xy=True)
+        dissolved = _dissolve(part)
+        return shapely.transform(
+            dissolved, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
+        )
+
+    if workers < 2 or len(geoms) < 2 * PART_CHUNK:
+        return one(geoms)
+    chunks = np.array_split(geoms, min(len(geoms) // PART_CHUNK, 4 * workers))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return np.concatenate(list(pool.map(one, chunks)))
+
+
 def _parts_frame(
-    found: list[tuple[Rule, _overlap.Measure]], details: pd.DataFrame, n: int
+    found: list[tuple[Rule, _overlap.Measure]], details: pd.DataFrame, n: int, workers: int
 ) -> GeoDataFrame:
     """The overlap parts (inside the layer) of every site with a non-clear verdict."""
     frames = []
@@ -428,12 +463,12 @@ def _parts_frame(
             continue
         sub = d[keep][["site", "rule", "rule_zh", "layer", "verdict", "severity", "exempt"]]
         sub = sub.assign(inside=m.inside[keep], feature_ids=d["feature_ids"].to_numpy()[keep])
-        geoms = _dissolve(m.parts[keep])
-        frames.append(GeoDataFrame(sub, geometry=GeoSeries(geoms, crs=WORK_CRS).values))
+        geoms = _storage_parts(m.parts[keep], workers)
+        frames.append(GeoDataFrame(sub, geometry=GeoSeries(geoms, crs=STORAGE_CRS).values))
     if not frames:
         cols = ["site", "rule", "rule_zh", "layer", "verdict", "severity", "exempt", "inside"]
         return GeoDataFrame({c: [] for c in cols}, geometry=[], crs=STORAGE_CRS)
-    return GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WORK_CRS).to_crs(STORAGE_CRS)
+    return GeoDataFrame(pd.concat(frames, ignore_index=True), crs=STORAGE_CRS)
 
 
 def run(
@@ -536,7 +571,16 @@ def run(
             np.where(cls == _overlap.POLYGON, geoms, None)
         )
     out = _assemble(sites, own, details, [r.id for r in rule_set.rules])
-    return CheckResult(out, details, rule_set, layers, skipped, int(repaired.sum()), measured=found)
+    return CheckResult(
+        out,
+        details,
+        rule_set,
+        layers,
+        skipped,
+        int(repaired.sum()),
+        measured=found,
+        workers=workers,
+    )
 
 
 def _raster_skips(rule_set: RuleSet, rasters: Mapping[str, object]) -> dict[str, str]:

@@ -9,10 +9,12 @@ exactly (they meet only along the cut lines), so their overlap areas add up; pie
 features may overlap, and :mod:`fzgeo.check` unions such parts per site so nothing is counted
 twice.
 
-The red line changes rarely. :class:`Pieces` carries the SHA-256 of the layer it came from
-(geometry WKB and feature ids); :func:`for_layer` keeps the pieces in a cache folder keyed by that
-hash (``$FZGEO_CACHE_DIR``, default ``~/.cache/fzgeo/pieces``), so a check pays the cutting once per
-version of the layer and afterwards only the query.
+The red line changes rarely. :class:`Pieces` carries the SHA-256 of the layer it came from (its
+geometries' WKB as delivered, in order, and their CRS); :func:`for_layer` keeps the pieces, already
+in the work CRS, in a cache folder keyed by that hash (``$FZGEO_CACHE_DIR``, default
+``~/.cache/fzgeo/pieces``) together with the number of geometries that had to be repaired. A check
+pays the projection, repair and cutting once per version of the layer and afterwards only the
+query.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import hashlib
 import itertools
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +37,7 @@ from fzgeo.errors import FzgeoWarning
 
 MAX_VERTICES = 256  #: largest piece, in vertices (the ST_Subdivide default)
 EDGE_VERTICES = 32  #: longest edge run searched for nearest distances
-CACHE_VERSION = 2  #: bump when the piece format changes (2: line layers cut into runs)
+CACHE_VERSION = 3  #: bump when the piece format changes (3: keyed on the delivered layer)
 _POLYGONAL = (3, 6)  # Polygon, MultiPolygon
 _LINEAR = (1, 5)  # LineString, MultiLineString
 
@@ -90,10 +93,11 @@ class Pieces:
         return cached
 
 
-def layer_digest(geoms: np.ndarray) -> str:
-    """SHA-256 over the WKB of every geometry, in order."""
+def layer_digest(geoms: np.ndarray, crs: str = "") -> str:
+    """SHA-256 over the WKB of every geometry, in order, and the CRS they are in."""
     h = hashlib.sha256()
     h.update(f"fzgeo-pieces-{CACHE_VERSION}".encode())
+    h.update(crs.encode())
     for wkb in shapely.to_wkb(geoms, hex=False, include_srid=False):
         h.update(len(wkb).to_bytes(8, "little"))
         h.update(wkb)
@@ -244,24 +248,25 @@ def _cache_path(digest: str, max_vertices: int) -> Path:
     return cache_dir() / f"{digest}-{max_vertices}.wkb.npz"
 
 
-def _load_cached(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+def _load_cached(path: Path) -> tuple[np.ndarray, np.ndarray, int] | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             wkb, offsets, feature = data["wkb"], data["offsets"], data["feature"]
+            repaired = int(data["repaired"])
     except (OSError, KeyError, ValueError):
         return None
     blobs = [wkb[a:b].tobytes() for a, b in itertools.pairwise(offsets)]
-    return shapely.from_wkb(np.array(blobs, dtype=object)), feature
+    return shapely.from_wkb(np.array(blobs, dtype=object)), feature, repaired
 
 
-def _store(path: Path, geoms: np.ndarray, feature: np.ndarray) -> None:
+def _store(path: Path, geoms: np.ndarray, feature: np.ndarray, repaired: int) -> None:
     import io
 
     blobs = shapely.to_wkb(geoms, hex=False)
     offsets = np.cumsum([0, *map(len, blobs)]).astype(np.int64)
     buf = io.BytesIO()
     wkb = np.frombuffer(b"".join(blobs), dtype=np.uint8)
-    np.savez(buf, wkb=wkb, offsets=offsets, feature=feature)
+    np.savez(buf, wkb=wkb, offsets=offsets, feature=feature, repaired=np.int64(repaired))
     try:
         write_bytes(path, buf.getvalue())
     except OSError as exc:  # a read-only cache only costs time
@@ -269,14 +274,24 @@ def _store(path: Path, geoms: np.ndarray, feature: np.ndarray) -> None:
 
 
 def for_layer(
-    geoms: np.ndarray, *, max_vertices: int = MAX_VERTICES, use_cache: bool = True
+    geoms: np.ndarray,
+    *,
+    crs: str = "",
+    project: Callable[[], np.ndarray] | None = None,
+    max_vertices: int = MAX_VERTICES,
+    use_cache: bool = True,
 ) -> tuple[Pieces, int]:
-    """The pieces of a polygon layer's geometries, from the cache when present.
+    """The pieces of a layer in the work CRS, from the cache when present.
 
     Parameters
     ----------
     geoms
-        The layer's geometries, in the CRS the pieces are wanted in.
+        The layer's geometries as delivered.
+    crs
+        Their CRS (any text that identifies it, e.g. WKT); part of the cache key.
+    project
+        Returns the geometries in the CRS the pieces are wanted in; called only when the pieces
+        are not cached. None: ``geoms`` are in that CRS already.
     max_vertices
         Largest piece.
     use_cache
@@ -285,16 +300,18 @@ def for_layer(
     Returns
     -------
     tuple
-        The pieces and the number of layer geometries that had to be repaired.
+        The pieces and the number of geometries that were invalid as delivered (repaired here;
+        what reprojection alone bends is repaired too, without being counted).
     """
     geoms = np.asarray(geoms, dtype=object)
-    digest = layer_digest(geoms)
+    digest = layer_digest(geoms, crs)
     path = _cache_path(digest, max_vertices)
-    valid, repaired = polygonal(geoms)
     cached = _load_cached(path) if use_cache and path.is_file() else None
     if cached is not None:
-        return Pieces(cached[0], cached[1], digest, max_vertices), repaired
+        return Pieces(cached[0], cached[1], digest, max_vertices), cached[2]
+    repaired = int((~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)).sum())
+    valid, _ = polygonal(project() if project is not None else geoms)
     parts, feature = cut(valid, max_vertices=max_vertices)
     if use_cache:
-        _store(path, parts, feature)
+        _store(path, parts, feature, repaired)
     return Pieces(parts, feature, digest, max_vertices), repaired

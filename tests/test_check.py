@@ -334,3 +334,23 @@ def test_nearest_distance_is_exact_against_the_whole_layer():
     whole = shapely.union_all(red.geometry.values)
     exact = shapely.distance(np.asarray(sites.geometry.values), whole)
     np.testing.assert_allclose(out["red__distance_m"].to_numpy(), exact, rtol=1e-9, atol=1e-6)
+
+
+def test_collect_groups_polygons_and_unions_lines():
+    from fzgeo import _overlap
+
+    parts = np.array(
+        [
+            sq(0, 0, 1, 1),
+            sq(1, 0, 2, 1),
+            shapely.LineString([(0, 0), (1, 0)]),
+            shapely.LineString([(1, 0), (2, 0)]),
+            shapely.MultiPolygon([sq(5, 5, 6, 6), sq(7, 7, 8, 8)]),
+        ],
+        dtype=object,
+    )
+    out = _overlap._collect(parts, np.array([3, 3, 7, 7, 9]))
+    assert len(out) == 3
+    assert out[0].geom_type == "MultiPolygon" and out[0].area == pytest.approx(2.0)
+    assert out[1].length == pytest.approx(2.0)  # lines are unioned: no double count
+    assert shapely.get_num_geometries(out[2]) == 2 and out[2].area == pytest.approx(2.0)
