@@ -106,3 +106,16 @@ def test_each_entry_is_drawn_or_has_its_reason() -> None:
         assert len(reason.note) > 40, iid
     assert reasons["cultivated_land_red_line"].of == "permanent_basic_farmland_red_line"
     assert reasons["fuhe_whole_basin_remediation"].of == "fuhe_basin_ecological_restoration"
+
+
+def test_thumbnail_draws_a_layer_mixing_filled_and_unfilled_polygons() -> None:
+    """The whole-pattern outline has no fill while the other features have one."""
+    from fzgeo import styles
+    from fzgeo.maps.compose import MapLayer
+    from fzgeo.maps.publish import thumbnail
+
+    kind = layers.kind("eco_pattern")
+    style = styles.style(kind.style)
+    assert style.symbol_for("整体格局").fill is None and style.symbol_for("一山").fill
+    png = thumbnail([MapLayer("eco_pattern", kind, style, layers.load("eco_pattern"))])
+    assert png.startswith(b"\x89PNG")

@@ -82,8 +82,10 @@ def _draw(ax: object, ml: MapLayer) -> None:
         "linewidth": [max(s.width * 0.6, 0.3) for s in symbols],
     }
     if style.geometry == "polygon":
+        # RGBA for every feature (an unfilled one fully transparent): mixing "none" with RGBA
+        # tuples makes matplotlib fail on a ragged array
         kwargs["facecolor"] = [
-            (*_rgb(s.fill), s.fill_opacity) if s.fill else "none" for s in symbols
+            (*_rgb(s.fill), s.fill_opacity) if s.fill else (0.0, 0.0, 0.0, 0.0) for s in symbols
         ]
     elif style.geometry == "line":
         kwargs = {
