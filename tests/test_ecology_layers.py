@@ -134,6 +134,23 @@ def test_parks_one_feature_each_in_their_county() -> None:
     assert hitech["level"] == "国家级"
 
 
+def test_the_high_tech_zone_is_one_place_in_every_layer() -> None:
+    """Everything placed in the 抚州高新区 lies around the one gazetteer point of the zone."""
+    from fzgeo import placement
+
+    centre = placement.build_geometry({"point": "抚州高新区"})
+    for kind in ("industrial_parks", "data_centres"):
+        gdf = _work(kind)
+        inside = gdf[
+            gdf["name"].str.startswith("抚州高新区") | gdf["note"].str.contains("高新区 area")
+        ]
+        assert len(inside), kind
+        far = inside.loc[inside.geometry.distance(centre) > 3000, "name"].tolist()
+        assert not far, f"{kind}: {far} more than 3 km from the 抚州高新区 point"
+    zone = _work("urban_structure_areas").set_index("name").geometry
+    assert any(g.distance(centre) == 0 for g in zone), "no urban-structure area holds the zone"
+
+
 def test_parks_inside_an_urban_boundary_or_near_it() -> None:
     """Parks are placed beside the seats, so they should fall in the stand-in urban areas."""
     parks = _work("industrial_parks")
