@@ -27,6 +27,7 @@ Constraints
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import warnings
@@ -216,6 +217,19 @@ def _work_sites(
     return geoms, cls, repaired
 
 
+def _chunks(n: int, workers: int) -> list[slice]:
+    """Slices of at most :data:`CHUNK` sites, as many as a multiple of ``workers``, near-equal.
+
+    Equal shares keep every thread busy to the end (five chunks on two threads would leave one
+    thread idle for the last).
+    """
+    count = -(-n // CHUNK)
+    if workers > 1 and count > 1:
+        count = -(-count // workers) * workers
+    bounds = np.linspace(0, n, max(count, 1) + 1).round().astype(int)
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
 def _measure_all(
     geoms: np.ndarray,
     cls: np.ndarray,
@@ -225,7 +239,7 @@ def _measure_all(
     bar: object,
     nearest: bool = True,
 ) -> _overlap.Measure:
-    chunks = [slice(a, a + CHUNK) for a in range(0, len(geoms), CHUNK)] or [slice(0, 0)]
+    chunks = _chunks(len(geoms), workers)
 
     def one(s: slice) -> _overlap.Measure:
         m = _overlap.measure(
@@ -540,7 +554,7 @@ def run(
     layers, skipped = prepare_layers(vector, constraints, use_cache) if vector.rules else ({}, {})
     skipped.update(_raster_skips(rule_set, rasters or {}))
     active = [r for r in vector.rules if r.id not in skipped]
-    bar = _progress(len(active) * max(1, -(-n // CHUNK)), n, progress)
+    bar = _progress(len(active) * len(_chunks(n, workers)), n, progress)
     tables, found = [], []
     for rule in rule_set.rules:
         if rule.kind in RASTER_KINDS:
