@@ -98,14 +98,17 @@ class Coverage:
     def placeable(self) -> tuple[int, int]:
         """(represented, total) over the entries the plan text places.
 
-        Those are the locatable entries less ``not_locatable`` and ``outside_city`` ones; a
-        ``duplicate`` counts as represented when the entry it repeats is represented.
+        Those are the locatable entries less ``not_locatable`` and ``outside_city`` ones (and
+        less the duplicates of such entries: the same element, named twice); a ``duplicate``
+        counts as represented when the entry it repeats is represented.
         """
-        t = self.table[self.table["locatable"]]
-        t = t[~t["reason"].isin(["not_locatable", "outside_city"])]
+        unplaced = ["not_locatable", "outside_city"]
+        of = dict(zip(self.table["id"], self.table["of"], strict=True))
+        original = self.table["id"].map(lambda i: _original(i, of))  # duplicates followed
+        reason = dict(zip(self.table["id"], self.table["reason"], strict=True))
         done = set(self.table.loc[self.table["represented"], "id"])
-        hit = t["represented"] | ((t["reason"] == "duplicate") & t["of"].isin(done))
-        return int(hit.sum()), len(t)
+        keep = self.table["locatable"] & ~original.map(reason).isin(unplaced)
+        return int(original[keep].isin(done).sum()), int(keep.sum())
 
     def by_category(self) -> pd.DataFrame:
         """Per inventory category: locatable entries, how many are represented, and the share."""
@@ -128,6 +131,15 @@ class Coverage:
             f"({self.percent:.1f}%); not on the map: {why or 'none'}; "
             f"of the {total} entries the plan text places, {hit} on the map ({share:.1f}%)"
         )
+
+
+def _original(entry: str, of: Mapping[str, str]) -> str:
+    """The entry a chain of duplicates ends at (``entry`` itself if it is no duplicate)."""
+    seen = {entry}
+    while of.get(entry) and of[entry] not in seen:
+        entry = of[entry]
+        seen.add(entry)
+    return entry
 
 
 def inventory_candidates(cwd: Path | None = None) -> list[Path]:

@@ -270,3 +270,26 @@ def test_plan_constraint_rules_run_on_the_issue10_layers() -> None:
     assert verdicts.loc["远处", "verdict"] == "无冲突"
     assert "冲突" not in set(result.details["verdict"])  # stand-in geometry never gives 冲突
     assert not result.skipped
+
+
+def test_placeable_follows_duplicate_chains() -> None:
+    entries = [
+        coverage.Entry(i, i, "x", "point", n)
+        for n, i in enumerate(["drawn", "dup", "dupdup", "vague", "dupvague"], 1)
+    ]
+    feats = GeoDataFrame(
+        {"name": ["甲"], "inventory_id": ["drawn"]},
+        geometry=[shapely.Point(116.3, 27.9)],
+        crs=STORAGE_CRS,
+    )
+    reasons = coverage.load_reasons(
+        "dup: {reason: duplicate, of: drawn}\n"
+        "dupdup: {reason: duplicate, of: dup}\n"
+        "vague: {reason: not_locatable}\n"
+        "dupvague: {reason: duplicate, of: vague}\n"
+    )
+    got = coverage.coverage(entries, {"demo": feats}, reasons)
+    assert not got.problems
+    # a duplicate of a duplicate of a drawn entry is on the map; one of a vague entry is not placed
+    assert got.placeable == (3, 3)
+    assert got.represented_locatable == 1
