@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geopandas import GeoDataFrame
-
-from fzgeo import check, io, layers, report, rules
 from fzgeo.cli import _engine
 from fzgeo.cli._common import add_input_options, read_input
 from fzgeo.cli._engine import add_engine_options
 from fzgeo.errors import ConfigError, UnknownLayerError
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
+
+    from fzgeo import check, rules
 
 ORDER = 30
 EXIT_CLEAR, EXIT_CONFLICT, EXIT_INCOMPLETE = 0, 1, 3
@@ -77,6 +80,8 @@ def _against(
     values: list[str] | None, rule_set: rules.RuleSet
 ) -> tuple[dict[str, GeoDataFrame | None], list[Path]]:
     """Constraint layers by rule layer name, and the user files read."""
+    from fzgeo import io, layers
+
     wanted = rule_set.layers()
     if not values:
         return {name: _packaged(name) for name in wanted}, []
@@ -103,6 +108,8 @@ def _against(
 
 def _layer_named(path: Path, name: str) -> str | None:
     """The layer called ``name`` of a multi-layer GeoPackage or File GDB, if it holds one."""
+    from fzgeo import io
+
     if path.suffix.lower() not in (".gpkg", ".gdb") or not path.exists():
         return None
     names = io.list_layers(path)
@@ -110,6 +117,8 @@ def _layer_named(path: Path, name: str) -> str | None:
 
 
 def _packaged(name: str) -> GeoDataFrame | None:
+    from fzgeo import layers
+
     try:
         return layers.load(name)
     except UnknownLayerError:
@@ -118,6 +127,8 @@ def _packaged(name: str) -> GeoDataFrame | None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the check and write the reports; the exit status says what was found."""
+    from fzgeo import report, rules
+
     rule_set = rules.load(args.rules)
     rasters = {}
     if args.dem is not None:
@@ -144,6 +155,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _print_outcome(result: check.CheckResult, written: list[Path]) -> int:
+    from fzgeo import rules
+
     counts = result.sites["verdict"].value_counts()
     print(
         f"{len(result.sites)} sites: {int(counts.get(rules.CONFLICT, 0))} 冲突 (conflict), "

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geopandas import GeoDataFrame
-
-from fzgeo import io
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +29,8 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
 
 def read_input(args: argparse.Namespace, path: Path, *, what: str) -> GeoDataFrame:
     """Read ``path`` with the shared input options."""
+    from fzgeo import io
+
     return io.read(
         path,
         layer=args.layer,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fzgeo import admin
-
 ORDER = 90
 
 
@@ -25,6 +23,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_admin(args: argparse.Namespace) -> int:
     """Rebuild the admin boundary file."""
+    from fzgeo import admin
+
     gdf = admin.regenerate(args.out, source=args.from_dir)
     print(f"wrote {len(gdf)} boundaries to {args.out}")
     return 0

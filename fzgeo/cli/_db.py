@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from geopandas import GeoDataFrame
-
-from fzgeo import io, layers
+from fzgeo._defaults import MAX_VERTICES
 from fzgeo.errors import InputError, UnknownLayerError
-from fzgeo.pieces import MAX_VERTICES
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 ORDER = 60
 DSN_ENV = "FZGEO_DSN"
@@ -71,6 +70,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _from_file(args: argparse.Namespace) -> dict[str, GeoDataFrame]:
+    from fzgeo import io
+
     path: Path = args.source
     names = io.list_layers(path) if path.suffix.lower() == ".gpkg" and path.exists() else []
     if not names:
@@ -89,6 +90,7 @@ def _from_file(args: argparse.Namespace) -> dict[str, GeoDataFrame]:
 
 def cmd_push(args: argparse.Namespace) -> int:
     """Push packaged layers or a file's layers."""
+    from fzgeo import layers
     from fzgeo.db.push import push
 
     if args.source is not None:
@@ -106,6 +108,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 def cmd_pull(args: argparse.Namespace) -> int:
     """Pull layers into one file."""
+    from fzgeo import io
     from fzgeo.db.pull import pull
 
     data = pull(args.dsn, args.names or None)
@@ -125,6 +128,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the layer table."""
+    import pandas as pd
+
     from fzgeo.db.pull import listing
 
     table = listing(args.dsn)

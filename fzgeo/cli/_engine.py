@@ -9,16 +9,18 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from geopandas import GeoDataFrame
-
-from fzgeo import check, rules
 from fzgeo.errors import ConfigError
 
-Against = Callable[
-    [list[str] | None, rules.RuleSet], tuple[dict[str, GeoDataFrame | None], list[Path]]
-]
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
+
+    from fzgeo import check, rules
+
+    Against = Callable[
+        [list[str] | None, rules.RuleSet], tuple[dict[str, GeoDataFrame | None], list[Path]]
+    ]
 
 
 def add_engine_options(parser: argparse.ArgumentParser) -> None:
@@ -101,4 +103,6 @@ def run(
         return scale.run(
             sites, layers, rule_set, workers=args.workers, scheduler=args.scheduler, **options
         )
+    from fzgeo import check
+
     return check.run(sites, layers, rule_set, **options)

@@ -6,11 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from fzgeo import indicators
-from fzgeo.report._tables import write_csv
-
 ORDER = 26
 
 _NOTE = (
@@ -42,6 +37,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     """Print the indicators table; write the CSV if asked."""
+    import pandas as pd
+
+    from fzgeo import indicators
+    from fzgeo.report._tables import write_csv
+
     table = indicators.evaluate(indicators.load_targets(args.targets))
     if args.json:
         records = json.loads(table.to_json(orient="records", force_ascii=False))

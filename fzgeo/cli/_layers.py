@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import pandas as pd
-
-from fzgeo import crs, io, layers
 from fzgeo.cli._common import add_input_options, read_input
 from fzgeo.errors import InputError, UnknownLayerError
-from fzgeo.qgis.export import write_qgis
 
 ORDER = 20
 
@@ -63,6 +59,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_layers(args: argparse.Namespace) -> int:
     """Print the layer table."""
+    import pandas as pd
+
+    from fzgeo import layers
+
     built = layers.build_all(args.names or None)
     with pd.option_context("display.max_rows", None, "display.width", 200):
         print(layers.summary(built).to_string(index=False))
@@ -78,6 +78,9 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Write the layers to a GeoPackage and say what was written."""
+    from fzgeo import layers
+    from fzgeo.qgis.export import write_qgis
+
     built = layers.build_all(args.names or None)
     out = write_qgis(built, args.out, with_project=not args.no_project)
     for name, gdf in built.items():
@@ -90,6 +93,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Convert one input to another format, or write packaged layers for QGIS."""
+    from fzgeo import crs, io, layers
+
     if args.qgis is not None:
         return _export_qgis(args)
     if args.source is None:
@@ -106,6 +111,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _export_qgis(args: argparse.Namespace) -> int:
     """``export --qgis``: packaged layers only, since the styles belong to the layer kinds."""
+    from fzgeo import layers
+    from fzgeo.qgis.export import write_qgis
+
     if args.source is None:
         names = layers.available()
     elif args.source in layers.available() and not Path(args.source).exists():

@@ -6,11 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-from fzgeo import coverage, layers
-from fzgeo.report._tables import write_csv
-
 ORDER = 25
 
 _SHOW = ("all", "missing", "represented", "categories")
@@ -55,6 +50,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     """Print the coverage table and figure; write the CSV if asked."""
+    import pandas as pd
+
+    from fzgeo import coverage, layers
+    from fzgeo.report._tables import write_csv
+
     path = coverage.find_inventory(args.inventory)
     entries = coverage.load_inventory(path)
     result = coverage.coverage(entries, layers.build_all(), coverage.load_reasons())

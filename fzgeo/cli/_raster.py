@@ -5,13 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import pandas as pd
-
-from fzgeo import crs, io, layers
 from fzgeo.cli._common import add_input_options, read_input
 from fzgeo.errors import UnknownLayerError
-from fzgeo.raster import control, terrain
-from fzgeo.report._tables import write_csv
 
 ORDER = 60
 
@@ -59,6 +54,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _sources(gpkg: Path | None) -> tuple[dict[str, object], object]:
+    from fzgeo import crs, io, layers
+    from fzgeo.raster import control
+
     names = [c.layer for c in control.CLASSES]
     if gpkg is None:
         found = {n: layers.load(n) for n in names if n in layers.available()}
@@ -77,6 +75,8 @@ def _sources(gpkg: Path | None) -> tuple[dict[str, object], object]:
 
 def cmd_control(args: argparse.Namespace) -> int:
     """Write the control raster."""
+    from fzgeo.raster import control
+
     found, boundary = _sources(args.from_gpkg)
     if not found:
         msg = "none of eco_redline, basic_farmland, urban_boundary is available"
@@ -91,6 +91,11 @@ def cmd_control(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """Write the class of each point."""
+    import pandas as pd
+
+    from fzgeo.raster import control
+    from fzgeo.report._tables import write_csv
+
     points = read_input(args, args.points, what="points")
     codes = control.sample(args.control, points)
     names = control.class_names()
@@ -104,6 +109,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_terrain(args: argparse.Namespace) -> int:
     """Write slope statistics per site."""
+    import pandas as pd
+
+    from fzgeo.raster import terrain
+    from fzgeo.report._tables import write_csv
+
     sites = read_input(args, args.sites, what="sites")
     stats = terrain.screen(args.dem, sites, thresholds=args.threshold or terrain.DEFAULT_THRESHOLDS)
     table = pd.concat([pd.DataFrame(sites.drop(columns=sites.geometry.name)), stats], axis=1)

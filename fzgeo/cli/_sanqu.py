@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fzgeo import _atomic, layers, sanqu
-from fzgeo.qgis.export import write_qgis
-
 ORDER = 25
 
 EPILOG = """\
@@ -59,6 +56,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Load, write the GeoPackage (and JSON report), print the report."""
+    from fzgeo import _atomic, sanqu
+    from fzgeo.qgis.export import write_qgis
+
     data = sanqu.load(
         args.file,
         profile=args.profile,
@@ -82,6 +82,8 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_profiles(args: argparse.Namespace) -> int:  # noqa: ARG001 - argparse signature
     """Print each shipped profile with the layers it maps."""
+    from fzgeo import layers, sanqu
+
     for name in sanqu.available_profiles():
         prof = sanqu.read_profile(name)
         kinds = ", ".join(

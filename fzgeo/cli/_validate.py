@@ -10,11 +10,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fzgeo import validate
 from fzgeo.cli._common import add_input_options
 from fzgeo.errors import CATALOGUE
 from fzgeo.textsafe import clean_text
+
+if TYPE_CHECKING:
+    from fzgeo import validate
 
 ORDER = 20
 EXIT_PROBLEMS = 1
@@ -89,6 +92,8 @@ def render_table(report: validate.Report, *, features: bool = False) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate the files."""
+    from fzgeo import validate
+
     if args.codes:
         sys.stdout.write(catalogue_markdown())
         return 0
