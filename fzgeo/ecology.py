@@ -31,7 +31,7 @@ from shapely.geometry.base import BaseGeometry
 
 from fzgeo import _resources, gazetteer, io
 from fzgeo.crs import WORK_CRS, to_storage, to_work
-from fzgeo.errors import ConfigError
+from fzgeo.errors import ConfigError, GeometryError
 from fzgeo.layers import BuildContext
 from fzgeo.placement import plan_source
 
@@ -46,6 +46,8 @@ FUHE_BAND_M = 1000.0  #: the plan's 两岸1公里
 FUHE_CORRIDOR_M = 3000.0  #: illustrative width of the 一水 corridor on each bank
 WUYI_PATTERN_M = 15000.0  #: illustrative depth of the 一山 belt inside the Fujian border
 RAIL_CORRIDOR_M = 1000.0  #: illustrative half-width of the 一廊 green corridor
+#: repairs tried before a polygon still invalid after the EPSG:4490 -> 4548 round trip is an error
+ROUND_TRIPS = 3
 #: The Jiangxi-Fujian border is taken as the city boundary south-east of the line from
 #: (116.45 E, 26.45 N) south of 广昌 to (117.30 E, 27.92 N) north-east of 资溪, below 27.92 N.
 FUJIAN_SIDE_DEG = ((116.45, 26.45), (117.30, 27.92), (118.5, 27.92), (118.5, 26.0), (116.45, 26.0))
@@ -211,13 +213,38 @@ def _file_nodes() -> tuple[Node, ...]:
 
 
 def frame(rows: list[dict[str, Any]]) -> GeoDataFrame:
-    """Rows with EPSG:4548 ``geometry`` as a GeoDataFrame in EPSG:4490, polygons kept valid."""
-    gdf = GeoDataFrame(rows, geometry="geometry", crs=WORK_CRS)
-    out = to_storage(gdf)
-    bad = ~out.geometry.is_valid
+    """Rows with EPSG:4548 ``geometry`` as a GeoDataFrame in EPSG:4490, polygons kept valid.
+
+    Valid in both CRSs: overlays leave slivers a millimetre wide whose edges cross once the
+    coordinates are projected (EPSG:4490 stored, EPSG:4548 measured), so a polygon that is invalid
+    after the round trip is repaired in EPSG:4548 and stored again, until it survives it.
+    """
+    out = _valid(to_storage(GeoDataFrame(rows, geometry="geometry", crs=WORK_CRS)))
+    for _ in range(ROUND_TRIPS):
+        back = to_work(out)
+        bad = ~back.geometry.is_valid
+        if not bad.any():
+            return out
+        out.loc[bad, "geometry"] = _valid(to_storage(_valid(back.loc[bad]))).geometry
+    still = ~to_work(out).geometry.is_valid
+    names = ", ".join(map(str, out.loc[still, "name"] if "name" in out else out.index[still]))
+    raise GeometryError(f"still invalid in EPSG:4548 after {ROUND_TRIPS} repairs: {names}")
+
+
+def _valid(gdf: GeoDataFrame) -> GeoDataFrame:
+    """``gdf`` with its invalid geometries made valid, polygonal parts kept.
+
+    The structure method (shells unioned, holes subtracted): the linework method turns a ring
+    collapsed by projection into tens of km² of wrong area.
+    """
+    bad = ~gdf.geometry.is_valid
     if bad.any():
-        out.loc[bad, "geometry"] = [polygonal(g) for g in out.loc[bad].geometry]
-    return out
+        gdf = gdf.copy()
+        fixed = shapely.make_valid(
+            gdf.loc[bad].geometry.values, method="structure", keep_collapsed=False
+        )
+        gdf.loc[bad, "geometry"] = [polygonal(g) for g in fixed]
+    return gdf
 
 
 def polygonal(geom: BaseGeometry) -> BaseGeometry:

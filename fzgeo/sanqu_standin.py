@@ -18,7 +18,8 @@ real conflicts, this module derives plausible stand-ins from real reference feat
 
 The three lines do not overlap each other (the planners' rule) and each lies in its zone; the
 zones cover the city without overlap. Every feature says 示意 in its name and ``note`` and has
-precision ``illustrative``. Built once per process in EPSG:4548.
+precision ``illustrative``. Built once per process in EPSG:4548; stored in EPSG:4490 by
+:func:`fzgeo.ecology.frame`, valid in both CRSs.
 """
 
 from __future__ import annotations

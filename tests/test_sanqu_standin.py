@@ -45,6 +45,16 @@ def test_valid_storage_crs_illustrative(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", [*LINES, "spatial_zones"])
+def test_valid_in_storage_and_work_crs(name: str) -> None:
+    """Stored in EPSG:4490 and measured in EPSG:4548: valid in both, so no check repairs them."""
+    stored = layers.load(name)
+    assert stored.geometry.is_valid.all()
+    work = to_work(stored)
+    assert work.loc[~work.geometry.is_valid, "name"].tolist() == []
+    assert (work.geometry.geom_type.isin(["Polygon", "MultiPolygon"])).all()
+
+
+@pytest.mark.parametrize("name", [*LINES, "spatial_zones"])
 def test_inside_city(name: str, city: shapely.Geometry) -> None:
     outside = _work(name).geometry.difference(city).area
     assert outside.max() < OVERLAP_M2
