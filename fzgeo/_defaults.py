@@ -1,8 +1,7 @@
 """Defaults shared by the library and the command line, in a module that imports nothing.
 
 ``fzgeo --help`` shows these values; keeping them here lets the parser be built without importing
-numpy, shapely or geopandas. ``fzgeo.pieces.MAX_VERTICES`` is the same value (a test holds them
-equal until :mod:`fzgeo.pieces` takes it from here).
+numpy, shapely or geopandas; :mod:`fzgeo.pieces` takes ``MAX_VERTICES`` from here.
 """
 
 from __future__ import annotations

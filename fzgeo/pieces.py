@@ -33,9 +33,9 @@ import shapely
 from shapely import STRtree
 
 from fzgeo._atomic import write_bytes
+from fzgeo._defaults import MAX_VERTICES  # largest piece, in vertices (re-exported)
 from fzgeo.errors import FzgeoWarning
 
-MAX_VERTICES = 256  #: largest piece, in vertices (the ST_Subdivide default)
 EDGE_VERTICES = 32  #: longest edge run searched for nearest distances
 CACHE_VERSION = 3  #: bump when the piece format changes (3: keyed on the delivered layer)
 _POLYGONAL = (3, 6)  # Polygon, MultiPolygon

@@ -75,9 +75,3 @@ def test_console_help_through_python_m() -> None:
     assert "check" in done.stdout
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
     assert imported.isdisjoint(HEAVY)
-
-
-def test_help_defaults_match_the_library() -> None:
-    from fzgeo import _defaults, pieces
-
-    assert pieces.MAX_VERTICES == _defaults.MAX_VERTICES
