@@ -54,7 +54,8 @@ M2_PER_MU = 10_000.0 / 15.0  #: 1 亩 = 666.666... m²
 ROUNDING = {"m2": 2, "ha": 4, "mu": 4, "share": 6, "m": 2, "score": 4, "deg": 2}
 CHUNK = 4096  #: sites per task
 PART_CHUNK = 1024  #: overlap parts per task when dissolving and projecting them
-PARALLEL_FROM = 2 * CHUNK  #: smallest batch handed to a thread pool
+PARALLEL_FROM = 1024  #: smallest batch handed to a thread pool
+PROGRESS_FROM = 2 * CHUNK  #: smallest batch with a progress bar (on a terminal)
 _CIRCLE_QUAD_SEGS = 32
 _CLASS_NAMES = {_overlap.POLYGON: "polygon", _overlap.LINE: "line", _overlap.POINT: "point"}
 
@@ -224,7 +225,7 @@ def _chunks(n: int, workers: int) -> list[slice]:
     thread idle for the last).
     """
     count = -(-n // CHUNK)
-    if workers > 1 and count > 1:
+    if workers > 1 and n >= PARALLEL_FROM:
         count = -(-count // workers) * workers
     bounds = np.linspace(0, n, max(count, 1) + 1).round().astype(int)
     return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
@@ -364,7 +365,7 @@ def _ellipsoidal_area(geoms: np.ndarray) -> np.ndarray:
 
 
 def _progress(total: int, n_sites: int, progress: bool | None) -> object:
-    show = (n_sites >= PARALLEL_FROM and sys.stderr.isatty()) if progress is None else progress
+    show = (n_sites >= PROGRESS_FROM and sys.stderr.isatty()) if progress is None else progress
     if not show:
         return None
     from tqdm import tqdm

@@ -204,19 +204,22 @@ def split_lines(
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     parts, src = shapely.get_parts(geoms[keep], return_index=True)
     src = np.flatnonzero(keep)[src]
-    out: list[shapely.Geometry] = []
-    out_src: list[int] = []
+    if not len(parts):
+        return np.array([], dtype=object), np.array([], dtype=np.int64)
     step = max_vertices - 1
-    for part, s in zip(parts, src, strict=True):
-        coords = shapely.get_coordinates(part)
-        if len(coords) <= max_vertices:
-            out.append(part)
-            out_src.append(int(s))
-            continue
-        for a in range(0, len(coords) - 1, step):
-            out.append(shapely.LineString(coords[a : a + step + 1]))
-            out_src.append(int(s))
-    return np.array(out, dtype=object), np.array(out_src, dtype=np.int64)
+    coords = shapely.get_coordinates(parts)
+    count = shapely.get_num_coordinates(parts)
+    first = np.r_[0, np.cumsum(count)[:-1]]  # each part's first coordinate
+    runs = np.maximum(-(-(count - 1) // step), 1)  # runs per part
+    part = np.repeat(np.arange(len(parts)), runs)
+    k = np.arange(runs.sum()) - np.repeat(np.cumsum(runs) - runs, runs)  # run number in its part
+    start = k * step
+    length = np.minimum(step, count[part] - 1 - start) + 1  # vertices per run, ends shared
+    run = np.repeat(np.arange(len(part)), length)
+    offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    at = np.repeat(first[part] + start, length) + offset
+    out = shapely.linestrings(coords[at], indices=run)
+    return np.asarray(out, dtype=object), src[part].astype(np.int64)
 
 
 def cut(geoms: np.ndarray, *, max_vertices: int = MAX_VERTICES) -> tuple[np.ndarray, np.ndarray]:

@@ -354,3 +354,22 @@ def test_collect_groups_polygons_and_unions_lines():
     assert out[0].geom_type == "MultiPolygon" and out[0].area == pytest.approx(2.0)
     assert out[1].length == pytest.approx(2.0)  # lines are unioned: no double count
     assert shapely.get_num_geometries(out[2]) == 2 and out[2].area == pytest.approx(2.0)
+
+
+def test_split_lines_runs_share_ends_and_keep_length():
+    rng = np.random.default_rng(0)
+    lines = [LineString(rng.random((n, 2))) for n in (2, 3, 31, 32, 33, 64, 65, 100)]
+    multi = shapely.MultiLineString([lines[0], lines[5]])
+    runs, src = pieces.split_lines(np.array([*lines, None, multi], dtype=object), max_vertices=32)
+    assert (shapely.get_num_coordinates(runs) <= 32).all()
+    assert (np.diff(src) >= 0).all() and 8 not in src  # in input order; None gives no run
+    for i, line in enumerate([*lines, None, multi]):
+        if line is None:
+            continue
+        mine = runs[src == i]
+        assert shapely.length(mine).sum() == pytest.approx(line.length, rel=1e-12)
+        got = [shapely.get_coordinates(r) for r in mine]
+        chained = np.concatenate([got[0]] + [c[1:] for c in got[1:]])
+        if line.geom_type == "LineString":  # the runs, ends shared, give back every vertex
+            assert np.array_equal(chained, shapely.get_coordinates(line))
+    assert len(runs[src == 6]) == 3  # 65 vertices: 32 + 32 + 3 sharing two ends

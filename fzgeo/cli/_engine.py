@@ -31,7 +31,7 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
         "engine", "where to measure (default: here, in threads); every engine gives the same table"
     )
     group.add_argument(
-        "--threads", type=int, help="threads for large batches here (default: all cores)"
+        "--threads", type=int, help="threads here, from 1024 sites up (default: all cores)"
     )
     choice = group.add_mutually_exclusive_group()
     choice.add_argument(
