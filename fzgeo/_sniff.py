@@ -39,6 +39,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     ".geojson": ("JSON",),
     ".json": ("JSON",),
     ".csv": ("text",),
+    ".txt": ("text",),
 }
 #: format name -> the suffix to rename the file to
 SUFFIX_OF = {

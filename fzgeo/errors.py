@@ -116,6 +116,22 @@ CATALOGUE: dict[str, ErrorCode] = {
             "names suggest GCJ-02/BD-09 (Amap/Baidu) coordinates",
             "pass --input-coords gcj02 or bd09 if the points were picked on Amap or Baidu",
         ),
+        # 报部格式 coordinate files (建设用地勘测定界 TXT)
+        ErrorCode(
+            "FZ405",
+            "coordinate file (报部格式 TXT) cannot be read",
+            "see docs/input.md for the [属性描述]/[地块坐标] layout",
+        ),
+        ErrorCode(
+            "FZ108",
+            "coordinate system not supported for conversion (西安80, 北京54, local)",
+            "convert the coordinates to CGCS2000 first, or pass --assume-crs to vouch for a CRS",
+        ),
+        ErrorCode(
+            "FZ420",
+            "declared area differs from the computed area",
+            "check the parcel's points and its declared 地块面积",
+        ),
     )
 }
 
@@ -278,3 +294,7 @@ class TextEncodingWarning(FzgeoWarning):
 
 class ExtentWarning(FzgeoWarning):
     """Two layers that should meet (sites and a red line) share no common extent."""
+
+
+class DeclaredAreaWarning(FzgeoWarning):
+    """A parcel's declared area (e.g. 地块面积 in a 报部格式 TXT) differs from its computed area."""

@@ -2,7 +2,8 @@
 
 :func:`read` takes a GeoPackage or File GDB (pick a layer by name), a Shapefile (also zipped,
 read in place), GeoJSON, FlatGeobuf, GeoParquet, a CSV with lon/lat columns or a WKT column, or a
-boundary-point coordinate table (界址点坐标表, CSV or XLSX). It checks the file before GDAL sees it
+boundary-point coordinate table (界址点坐标表, CSV or XLSX), or a 报部格式 coordinate TXT
+(建设用地勘测定界, ``[地块坐标]``; :mod:`fzgeo._landtxt`). It checks the file before GDAL sees it
 (content against extension, truncation, Shapefile parts, archive safety), decodes attribute text
 with a reported encoding, refuses coordinates no repair can fix (NaN, (0, 0), short rings),
 resolves the CRS with :func:`fzgeo.crs.resolve_crs` and optionally converts GCJ-02/BD-09 input.
@@ -27,12 +28,13 @@ import pyogrio
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import _archive, _csvpoints, _encoding, _shapefile, _sniff, gcj02, parcels
+from fzgeo import _archive, _csvpoints, _encoding, _landtxt, _shapefile, _sniff, gcj02, parcels
 from fzgeo import crs as crs_mod
 from fzgeo._atomic import atomic_folder_files, atomic_path
 from fzgeo.errors import (
     CoordinateSourceWarning,
     DataNotFoundError,
+    DeclaredAreaWarning,
     FzgeoError,
     InputError,
     OutputError,
@@ -54,6 +56,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".geoparquet": ("GeoParquet", "Parquet"),
     ".csv": ("CSV", "CSV"),
     ".xlsx": ("boundary-point table (XLSX)", "XLSX"),
+    ".txt": (_landtxt.FORMAT, "CSV"),  # or delimited text read like a CSV
     ".zip": ("zipped Shapefile", "ESRI Shapefile"),
     ".gdb": ("File Geodatabase", "OpenFileGDB"),
 }
@@ -110,6 +113,7 @@ class Source:
     notes: list[FzgeoError] = field(default_factory=list)  #: non-fatal findings while reading
     skipped: list[str] = field(default_factory=list)  #: sheets without a 点号/X/Y header
     degrees: bool = False  #: lon/lat columns: CGCS2000 degrees unless the user says otherwise
+    crs_refusal: FzgeoError | None = None  #: a declared CRS fzgeo cannot convert (FZ108)
 
 
 def _suffix(path: Path) -> str:
@@ -250,6 +254,15 @@ def _load_csv(path: Path, encoding: str | None) -> tuple[GeoDataFrame, Source, b
     return gdf, Source(path, "CSV", None, decoded.encoding), degrees
 
 
+def _load_txt(path: Path, encoding: str | None) -> tuple[GeoDataFrame, Source, bool]:
+    decoded = _encoding.decode_text(path.read_bytes(), path=path, override=encoding)
+    if not _landtxt.is_land_txt(decoded.text):
+        return _load_csv(path, encoding)  # delimited text: points, WKT or a 界址点坐标表
+    got = _landtxt.parse(decoded.text, path=path)
+    src = Source(path, _landtxt.FORMAT, None, decoded.encoding, got.notes, crs_refusal=got.refusal)
+    return got.gdf, src, False
+
+
 def _load_parquet(path: Path) -> tuple[GeoDataFrame, Source]:
     import geopandas as gpd
 
@@ -281,8 +294,8 @@ def load(
         gdf, src = _load_shapefile(path, encoding)
     elif suffix == ".zip":
         gdf, src = _load_zip(path, layer, encoding)
-    elif suffix == ".csv":
-        gdf, src, degrees = _load_csv(path, encoding)
+    elif suffix in (".csv", ".txt"):
+        gdf, src, degrees = (_load_csv if suffix == ".csv" else _load_txt)(path, encoding)
         src.degrees = degrees
     elif suffix == ".xlsx":
         gdf, skipped = parcels.from_sheets(parcels.xlsx_sheets(path), path=path)
@@ -351,12 +364,14 @@ def read(
     ----------
     path
         GeoPackage, File GDB, Shapefile (``.shp`` or zipped), GeoJSON, FlatGeobuf, GeoParquet,
-        CSV (points, WKT or 界址点坐标表) or XLSX (界址点坐标表).
+        CSV (points, WKT or 界址点坐标表), XLSX (界址点坐标表) or TXT (报部格式 with
+        ``[地块坐标]``, else read like a CSV).
     layer
         The layer of a multi-layer file (or the dataset inside a zip); required when there are
         several.
     assume_crs
-        The CRS to take when the file declares none (``--assume-crs``).
+        The CRS to take when the file declares none (``--assume-crs``), or vouched for when a
+        报部格式 TXT declares one fzgeo cannot convert (西安80, 北京54).
     encoding
         Text encoding of attributes (Shapefile .dbf, CSV); overrides detection.
     input_coords
@@ -374,8 +389,11 @@ def read(
     problems = coordinate_problems(gdf, path=str(path))
     if problems:
         raise problems[0]
+    if src.crs_refusal is not None and assume_crs is None:
+        raise src.crs_refusal
     for note in src.notes:
-        warnings.warn(str(note), TextEncodingWarning, stacklevel=2)
+        category = DeclaredAreaWarning if note.code == "FZ420" else TextEncodingWarning
+        warnings.warn(str(note), category, stacklevel=2)
     if src.degrees and assume_crs is None:
         assume_crs = crs_mod.STORAGE_EPSG
     if input_coords is None:

@@ -14,6 +14,11 @@ by the number in 点号 (J2 before J10), not by text. A closing point that repea
 dropped. A workbook may hold several sheets; sheets without a 点号/X/Y header (a cover page) are
 skipped and listed. Every row that names a point must carry two numbers, or the table is refused
 with the sheet and row. The CRS is resolved as for any file (zone prefix detection included).
+
+A 圈号 (or 环号, 圈) column groups a parcel's points into rings; an empty 圈号 cell (a merged
+cell) continues the ring above. Each ring is ordered and closed on its own, then the rings are
+assembled as in the 报部格式 TXT (:func:`fzgeo._rings.assemble`): ring 1 is the outer ring, a
+further ring inside it is a hole, one outside it a further part (a multipolygon).
 """
 
 from __future__ import annotations
@@ -26,10 +31,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import _encoding
+from fzgeo import _encoding, _rings
 from fzgeo.errors import InputError
 
 POINT_NAMES = ("点号", "界址点号", "界址点", "点名", "界址点编号")
@@ -43,6 +47,7 @@ PARCEL_NAMES = (
     "宗地代码",
     "地块名",
 )
+RING_NAMES = ("圈号", "环号", "圈", "环")
 _X = re.compile(r"(纵坐标|北坐标|坐标)?X(坐标)?(值)?")
 _Y = re.compile(r"(横坐标|东坐标|坐标)?Y(坐标)?(值)?")
 _PARCEL_TITLE = re.compile(r"地块|宗地|第.{1,4}块|parcel", re.IGNORECASE)
@@ -64,6 +69,7 @@ class _Columns:
     x: int
     y: int
     parcel: int | None
+    ring: int | None
 
 
 def _header(row: list[Cell]) -> _Columns | None:
@@ -74,7 +80,8 @@ def _header(row: list[Cell]) -> _Columns | None:
     if point is None or x is None or y is None:
         return None
     parcel = next((i for i, n in enumerate(names) if n in PARCEL_NAMES), None)
-    return _Columns(point, x, y, parcel)
+    ring = next((i for i, n in enumerate(names) if n in RING_NAMES), None)
+    return _Columns(point, x, y, parcel, ring)
 
 
 def _number(value: Cell) -> float | None:
@@ -89,11 +96,11 @@ def _number(value: Cell) -> float | None:
 
 @dataclass
 class Parcel:
-    """The points of one parcel as read: (row, 点号, northing X, easting Y)."""
+    """The points of one parcel as read: (row, 点号, northing X, easting Y, 圈号)."""
 
     name: str
     sheet: str
-    points: list[tuple[int, str, float, float]] = field(default_factory=list)
+    points: list[tuple[int, str, float, float, int]] = field(default_factory=list)
 
 
 def _cell(row: list[Cell], i: int | None) -> Cell:
@@ -138,18 +145,32 @@ def _sheet_parcels(name: str, rows: list[list[Cell]], path: Path) -> list[Parcel
                 msg, path=path, where=f"sheet {name!r} row {r}", code="FZ404", hint=hint
             )
         label = _text(_cell(row, cols.parcel)) or current
-        parcels.setdefault(label, Parcel(label, name)).points.append((r, point, x, y))
+        parcel = parcels.setdefault(label, Parcel(label, name))
+        ring = _ring_number(_cell(row, cols.ring), parcel, path, f"sheet {name!r} row {r}")
+        parcel.points.append((r, point, x, y, ring))
     return list(parcels.values())
 
 
-def _ordered(parcel: Parcel, path: Path) -> list[tuple[float, float]]:
-    """Easting/northing pairs in 点号 number order, closing duplicate dropped."""
-    where = f"sheet {parcel.sheet!r} parcel {parcel.name!r}"
-    pts = list(parcel.points)
-    if len(pts) > 1 and (pts[-1][1] == pts[0][1] or pts[-1][2:] == pts[0][2:]):
+def _ring_number(value: Cell, parcel: Parcel, path: Path, where: str) -> int:
+    """The 圈号 of a row: 1 without a 圈号 column; an empty cell (merged) continues the ring above."""
+    if value is None or _text(value) == "":
+        return parcel.points[-1][4] if parcel.points else 1
+    number = _number(value)
+    if number is None or not number.is_integer():
+        msg = f"圈号 {_text(value)!r} is not a whole number"
+        raise InputError(msg, path=path, where=where, code="FZ404")
+    return int(number)
+
+
+def _ordered(
+    points: list[tuple[int, str, float, float, int]], where: str, path: Path
+) -> list[tuple[float, float]]:
+    """Easting/northing pairs of one ring in 点号 number order, closing duplicate dropped."""
+    pts = list(points)
+    if len(pts) > 1 and (pts[-1][1] == pts[0][1] or pts[-1][2:4] == pts[0][2:4]):
         pts = pts[:-1]
     keyed = []
-    for row, point, x, y in pts:
+    for row, point, x, y, _ in pts:
         digits = _NUMBER.findall(point)
         if not digits:
             msg = f"点号 {point!r} holds no number to order the points by"
@@ -161,9 +182,22 @@ def _ordered(parcel: Parcel, path: Path) -> list[tuple[float, float]]:
             msg = f"点号 {a[2]!r} (row {a[1]}) and {b[2]!r} (row {b[1]}) have the same number"
             raise InputError(msg, path=path, where=f"{where} row {b[1]}", code="FZ404")
     if len(keyed) < 3:
-        msg = f"{len(keyed)} distinct point(s); a parcel needs at least 3"
+        msg = f"{len(keyed)} distinct point(s); a ring needs at least 3"
         raise InputError(msg, path=path, where=where, code="FZ403")
     return [(y, x) for _, _, _, x, y in keyed]
+
+
+def _rings_of(parcel: Parcel, path: Path) -> list[_rings.Ring]:
+    """The parcel's rings by 圈号 (one ring when the table has no 圈号 column)."""
+    where = f"sheet {parcel.sheet!r} parcel {parcel.name!r}"
+    numbers = sorted({p[4] for p in parcel.points})
+    rings = []
+    for number in numbers:
+        points = [p for p in parcel.points if p[4] == number]
+        ring_where = where if len(numbers) == 1 else f"{where} 圈号 {number}"
+        coords = _ordered(points, ring_where, path)
+        rings.append(_rings.Ring(number, coords, f"{ring_where} row {points[0][0]}"))
+    return rings
 
 
 def _check_axes(parcels: list[Parcel], path: Path) -> None:
@@ -194,14 +228,15 @@ def from_sheets(sheets: list[Sheet], *, path: Path) -> tuple[GeoDataFrame, list[
         msg = "no sheet has a header row with 点号, X and Y columns"
         raise InputError(msg, path=path, where=", ".join(skipped) or None, code="FZ404")
     _check_axes(parcels, path)
-    rings = [_ordered(p, path) for p in parcels]
+    rings = [_rings_of(p, path) for p in parcels]
     gdf = GeoDataFrame(
         {
             "地块": [p.name for p in parcels],
             "工作表": [p.sheet for p in parcels],
-            "界址点数": [len(r) for r in rings],
+            "界址点数": [sum(len(r.coords) for r in rs) for rs in rings],
+            "圈数": [len(rs) for rs in rings],
         },
-        geometry=[shapely.Polygon(r) for r in rings],
+        geometry=[_rings.assemble(rs, path=path, code="FZ404") for rs in rings],
     )
     return gdf, skipped
 

@@ -44,7 +44,7 @@ SEVERITY: dict[str, str] = {
         ("FZ106", "FZ107", "FZ313", "FZ410", "FZ411", "FZ412", "FZ413", "FZ414", "FZ415"),
         WARNING,
     ),
-    **dict.fromkeys(("FZ416", "FZ417", "FZ418"), WARNING),
+    **dict.fromkeys(("FZ416", "FZ417", "FZ418", "FZ420"), WARNING),
     **dict.fromkeys(("FZ312", "FZ419"), INFO),
 }
 _HTML = re.compile(r"<\s*[a-zA-Z/!]")
@@ -116,6 +116,9 @@ def _check_crs(gdf: GeoDataFrame, report: Report, src: io.Source, **options: Any
     assume = options.get("assume_crs")
     if src.degrees and assume is None:
         assume = crs_mod.STORAGE_EPSG
+    if src.crs_refusal is not None and assume is None:
+        report.findings.append(Finding.of(src.crs_refusal))
+        return gdf
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if not options.get("input_coords"):

@@ -121,7 +121,7 @@ def test_xlsx_with_cover_sheet_and_parcel_title_rows(tmp_path: Path) -> None:
         (
             [["点号", "X", "Y"], ["J1", N0, E0], ["J2", N0, E0 + 10]],
             "FZ403",
-            r"2 distinct point\(s\); a parcel needs at least 3",
+            r"2 distinct point\(s\); a ring needs at least 3",
         ),
         (
             [["点号", "X", "Y"], ["甲", N0, E0], ["J2", N0, E0 + 10], ["J3", N0 + 10, E0]],
