@@ -16,7 +16,7 @@ from geopandas import GeoDataFrame
 from fzgeo import gcj02, layers, styles
 from fzgeo.cli import main
 from fzgeo.errors import ConfigError, DataNotFoundError
-from fzgeo.maps import basemaps, compose, conflict, offline, publish, render, simplify
+from fzgeo.maps import basemaps, compose, conflict, legend, offline, publish, render, simplify
 from fzgeo.maps.compose import MapLayer
 from fzgeo.schema import Column, LayerKind
 
@@ -361,3 +361,78 @@ def test_view_fit_to_named_layers():
     assert '"fitTo":["test_layer"]' in html
     with pytest.raises(ConfigError, match="not on the map"):
         render.render([synthetic_layer(squares())], title="t", fit_to=["nope"])
+
+
+# --- multi-stroke lines (railways) ------------------------------------------------------------
+
+
+def _config(html: str) -> dict:
+    return json.loads(re.search(r"FZ\.init\(\w+, (\{.*?\}), \[", html).group(1))
+
+
+def test_railways_carry_their_strokes_in_one_layer_with_a_double_line_legend():
+    rendered = render.render_spec(compose.adhoc(["railways"]), offline_mode=True)
+    config = _config(rendered.html)
+    (layer,) = config["layers"]  # one layer, one layer-control entry
+    rail = styles.style("railways")
+    assert layer["style"]["passes"] == 2
+    existing = layer["style"]["cats"]["高速铁路（现状）"]
+    assert existing["strokes"] == [
+        {"color": "#000000", "weight": 5.0, "opacity": 1.0, "dashArray": None},
+        {"color": "#ffffff", "weight": 3.0, "opacity": 1.0, "dashArray": "14 14"},
+    ]
+    assert set(layer["style"]["cats"]) == {str(c.value) for c in rail.categories}
+    assert all(len(c["strokes"]) == 2 for c in layer["style"]["cats"].values())
+    assert "strokes" not in layer["style"]["base"]  # the catch-all is a single stroke
+    svgs = re.findall(r"<svg[^>]*data-fz-strokes=\"2\"[^>]*>(.*?)</svg>", config["legendHtml"])
+    assert len(svgs) == len(rail.categories)
+    lines = re.findall(
+        r'<line [^>]*stroke="(#\w+)"[^>]*?(?:stroke-dasharray="([\d. ]+)")?/>', svgs[0]
+    )
+    assert lines == [("#000000", ""), ("#ffffff", "7 7")]  # casing, then the dashed centre
+
+
+def test_single_stroke_styles_render_as_before():
+    layer = synthetic_layer(squares())
+    config = _config(render.render([layer], title="t", basemap="none").html)
+    style = config["layers"][0]["style"]
+    assert style["passes"] == 1 and "strokes" not in style["base"]
+    assert "data-fz-strokes" not in config["legendHtml"]
+    line = styles.style("energy_lines")
+    opts = legend.leaflet_options(line.categories[0].symbol, "line")
+    assert opts == {
+        "stroke": True,
+        "color": "#a50f15",
+        "weight": 4.0,
+        "opacity": 1.0,
+        "dashArray": "12 4",
+        "fill": False,
+    }
+
+
+def test_thumbnail_draws_the_casing_under_the_centre():
+    from dataclasses import replace
+    from io import BytesIO
+
+    from PIL import Image
+
+    (rail,) = compose.resolve(compose.adhoc(["railways"]))
+    casings = replace(
+        rail.style,
+        categories=tuple(
+            replace(c, symbol=replace(c.symbol, strokes=())) for c in rail.style.categories
+        ),
+    )
+
+    def counts(layer: MapLayer) -> tuple[int, int, int]:
+        png = publish.thumbnail([layer], size=(6.0, 6.0))
+        rgb = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int).reshape(-1, 3)
+        dark = int((rgb.max(axis=1) < 90).sum())
+        red = int((rgb[:, 0] - rgb[:, 1:].max(axis=1) > 60).sum())
+        white = int((rgb.min(axis=1) > 250).sum())  # the background is #f2efe9
+        return dark, red, white
+
+    dark, red, white = counts(rail)
+    assert dark > 50 and red > 50  # black existing casings, dark red planned ones
+    only_casings = counts(MapLayer(rail.id, rail.kind, casings, rail.gdf))
+    assert white > only_casings[2] + 200  # the white centres on top of them

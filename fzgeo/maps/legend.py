@@ -11,15 +11,37 @@ from collections.abc import Sequence
 
 from fzgeo.maps.compose import MapLayer
 from fzgeo.maps.simplify import DisplayReport
-from fzgeo.styles import Style, Symbol
+from fzgeo.styles import Stroke, Style, Symbol
 from fzgeo.textsafe import escape_html as esc
 
 #: How illustrative (示意) features are drawn on top of their style: dashed, half the fill.
 ILLUSTRATIVE_DASH = "4 4"
+#: The widest stroke of a multi-stroke legend swatch, in pixels (14 px high).
+SWATCH_MAX_WIDTH = 6.0
+#: Dashes of a multi-stroke swatch at this scale, so a 24 px swatch shows the alternation.
+SWATCH_DASH_SCALE = 0.5
+
+
+def _dash_array(dash: Sequence[float]) -> str | None:
+    return " ".join(f"{v:g}" for v in dash) if dash else None
+
+
+def stroke_options(stroke: Stroke) -> dict[str, object]:
+    """Leaflet options of one stroke of a multi-stroke line (``dashArray`` null: solid)."""
+    return {
+        "color": stroke.stroke,
+        "weight": stroke.width,
+        "opacity": stroke.opacity,
+        "dashArray": _dash_array(stroke.dash),
+    }
 
 
 def leaflet_options(symbol: Symbol, geometry: str) -> dict[str, object]:
-    """Leaflet path options (``color``, ``weight``, ``dashArray``, ``fillColor``...) of a symbol."""
+    """Leaflet path options (``color``, ``weight``, ``dashArray``, ``fillColor``...) of a symbol.
+
+    A multi-stroke line symbol also carries ``strokes``: the options of each stroke, bottom
+    first, which the runtime draws one pass each.
+    """
     opts: dict[str, object] = {
         "stroke": symbol.stroke is not None,
         "color": symbol.stroke or "#000000",
@@ -36,12 +58,15 @@ def leaflet_options(symbol: Symbol, geometry: str) -> dict[str, object]:
         opts["fillOpacity"] = symbol.fill_opacity if symbol.fill else 0.0
     if geometry == "point":
         opts["radius"] = symbol.radius
+    if geometry == "line" and symbol.strokes:
+        opts["strokes"] = [stroke_options(s) for s in symbol.strokes]
     return opts
 
 
 def style_config(style: Style) -> dict[str, object]:
-    """The style as the runtime reads it: base options and options per category value."""
+    """The style as the runtime reads it: base options, options per category value, passes."""
     return {
+        "passes": style.passes if style.geometry == "line" else 1,
         "base": leaflet_options(style.symbol, style.geometry),
         "field": style.category_field,
         "cats": {str(c.value): leaflet_options(c.symbol, style.geometry) for c in style.categories},
@@ -53,8 +78,27 @@ def illustrative_override(style: Style) -> dict[str, object]:
     return {"dashArray": ILLUSTRATIVE_DASH, "fillOpacity": round(style.symbol.fill_opacity / 2, 3)}
 
 
+def _stroke_lines(strokes: Sequence[Stroke]) -> str:
+    """SVG lines of a multi-stroke symbol, bottom first, widths scaled to fit the swatch."""
+    scale = min(1.0, SWATCH_MAX_WIDTH / max(s.width for s in strokes))
+    lines = []
+    for s in strokes:
+        dash = _dash_array([d * SWATCH_DASH_SCALE for d in s.dash])
+        dash_svg = f' stroke-dasharray="{esc(dash)}"' if dash else ""
+        lines.append(
+            f'<line x1="1" y1="7" x2="23" y2="7" stroke="{esc(s.stroke)}" '
+            f'stroke-width="{s.width * scale:g}" stroke-opacity="{s.opacity:g}"{dash_svg}/>'
+        )
+    return "".join(lines)
+
+
 def swatch(symbol: Symbol, geometry: str, *, dash: str | None = None) -> str:
-    """A small inline SVG showing ``symbol``."""
+    """A small inline SVG showing ``symbol`` (every stroke of a multi-stroke line)."""
+    if geometry == "line" and symbol.strokes and dash is None:
+        return (
+            f'<svg width="24" height="14" aria-hidden="true" data-fz-strokes='
+            f'"{len(symbol.strokes)}">{_stroke_lines(symbol.strokes)}</svg>'
+        )
     stroke = esc(symbol.stroke or "none")
     width = min(symbol.width, 3.0)
     dash_attr = dash or (" ".join(f"{v:g}" for v in symbol.dash) if symbol.dash else "")

@@ -18,11 +18,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fzgeo._atomic import prepare_folder, write_bytes, write_text
 from fzgeo.maps import offline, render
 from fzgeo.maps.compose import MapLayer, MapSpec
+from fzgeo.styles import Symbol
 from fzgeo.textsafe import escape_html as esc
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 MAX_SOURCES = 3  #: distinct ``source`` values listed per layer on the index page
 
@@ -88,14 +93,24 @@ def _draw(ax: object, ml: MapLayer) -> None:
             (*_rgb(s.fill), s.fill_opacity) if s.fill else (0.0, 0.0, 0.0, 0.0) for s in symbols
         ]
     elif style.geometry == "line":
-        kwargs = {
-            "color": [s.stroke or "#000000" for s in symbols],
-            "linewidth": kwargs["linewidth"],
-        }
+        _draw_line_passes(ax, gdf, symbols, style.passes)
+        return
     else:
         kwargs["facecolor"] = [s.fill or s.stroke or "#000000" for s in symbols]
         kwargs["markersize"] = [max(s.radius * 2, 4) for s in symbols]
     gdf.plot(ax=ax, **kwargs)
+
+
+def _draw_line_passes(ax: object, gdf: GeoDataFrame, symbols: list[Symbol], passes: int) -> None:
+    """Lines pass by pass, bottom first (a multi-stroke symbol's casing under every centre)."""
+    for i in range(passes):
+        drawn = [(j, st) for j, s in enumerate(symbols) if (st := s.stroke_in_pass(i, passes))]
+        if drawn:
+            gdf.iloc[[j for j, _ in drawn]].plot(
+                ax=ax,
+                color=[st.stroke for _, st in drawn],
+                linewidth=[max(st.width * 0.6, 0.3) for _, st in drawn],
+            )
 
 
 def _rgb(colour: str) -> tuple[float, float, float]:

@@ -4,7 +4,10 @@ A spec without categories becomes a single-symbol renderer; one with categories 
 categorized renderer on the category field, plus a catch-all class (empty value) drawn with the
 default symbol, as the web map does for values the spec does not list. Symbol layers are the
 simple ones: ``SimpleFill`` (with a ``SimpleLine`` outline layer when the outline is dashed,
-since a simple fill has no custom dash), ``SimpleLine`` and ``SimpleMarker`` (a circle).
+since a simple fill has no custom dash), ``SimpleLine`` and ``SimpleMarker`` (a circle). A
+multi-stroke line (``strokes``) is one ``SimpleLine`` per stroke, bottom first, each in its own
+rendering pass with symbol levels on, so the casings of all features are drawn before any centre
+(clean crossings, as on the web map); a symbol of fewer strokes draws in the top passes.
 
 Units: the spec's widths, dashes and radii are screen pixels (the web map's unit). QGIS gets them
 in millimetres at 96 dpi (1 px = 0.2646 mm), so the layer looks the same on screen and scales
@@ -22,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fzgeo.qgis.layerinfo import LayerInfo
-from fzgeo.styles import Style, Symbol
+from fzgeo.styles import Stroke, Style, Symbol
 
 #: The QGIS version whose format is written (Debian's LTR); newer versions read it.
 QGIS_VERSION = "3.22.16-Białowieża"
@@ -57,13 +60,14 @@ def _options(values: Mapping[str, Any]) -> ET.Element:
     return node
 
 
-def _layer(cls: str, values: Mapping[str, Any]) -> ET.Element:
-    node = ET.Element("layer", {"class": cls, "pass": "0", "enabled": "1", "locked": "0"})
+def _layer(cls: str, values: Mapping[str, Any], rendering_pass: int = 0) -> ET.Element:
+    attrs = {"class": cls, "pass": str(rendering_pass), "enabled": "1", "locked": "0"}
+    node = ET.Element("layer", attrs)
     node.append(_options(values))
     return node
 
 
-def _line_values(sym: Symbol) -> dict[str, Any]:
+def _line_values(sym: Symbol | Stroke) -> dict[str, Any]:
     values = {
         "line_color": colour(sym.stroke, sym.opacity),
         "line_style": "no" if sym.stroke is None else "solid",
@@ -122,8 +126,18 @@ def _marker_layer(sym: Symbol) -> ET.Element:
     )
 
 
-def symbol(sym: Symbol, geometry: str, name: str) -> ET.Element:
-    """One ``<symbol>`` element for a spec symbol on ``geometry`` (point, line or polygon)."""
+def _line_layers(sym: Symbol, passes: int) -> list[ET.Element]:
+    strokes = sym.all_strokes or (sym,)  # no stroke at all: one invisible line, as before
+    first = passes - len(strokes)
+    return [_layer("SimpleLine", _line_values(s), first + i) for i, s in enumerate(strokes)]
+
+
+def symbol(sym: Symbol, geometry: str, name: str, *, passes: int = 1) -> ET.Element:
+    """One ``<symbol>`` element for a spec symbol on ``geometry`` (point, line or polygon).
+
+    ``passes`` is the style's number of stroke passes (:attr:`fzgeo.styles.Style.passes`): a
+    line symbol's strokes take the top rendering passes.
+    """
     node = ET.Element(
         "symbol",
         {
@@ -137,7 +151,7 @@ def symbol(sym: Symbol, geometry: str, name: str) -> ET.Element:
     if geometry == "polygon":
         node.extend(_fill_layers(sym))
     elif geometry == "line":
-        node.append(_layer("SimpleLine", _line_values(sym)))
+        node.extend(_line_layers(sym, passes))
     else:
         node.append(_marker_layer(sym))
     return node
@@ -151,12 +165,20 @@ def category_value(value: Any) -> str:
 
 
 def renderer(style: Style) -> ET.Element:
-    """The ``<renderer-v2>`` element: single symbol, or categorized with a catch-all class."""
-    common = {"symbollevels": "0", "forceraster": "0", "enableorderby": "0"}
-    common["referencescale"] = "-1"
+    """The ``<renderer-v2>`` element: single symbol, or categorized with a catch-all class.
+
+    Symbol levels are on when a line style has multi-stroke symbols (more than one pass).
+    """
+    passes = style.passes if style.geometry == "line" else 1
+    common = {"symbollevels": "1" if passes > 1 else "0", "forceraster": "0"}
+    common.update(enableorderby="0", referencescale="-1")
+
+    def sym(s: Symbol, name: str) -> ET.Element:
+        return symbol(s, style.geometry, name, passes=passes)
+
     if not style.categories or not style.category_field:
         node = ET.Element("renderer-v2", {"type": "singleSymbol", **common})
-        ET.SubElement(node, "symbols").append(symbol(style.symbol, style.geometry, "0"))
+        ET.SubElement(node, "symbols").append(sym(style.symbol, "0"))
         return node
     node = ET.Element(
         "renderer-v2", {"type": "categorizedSymbol", "attr": style.category_field, **common}
@@ -168,11 +190,11 @@ def renderer(style: Style) -> ET.Element:
         ET.SubElement(
             cats, "category", render="true", symbol=str(i), value=value, label=cat.label_zh
         )
-        syms.append(symbol(cat.symbol, style.geometry, str(i)))
+        syms.append(sym(cat.symbol, str(i)))
     other = str(len(style.categories))
     ET.SubElement(cats, "category", render="true", symbol=other, value="", label="其他")
-    syms.append(symbol(style.symbol, style.geometry, other))
-    ET.SubElement(node, "source-symbol").append(symbol(style.symbol, style.geometry, "0"))
+    syms.append(sym(style.symbol, other))
+    ET.SubElement(node, "source-symbol").append(sym(style.symbol, "0"))
     return node
 
 

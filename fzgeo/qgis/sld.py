@@ -5,6 +5,8 @@ category (an ``ogc:PropertyIsEqualTo`` filter on the category field) plus a catc
 the default symbol whose filter is ``ogc:Not`` of the listed values (not ``se:ElseFilter``, which
 QGIS 3.22 imports as a rule matching every feature); a spec without categories has one rule. Sizes are in pixels, the
 SE default unit and the spec's own. Labels are a ``se:TextSymbolizer`` on the ``label`` field.
+A multi-stroke line is one ``se:LineSymbolizer`` per stroke in its rule, bottom first (SE has no
+rendering passes across features, so where lines cross a casing may cover another line's centre).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 from fzgeo.qgis.layerinfo import LayerInfo
 from fzgeo.qgis.qml import category_value
-from fzgeo.styles import Style, Symbol
+from fzgeo.styles import Stroke, Style, Symbol
 
 SLD = "http://www.opengis.net/sld"
 SE = "http://www.opengis.net/se"
@@ -41,7 +43,7 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def _stroke(parent: ET.Element, sym: Symbol) -> None:
+def _stroke(parent: ET.Element, sym: Symbol | Stroke) -> None:
     if sym.stroke is None:
         return
     stroke = _se(parent, "Stroke")
@@ -69,7 +71,8 @@ def symbolizer(parent: ET.Element, sym: Symbol, geometry: str) -> None:
         _fill(node, sym)
         _stroke(node, sym)
     elif geometry == "line":
-        _stroke(_se(parent, "LineSymbolizer"), sym)
+        for stroke in sym.strokes or (sym,):  # a multi-stroke line: one per stroke, bottom first
+            _stroke(_se(parent, "LineSymbolizer"), stroke)
     else:
         graphic = _se(_se(parent, "PointSymbolizer"), "Graphic")
         mark = _se(graphic, "Mark")

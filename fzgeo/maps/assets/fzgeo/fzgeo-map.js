@@ -11,11 +11,24 @@
       .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
   }
 
-  function symbolFor(cfg, props) {
+  /* The options of a feature in stroke pass ``pass`` (default: the top one), or null when its
+   * symbol draws nothing in that pass. A multi-stroke line symbol (``strokes``, bottom first) of
+   * k strokes draws in the top k of the layer's passes; a single stroke in the top pass. */
+  function symbolFor(cfg, props, pass) {
     var s = cfg.style.base;
     var field = cfg.style.field;
+    var passes = cfg.style.passes || 1;
+    if (pass === undefined) { pass = passes - 1; }
     if (field && cfg.style.cats && Object.prototype.hasOwnProperty.call(cfg.style.cats, String(props[field]))) {
       s = cfg.style.cats[String(props[field])];
+    }
+    if (s.strokes) {
+      var k = pass - (passes - s.strokes.length);
+      if (k < 0) { return null; }
+      s = Object.assign({}, s, s.strokes[k]);
+      delete s.strokes;
+    } else if (pass !== passes - 1) {
+      return null;
     }
     if (props.precision === "illustrative") {
       s = Object.assign({}, s, cfg.illustrative);
@@ -55,6 +68,32 @@
 
   var POPUP = { maxWidth: 380, maxHeight: 320 };
 
+  function lineStyle(cfg, pass) {
+    return function (f) {
+      var s = symbolFor(cfg, f.properties, pass);
+      var type = f.geometry && f.geometry.type;
+      return (type === "LineString" || type === "MultiLineString") ? Object.assign({}, s, { fill: false }) : s;
+    };
+  }
+
+  /* The lower stroke passes of a multi-stroke line layer (casings), each on its own canvas in a
+   * sub-pane below the top pass, not interactive; they follow the top layer on and off the map. */
+  function lowerPasses(map, cfg, data, pane, passes) {
+    var lower = [];
+    for (var i = 0; i < passes - 1; i++) {
+      var name = pane + "-" + i;
+      map.createPane(name, map.getPane(pane)).style.zIndex = String(i + 1);
+      lower.push(L.geoJSON(data, {
+        pane: name,
+        renderer: L.canvas({ pane: name }),
+        interactive: false,
+        filter: (function (pass) { return function (f) { return symbolFor(cfg, f.properties, pass) !== null; }; }(i)),
+        style: lineStyle(cfg, i)
+      }));
+    }
+    return lower;
+  }
+
   function addLayer(map, cfg, data, index) {
     var constants = cfg.constants || {};
     if (Object.keys(constants).length) {
@@ -64,24 +103,31 @@
     var paneName = "fz-pane-" + cfg.id;
     var pane = map.createPane(paneName);
     pane.style.zIndex = String(400 + index);
-    var renderer = L.canvas({ pane: paneName });
+    var passes = cfg.style.passes || 1;
+    var lower = passes > 1 ? lowerPasses(map, cfg, data, paneName, passes) : [];
+    var topPane = paneName;
+    if (passes > 1) {
+      topPane = paneName + "-" + (passes - 1);
+      map.createPane(topPane, pane).style.zIndex = String(passes);
+    }
+    var renderer = L.canvas({ pane: topPane });
     var layer = L.geoJSON(data, {
-      pane: paneName,
+      pane: topPane,
       renderer: renderer,
-      style: function (f) {
-        var s = symbolFor(cfg, f.properties);
-        var type = f.geometry && f.geometry.type;
-        return (type === "LineString" || type === "MultiLineString") ? Object.assign({}, s, { fill: false }) : s;
-      },
+      style: lineStyle(cfg, passes - 1),
       pointToLayer: function (f, latlng) {
-        return L.circleMarker(latlng, Object.assign({ pane: paneName, renderer: renderer }, symbolFor(cfg, f.properties)));
+        return L.circleMarker(latlng, Object.assign({ pane: topPane, renderer: renderer }, symbolFor(cfg, f.properties)));
       }
     });
+    /* one layer-control entry: the top pass carries the lower ones on and off the map */
+    layer.on("add", function () { lower.forEach(function (l) { map.addLayer(l); }); });
+    layer.on("remove", function () { lower.forEach(function (l) { map.removeLayer(l); }); });
     /* one tooltip and one popup per layer, filled lazily for the feature under the pointer */
     layer.bindTooltip(function (l) { return label(cfg, l.feature.properties); }, { sticky: true });
     layer.bindPopup(function (l) { return popup(cfg, l.feature.properties); }, POPUP);
     layer.fzPane = pane;
     layer.fzConfig = cfg;
+    layer.fzLower = lower;
     return layer;
   }
 
