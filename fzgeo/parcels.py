@@ -15,8 +15,9 @@ dropped. A workbook may hold several sheets; sheets without a 点号/X/Y header 
 skipped and listed. Every row that names a point must carry two numbers, or the table is refused
 with the sheet and row. The CRS is resolved as for any file (zone prefix detection included).
 
-A 圈号 (or 环号, 圈) column groups a parcel's points into rings; an empty 圈号 cell (a merged
-cell) continues the ring above. Each ring is ordered and closed on its own, then the rings are
+An empty cell in the parcel column (a merged cell, read as empty) continues the parcel above.
+A 圈号 (or 环号, 圈) column groups a parcel's points into rings; an empty 圈号 cell continues the
+ring above. Each ring is ordered and closed on its own, then the rings are
 assembled as in the 报部格式 TXT (:func:`fzgeo._rings.assemble`): ring 1 is the outer ring, a
 further ring inside it is a hole, one outside it a further part (a multipolygon).
 """
@@ -144,7 +145,8 @@ def _sheet_parcels(name: str, rows: list[list[Cell]], path: Path) -> list[Parcel
             raise InputError(
                 msg, path=path, where=f"sheet {name!r} row {r}", code="FZ404", hint=hint
             )
-        label = _text(_cell(row, cols.parcel)) or current
+        # an empty parcel cell (a merged cell) continues the parcel above
+        label = current = _text(_cell(row, cols.parcel)) or current
         parcel = parcels.setdefault(label, Parcel(label, name))
         ring = _ring_number(_cell(row, cols.ring), parcel, path, f"sheet {name!r} row {r}")
         parcel.points.append((r, point, x, y, ring))

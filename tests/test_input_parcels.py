@@ -158,3 +158,94 @@ def test_workbook_without_a_table(tmp_path: Path) -> None:
     with pytest.raises(FzgeoError, match="no sheet has a header row with 点号, X and Y") as info:
         io.read(path)
     assert (info.value.code, info.value.where) == ("FZ404", "Sheet1")
+
+
+def _rect(e: float, n: float, de: float, dn: float) -> list[tuple[float, float]]:
+    """(X northing, Y easting) corners of a rectangle, south-west first, counter-clockwise."""
+    return [(n, e), (n, e + de), (n + dn, e + de), (n + dn, e)]
+
+
+def test_csv_ring_numbers_make_holes_and_parts(tmp_path: Path) -> None:
+    rows: list[list[object]] = [["地块编号", "点号", "圈号", "X", "Y"]]
+    outer, hole = _rect(E0, N0, 200, 200), _rect(E0 + 50, N0 + 50, 50, 40)
+    for ring_no, ring_pts, first in ((1, outer, 1), (2, hole, 5)):  # numbering runs on
+        pts = [(f"J{first + i}", x, y) for i, (x, y) in enumerate(ring_pts)]
+        rows += [["A-01", p, ring_no, x, y] for p, x, y in [*pts, pts[0]]]
+    for ring_no, ring_pts in (
+        (1, _rect(E0 + 1000, N0, 100, 100)),
+        (2, _rect(E0 + 1300, N0, 50, 20)),
+    ):
+        rows += [["A-02", f"J{i + 1}", ring_no, x, y] for i, (x, y) in enumerate(ring_pts)]
+    path = _csv(tmp_path / "圈号.csv", rows, encoding="gbk")
+    with pytest.warns(CRSAssumptionWarning, match="EPSG:4527"):
+        gdf = io.read(path)
+    assert gdf["地块"].tolist() == ["A-01", "A-02"]
+    assert gdf["圈数"].tolist() == [2, 2]
+    assert gdf["界址点数"].tolist() == [8, 8]
+    first, second = gdf.geometry
+    assert first.geom_type == "Polygon" and len(first.interiors) == 1
+    assert first.area == 40_000.0 - 2_000.0  # outer minus hole, exact
+    assert second.geom_type == "MultiPolygon" and len(second.geoms) == 2
+    assert second.area == 10_000.0 + 1_000.0
+    assert validate.validate_file(path).ok
+
+
+def test_xlsx_ring_column_with_merged_cells_and_restarted_numbers(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        ["某项目界址点成果表"],
+        ["宗地号", "环号", "界址点号", "纵坐标X", "横坐标Y"],
+    ]
+    outer, hole = _rect(E0, N0, 200, 200), _rect(E0 + 50, N0 + 50, 50, 40)
+    for parcel, offset in (("Z1", 0.0), ("Z2", 1000.0)):
+        for ring_no, ring_pts in ((1, outer), (2, list(reversed(hole)))):
+            for i, (x, y) in enumerate(ring_pts):
+                # merged cells read as empty: 宗地号 on the parcel's first row, 环号 on the ring's
+                first_of_parcel = ring_no == 1 and i == 0
+                rows.append(
+                    [
+                        parcel if first_of_parcel else None,
+                        ring_no if i == 0 else None,
+                        f"J{i + 1}",  # numbering restarts in each ring
+                        x,
+                        y + offset,
+                    ]
+                )
+    path = _xlsx(tmp_path / "环号.xlsx", {"成果表": rows})
+    with pytest.warns(CRSAssumptionWarning):
+        gdf = io.read(path)
+    assert gdf["地块"].tolist() == ["Z1", "Z2"]
+    assert gdf["圈数"].tolist() == [2, 2]
+    assert [len(g.interiors) for g in gdf.geometry] == [1, 1]
+    assert gdf.geometry.area.tolist() == [38_000.0, 38_000.0]
+
+
+@pytest.mark.parametrize(
+    ("second", "message", "row"),
+    [
+        (_rect(E0 + 150, N0 + 50, 100, 100), r"ring 圈号 2 .* crosses ring 圈号 1", 6),
+        (_rect(E0 + 50, N0 + 50, 50, 50), None, None),
+    ],
+)
+def test_ring_errors_in_a_table(
+    tmp_path: Path, second: list[tuple[float, float]], message: str | None, row: int | None
+) -> None:
+    rows: list[list[object]] = [["点号", "圈", "X", "Y"]]
+    rows += [[f"J{i + 1}", 1, x, y] for i, (x, y) in enumerate(_rect(E0, N0, 200, 200))]
+    rows += [[f"J{i + 5}", 2, x, y] for i, (x, y) in enumerate(second)]
+    path = _xlsx(tmp_path / "t.xlsx", {"坐标": rows})
+    if message is None:
+        with pytest.warns(CRSAssumptionWarning):
+            assert io.read(path).geometry.iloc[0].area == 40_000.0 - 2_500.0
+        return
+    with pytest.raises(FzgeoError, match=message) as info:
+        io.read(path)
+    assert info.value.code == "FZ404"
+    assert info.value.where == f"sheet '坐标' parcel '坐标' 圈号 2 row {row}"
+
+
+def test_ring_number_that_is_not_a_whole_number(tmp_path: Path) -> None:
+    rows = [["点号", "圈号", "X", "Y"], ["J1", "外", N0, E0], ["J2", 1, N0, E0 + 10]]
+    path = _xlsx(tmp_path / "t.xlsx", {"坐标": rows})
+    with pytest.raises(FzgeoError, match="圈号 '外' is not a whole number") as info:
+        io.read(path)
+    assert (info.value.code, info.value.where) == ("FZ404", "sheet '坐标' row 2")
