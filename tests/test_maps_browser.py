@@ -191,3 +191,81 @@ def test_cli_conflict_map_and_publish_with_check(check_dir, tmp_path, browser):
     site = tmp_path / "site"
     assert main(["publish", str(site), "--check", str(check_dir), "--offline"]) == 0
     assert 'href="conflicts.html"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+def _legend_swatch_rows(browser, selector: str) -> list[list[tuple[int, int, int]]]:
+    """Pixel rows (RGB) of the first element matching ``selector``, from a real screenshot."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    png = browser.find_element("css selector", selector).screenshot_as_png
+    image = Image.open(BytesIO(png)).convert("RGB")
+    return [[image.getpixel((x, y)) for x in range(image.width)] for y in range(image.height)]
+
+
+def test_railways_draw_stacked_strokes_as_one_layer(browser, tmp_path):
+    rendered = render.render_spec(compose.adhoc(["railways"]), offline_mode=True)
+    path = rendered.write(tmp_path / "rail.html")
+    result = open_map(browser, path)
+    _assert_clean(result, ["铁路（现状与规划）"])
+    assert result.layers_in_control == ["铁路（现状与规划）"]  # one entry for both strokes
+    state = (
+        "var l = fzgeoMap.layers[0], m = fzgeoMap.map;"
+        "return [m.hasLayer(l), l.fzLower.map(function (x) { return m.hasLayer(x); }),"
+        " l.fzPane.querySelectorAll('canvas').length, l.getLayers().length,"
+        " l.fzLower.map(function (x) { return x.getLayers().length; })];"
+    )
+    assert browser.execute_script(state) == [True, [True], 2, 9, [9]]
+    # the lower pass is the casing, the top one the white dashed centre, drawn on its own canvas
+    colours = browser.execute_script(
+        "var l = fzgeoMap.layers[0], f = l.getLayers()[1], c = l.fzLower[0].getLayers()[1];"
+        "return [f.feature.properties.name, c.options.color, c.options.weight, c.options.interactive,"
+        " f.options.color, f.options.dashArray, f.options.interactive];"
+    )
+    assert colours == ["沪昆高铁", "#000000", 5, False, "#ffffff", "14 14", True]
+    # both canvases really paint: casing black / dark red, centre white
+    painted = browser.execute_script(
+        "return Array.prototype.map.call(fzgeoMap.layers[0].fzPane.querySelectorAll('canvas'),"
+        " function (cv) { var d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data,"
+        " dark = 0, white = 0; for (var i = 0; i < d.length; i += 4) { if (d[i + 3] > 200) {"
+        " if (d[i] < 60 && d[i + 1] < 60 && d[i + 2] < 60) { dark++; }"
+        " if (d[i] > 240 && d[i + 1] > 240 && d[i + 2] > 240) { white++; } } }"
+        " return [dark, white]; });"
+    )
+    (casing_dark, casing_white), (centre_dark, centre_white) = painted
+    assert casing_dark > 500 and casing_white == 0
+    assert centre_white > 500 and centre_dark == 0
+    # toggling the one layer-control entry takes both strokes off and brings them back
+    box = browser.find_element("css selector", ".leaflet-control-layers-overlays input")
+    browser.execute_script("arguments[0].click()", box)
+    assert browser.execute_script(state)[:2] == [False, [False]]
+    browser.execute_script("arguments[0].click()", box)
+    assert browser.execute_script(state)[:2] == [True, [True]]
+    # tooltips and popups come from the top stroke
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    x, y, w, h = browser.execute_script(
+        "var m = fzgeoMap.map, f = fzgeoMap.layers[0].getLayers()[1];"
+        "var ll = f.getLatLngs(); while (Array.isArray(ll[0])) { ll = ll[0]; }"
+        "var p = m.latLngToContainerPoint(ll[Math.floor(ll.length / 2)]);"
+        "var s = m.getSize(); return [p.x, p.y, s.x, s.y];"
+    )
+    element = browser.find_element("css selector", ".leaflet-container")
+    actions = ActionChains(browser)
+    actions.move_to_element_with_offset(element, int(x - w / 2), int(y - h / 2))
+    actions.pause(0.3).perform()
+    tip = browser.execute_script("return document.querySelector('.leaflet-tooltip').textContent")
+    ActionChains(browser).click().pause(0.3).perform()  # the popup may pan the map: tip first
+    pop = browser.execute_script(
+        "return document.querySelector('.leaflet-popup-content').textContent"
+    )
+    assert "沪昆高铁" in tip and "高速铁路（现状）" in pop
+    # the legend swatch of 高速铁路（现状）: a black casing with white dashes along its centre
+    rows = _legend_swatch_rows(browser, '.fz-legend svg[data-fz-strokes="2"]')
+    centre, edge = rows[7], rows[4]  # the swatch's centre line; the casing's edge, above the centre
+    shades = [sum(p) for p in centre[2:22]]
+    assert min(shades) < 60 and max(shades) > 700  # white dashes over the black casing
+    assert all(sum(p) < 700 for p in edge[2:22])  # the casing runs unbroken (no background)
+    assert all(sum(p) > 700 for p in rows[2][2:22])  # and is a line, not a block
+    assert browser.get_log("browser") == []

@@ -326,3 +326,37 @@ def test_mixed_tables_split_into_one_project_layer_per_geometry() -> None:
         geometry=[shapely.Point(0, 0), shapely.MultiLineString([[(0, 0), (1, 1)]])], crs=4490
     )
     assert geometry_kinds(gdf) == {"point", "line"}
+
+
+def test_multi_stroke_line_is_one_simple_line_per_stroke_in_passes() -> None:
+    style = styles.style("railways")
+    root = qml.renderer(style)
+    assert root.get("symbollevels") == "1"
+    symbols = {s.get("name"): s for s in root.findall("symbols/symbol")}
+    existing = symbols["0"]  # 高速铁路（现状）
+    layers_ = existing.findall("layer")
+    assert [(layer.get("class"), layer.get("pass")) for layer in layers_] == [
+        ("SimpleLine", "0"),
+        ("SimpleLine", "1"),
+    ]
+    casing, centre = (
+        {o.get("name"): o.get("value") for o in layer.iter("Option")} for layer in layers_
+    )
+    assert casing["line_color"] == "0,0,0,255" and casing["use_custom_dash"] == "0"
+    assert centre["line_color"] == "255,255,255,255" and centre["use_custom_dash"] == "1"
+    assert centre["customdash"] == f"{qml.mm(14)};{qml.mm(14)}"
+    assert casing["line_width"] == qml.mm(5) and centre["line_width"] == qml.mm(3)
+    other = symbols[str(len(style.categories))].findall("layer")  # catch-all: the top pass
+    assert [layer.get("pass") for layer in other] == ["1"]
+    single = qml.renderer(styles.style("energy_lines"))
+    assert single.get("symbollevels") == "0"
+    assert {layer.get("pass") for layer in single.iter("layer")} == {"0"}
+    info = from_aliases("railways", {"name": "名称"}, style, DataSummary(features=1))
+    doc = ET.fromstring(sld.sld(info))
+    rule = doc.findall(f".//{SE}Rule")[0]
+    lines = rule.findall(f"{SE}LineSymbolizer")
+    assert len(lines) == 2
+    params = [{p.get("name"): p.text for p in line.iter(f"{SE}SvgParameter")} for line in lines]
+    assert (params[0]["stroke"], params[0]["stroke-width"]) == ("#000000", "5")
+    assert "stroke-dasharray" not in params[0]
+    assert (params[1]["stroke"], params[1]["stroke-dasharray"]) == ("#ffffff", "14 14")
