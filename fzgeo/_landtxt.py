@@ -20,6 +20,8 @@ further rings are holes or further parts (:func:`fzgeo._rings.assemble`). The CR
 坐标系, 几度分带 and 带号 (CGCS2000 only; 西安80 and 北京54 are refused unless the user vouches for
 a CRS), cross-checked against the eastings' zone prefix. A declared 地块面积 more than 1 % away from
 the plane area of the points is reported (FZ420). Every refusal names the file and the line.
+
+:func:`read` decodes and parses a file (what :func:`fzgeo.io.read` calls for a ``.txt``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 from geopandas import GeoDataFrame
 from shapely.geometry.base import BaseGeometry
 
-from fzgeo import _rings
+from fzgeo import _encoding, _rings
 from fzgeo import crs as crs_mod
 from fzgeo.errors import CRSError, FzgeoError, InputError
 
@@ -360,3 +362,16 @@ def parse(text: str, *, path: Path) -> LandTxt:
         if key in header:
             gdf.attrs[key] = header[key][0]
     return LandTxt(gdf, _area_notes(parcels, geoms, path), refusal)
+
+
+def read(path: Path, *, encoding: str | None = None) -> tuple[LandTxt, _encoding.Encoding]:
+    """Decode (BOM, UTF-8, GB18030, or ``encoding``) and parse a 报部格式 file.
+
+    A ``.txt`` without a ``[属性描述]`` or ``[地块坐标]`` section is refused (FZ301).
+    """
+    decoded = _encoding.decode_text(path.read_bytes(), path=path, override=encoding)
+    if not is_land_txt(decoded.text):
+        msg = "a .txt is read as a 报部格式 coordinate file, but this one has no [地块坐标] section"
+        hint = "if it is a table of points or coordinates, save it as .csv"
+        raise InputError(msg, path=path, code="FZ301", hint=hint)
+    return parse(decoded.text, path=path), decoded.encoding

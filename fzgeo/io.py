@@ -56,7 +56,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".geoparquet": ("GeoParquet", "Parquet"),
     ".csv": ("CSV", "CSV"),
     ".xlsx": ("boundary-point table (XLSX)", "XLSX"),
-    ".txt": (_landtxt.FORMAT, "CSV"),  # or delimited text read like a CSV
+    ".txt": (_landtxt.FORMAT, "CSV"),
     ".zip": ("zipped Shapefile", "ESRI Shapefile"),
     ".gdb": ("File Geodatabase", "OpenFileGDB"),
 }
@@ -254,15 +254,6 @@ def _load_csv(path: Path, encoding: str | None) -> tuple[GeoDataFrame, Source, b
     return gdf, Source(path, "CSV", None, decoded.encoding), degrees
 
 
-def _load_txt(path: Path, encoding: str | None) -> tuple[GeoDataFrame, Source, bool]:
-    decoded = _encoding.decode_text(path.read_bytes(), path=path, override=encoding)
-    if not _landtxt.is_land_txt(decoded.text):
-        return _load_csv(path, encoding)  # delimited text: points, WKT or a 界址点坐标表
-    got = _landtxt.parse(decoded.text, path=path)
-    src = Source(path, _landtxt.FORMAT, None, decoded.encoding, got.notes, crs_refusal=got.refusal)
-    return got.gdf, src, False
-
-
 def _load_parquet(path: Path) -> tuple[GeoDataFrame, Source]:
     import geopandas as gpd
 
@@ -294,9 +285,13 @@ def load(
         gdf, src = _load_shapefile(path, encoding)
     elif suffix == ".zip":
         gdf, src = _load_zip(path, layer, encoding)
-    elif suffix in (".csv", ".txt"):
-        gdf, src, degrees = (_load_csv if suffix == ".csv" else _load_txt)(path, encoding)
+    elif suffix == ".csv":
+        gdf, src, degrees = _load_csv(path, encoding)
         src.degrees = degrees
+    elif suffix == ".txt":
+        got, enc = _landtxt.read(path, encoding=encoding)
+        gdf, src = got.gdf, Source(path, FORMATS[suffix][0], None, enc, got.notes)
+        src.crs_refusal = got.refusal
     elif suffix == ".xlsx":
         gdf, skipped = parcels.from_sheets(parcels.xlsx_sheets(path), path=path)
         src = Source(path, FORMATS[suffix][0], skipped=skipped)
@@ -364,8 +359,8 @@ def read(
     ----------
     path
         GeoPackage, File GDB, Shapefile (``.shp`` or zipped), GeoJSON, FlatGeobuf, GeoParquet,
-        CSV (points, WKT or 界址点坐标表), XLSX (界址点坐标表) or TXT (报部格式 with
-        ``[地块坐标]``, else read like a CSV).
+        CSV (points, WKT or 界址点坐标表), XLSX (界址点坐标表) or TXT (报部格式, with a
+        ``[地块坐标]`` section).
     layer
         The layer of a multi-layer file (or the dataset inside a zip); required when there are
         several.
@@ -373,7 +368,7 @@ def read(
         The CRS to take when the file declares none (``--assume-crs``), or vouched for when a
         报部格式 TXT declares one fzgeo cannot convert (西安80, 北京54).
     encoding
-        Text encoding of attributes (Shapefile .dbf, CSV); overrides detection.
+        Text encoding of attributes (Shapefile .dbf, CSV, TXT); overrides detection.
     input_coords
         ``"gcj02"`` or ``"bd09"`` when the lon/lat are Amap/Baidu coordinates; converted to CGCS2000.
     what

@@ -284,6 +284,16 @@ BAD = {
         "J1,",
         "X 435,000.000 is not a northing but Y 3,092,000.000 is",
     ),
+    "圈号 reappears": (
+        lambda: _replace(
+            parcel("1", "甲", [OUTER, HOLE, square(E0 + 120, N0 + 120, 20.0)]),
+            r"^J9,3,",
+            "J9,1,",
+        ),
+        "FZ405",
+        "J9,",
+        r"圈号 1 of parcel 1 \(甲\) appears again after another ring",
+    ),
     "line record": (
         lambda: _replace(parcel("1", "甲", [OUTER]), ",面,", ",线,"),
         "FZ405",
@@ -340,13 +350,14 @@ def test_xian80_and_beijing54_are_refused_unless_a_crs_is_assumed(
     assert validate.validate_file(path, assume_crs="EPSG:4527").ok
 
 
-def test_txt_without_sections_is_read_as_delimited_text(tmp_path: Path) -> None:
+def test_txt_without_sections_is_refused(tmp_path: Path) -> None:
     rows = ["点号\tX\tY"] + [f"J{i + 1}\t{x:.3f}\t{y:.3f}" for i, (x, y) in enumerate(OUTER)]
     path = tmp_path / "坐标.txt"
     path.write_bytes("\r\n".join(rows).encode("gbk"))
-    with pytest.warns(CRSAssumptionWarning, match="EPSG:4527"):
-        gdf = io.read(path)
-    assert gdf.geometry.iloc[0].area == 40_000.0
+    with pytest.raises(FzgeoError, match=r"no \[地块坐标\] section") as info:
+        io.read(path)
+    assert info.value.code == "FZ301"
+    assert "save it as .csv" in str(info.value)
 
 
 def test_binary_named_txt_is_refused(tmp_path: Path) -> None:
@@ -403,3 +414,16 @@ def test_fzgeo_check_and_validate_on_a_txt(
     printed = capsys.readouterr().out
     assert "报部格式 coordinate file (TXT)" in printed
     assert "EPSG:4527" in printed
+
+
+def test_many_area_differences_are_counted_after_ten(tmp_path: Path) -> None:
+    body = []
+    for i in range(12):
+        body += parcel(str(i + 1), "", [square(E0 + 300 * i, N0, 100.0)], area="2")
+    path = write_txt(tmp_path / "many.txt", body)
+    with pytest.warns(DeclaredAreaWarning) as caught:
+        io.read(path)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 11
+    assert "parcel 10:" in messages[9]
+    assert "2 more parcel(s) differ from their declared 地块面积 by more than 1%" in messages[10]
