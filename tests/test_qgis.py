@@ -128,7 +128,28 @@ def _rgba(hex_colour: str | None, alpha: float) -> list[Any]:
     return [hex_colour, round(alpha * 255)]
 
 
-def assert_symbol(seen: list[dict[str, Any]], sym: Symbol, geometry: str, where: str) -> None:
+def _dashes(layer: dict[str, Any]) -> list[float]:
+    return [float(v) for v in layer["customdash"].split(";")]
+
+
+def assert_lines(seen: list[dict[str, Any]], sym: Symbol, passes: int, where: str) -> None:
+    """One SimpleLine per stroke, bottom first, in the top rendering passes of the style."""
+    strokes = sym.all_strokes or (sym,)
+    assert [layer["class"] for layer in seen] == ["SimpleLine"] * len(strokes), where
+    for i, (line, stroke) in enumerate(zip(seen, strokes, strict=True)):
+        assert line["color"] == _rgba(stroke.stroke, stroke.opacity), where
+        width = pytest.approx(stroke.width * qml.MM_PER_PX, rel=1e-3)
+        assert line["line_width"] == width, where
+        assert line["use_custom_dash"] == ("1" if stroke.dash else "0"), where
+        if stroke.dash:
+            expected = [d * qml.MM_PER_PX for d in stroke.dash]
+            assert _dashes(line) == pytest.approx(expected, rel=1e-3), where
+        assert line["pass"] == passes - len(strokes) + i, where
+
+
+def assert_symbol(
+    seen: list[dict[str, Any]], sym: Symbol, geometry: str, where: str, passes: int = 1
+) -> None:
     """QGIS's symbol layers carry exactly the spec's colours, opacities and widths."""
     width = pytest.approx(sym.width * qml.MM_PER_PX, rel=1e-3)
     if geometry == "polygon":
@@ -152,11 +173,7 @@ def assert_symbol(seen: list[dict[str, Any]], sym: Symbol, geometry: str, where:
             assert fill["outline_width"] == width, where
         return
     if geometry == "line":
-        (line,) = seen
-        assert line["class"] == "SimpleLine", where
-        assert line["color"] == _rgba(sym.stroke, sym.opacity), where
-        assert line["line_width"] == width, where
-        assert line["use_custom_dash"] == ("1" if sym.dash else "0"), where
+        assert_lines(seen, sym, passes, where)
         return
     (marker,) = seen
     assert marker["class"] == "SimpleMarker", where
@@ -167,9 +184,11 @@ def assert_symbol(seen: list[dict[str, Any]], sym: Symbol, geometry: str, where:
 
 def assert_renderer(renderer: dict[str, Any], style: Style, where: str) -> None:
     """The renderer QGIS loaded matches the style spec, category by category."""
+    passes = style.passes if style.geometry == "line" else 1
+    assert renderer["symbol_levels"] == (passes > 1), where
     if not style.categories:
         assert renderer["type"] == "singleSymbol", where
-        assert_symbol(renderer["symbol"], style.symbol, style.geometry, where)
+        assert_symbol(renderer["symbol"], style.symbol, style.geometry, where, passes)
         return
     assert renderer["type"] == "categorizedSymbol", where
     assert renderer["field"] == style.category_field, where
@@ -178,8 +197,9 @@ def assert_renderer(renderer: dict[str, Any], style: Style, where: str) -> None:
     assert set(by_value) == {*expected, ""}, where
     for value, cat in expected.items():
         assert by_value[value]["label"] == cat.label_zh, where
-        assert_symbol(by_value[value]["symbol"], cat.symbol, style.geometry, f"{where}={value}")
-    assert_symbol(by_value[""]["symbol"], style.symbol, style.geometry, f"{where} (other)")
+        seen = by_value[value]["symbol"]
+        assert_symbol(seen, cat.symbol, style.geometry, f"{where}={value}", passes)
+    assert_symbol(by_value[""]["symbol"], style.symbol, style.geometry, f"{where} (other)", passes)
 
 
 def test_runs_the_debian_qgis_lts(output: dict[str, Any]) -> None:
@@ -270,8 +290,11 @@ def test_sld_loads_in_qgis_with_the_same_colours(output: dict[str, Any]) -> None
         assert len(rules) == len(symbols), name
         for rule, sym in zip(rules, symbols, strict=True):
             first = rule["symbol"][0]
-            if style.geometry == "line":
-                _same_colour(first["color"], _rgba(sym.stroke, sym.opacity), name)
+            if style.geometry == "line":  # one SimpleLine per stroke, bottom first
+                strokes = sym.all_strokes or (sym,)
+                assert len(rule["symbol"]) == len(strokes), name
+                for seen, stroke in zip(rule["symbol"], strokes, strict=True):
+                    _same_colour(seen["color"], _rgba(stroke.stroke, stroke.opacity), name)
             elif sym.fill is not None:
                 _same_colour(first["color"], _rgba(sym.fill, sym.fill_opacity), name)
                 _same_colour(first["stroke"], _rgba(sym.stroke, sym.opacity), name)
@@ -281,6 +304,30 @@ def _same_colour(seen: list[Any], expected: list[Any], where: str) -> None:
     """Same colour; the alpha QGIS derives from an SLD opacity may be truncated, not rounded."""
     assert seen[0] == expected[0], where
     assert abs(seen[1] - expected[1]) <= 1, where
+
+
+def test_railways_are_double_lines_in_qgis(output: dict[str, Any]) -> None:
+    """Existing railways: a black casing under a white dashed centre; planned: a dark red casing."""
+    seen = output["plan"]["layers"]["railways"]["renderer"]
+    assert seen["type"] == "categorizedSymbol" and seen["symbol_levels"] is True
+    by_value = {c["value"]: c["symbol"] for c in seen["categories"]}
+    casing, centre = by_value["高速铁路（现状）"]  # exactly two symbol layers
+    assert (casing["class"], centre["class"]) == ("SimpleLine", "SimpleLine")
+    assert casing["color"] == ["#000000", 255] and casing["use_custom_dash"] == "0"
+    assert centre["color"] == ["#ffffff", 255] and centre["use_custom_dash"] == "1"
+    assert _dashes(centre) == pytest.approx([14 * qml.MM_PER_PX] * 2, rel=1e-3)
+    assert casing["line_width"] > centre["line_width"]
+    assert (casing["pass"], centre["pass"]) == (0, 1)  # every casing under every centre
+    casing, centre = by_value["普速铁路（规划）"]
+    assert casing["color"] == ["#a50f15", round(0.85 * 255)]
+    assert centre["color"] == ["#ffffff", 255] and centre["use_custom_dash"] == "1"
+    (other,) = by_value[""]  # the catch-all: one stroke, drawn with the centres
+    assert other["pass"] == 1
+    rule = next(
+        r for r in output["plan"]["sld"]["railways"]["renderer"]["rules"] if "现状" in r["label"]
+    )
+    assert [layer["color"][0] for layer in rule["symbol"]] == ["#000000", "#ffffff"]
+    assert rule["symbol"][1]["use_custom_dash"] == "1"
 
 
 def test_project_opens_with_the_web_map_groups(output: dict[str, Any]) -> None:

@@ -38,7 +38,7 @@ def colours(symbol):
     out = []
     for i in range(symbol.symbolLayerCount()):
         sl = symbol.symbolLayer(i)
-        item = {"class": sl.layerType()}
+        item = {"class": sl.layerType(), "pass": sl.renderingPass()}
         props = sl.properties()
         fill = sl.color()
         item["color"] = [fill.name(), fill.alpha()]
@@ -56,7 +56,7 @@ def colours(symbol):
 
 def renderer_info(layer):
     r = layer.renderer()
-    info = {"type": r.type()}
+    info = {"type": r.type(), "symbol_levels": r.usingSymbolLevels()}
     if r.type() == "categorizedSymbol":
         info["field"] = r.classAttribute()
         info["categories"] = [
