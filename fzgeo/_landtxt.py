@@ -107,11 +107,13 @@ def _error(msg: str, path: Path, line: int | None, code: str = CODE, **kw: str) 
 
 
 def _number(text: str, what: str, path: Path, line: int) -> float:
-    value = unicodedata.normalize("NFKC", text).replace(" ", "")
     try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
+        number = float(text)
+    except ValueError:  # full-width digits or inner spaces, as typed in Chinese IMEs
+        try:
+            number = float(unicodedata.normalize("NFKC", text).replace(" ", ""))
+        except ValueError:
+            number = math.nan
     if not math.isfinite(number):
         raise _error(f"{what} {text!r} is not a number", path, line)
     return number
@@ -166,6 +168,8 @@ def _sections(
             header[key.strip()] = (value.strip(), n)
         elif section == "地块坐标":
             fields = [f.strip() for f in _FIELDS.split(text)]
+            while fields[-1] != "@" and len(fields) in (5, 6, 7) and not fields[-1]:
+                fields.pop()  # a point line with trailing commas
             if fields[-1] == "@" or len(fields) >= 8:
                 parcels.append(_parcel_line(fields, path, n))
             elif len(fields) == 4:
@@ -333,6 +337,8 @@ def _area_notes(parcels: list[_Parcel], geoms: list[BaseGeometry], path: Path) -
             f"{parcel.label}: declared 地块面积 {declared:g} ha, but its points enclose "
             f"{computed:.4f} ha ({(declared - computed) / computed:+.1%})"
         )
+        if abs(declared / (computed * 10_000) - 1) <= AREA_TOLERANCE:
+            msg += "; the declared figure matches the area in m², not 公顷"
         notes.append(_error(msg, path, parcel.line, code="FZ420"))
     if len(off) > AREA_NOTES:
         msg = f"{len(off) - AREA_NOTES} more parcel(s) differ from their declared 地块面积 by more than {AREA_TOLERANCE:.0%}"

@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from fzgeo.errors import InputError
@@ -80,22 +83,21 @@ def assemble(rings: Sequence[Ring], *, path: Path, code: str) -> Polygon | Multi
         The error code of the format (FZ404 for tables, FZ405 for the TXT).
     """
     parts: list[_Part] = []
-    holes: list[list[Coords]] = []
     for ring in sorted(rings, key=lambda r: r.number):
-        polygon = Polygon(ring.coords)
+        polygon = shapely.polygons(np.asarray(ring.coords, dtype=float))
         host = next((i for i, p in enumerate(parts) if p.takes_as_hole(polygon)), None)
         if host is not None:
             parts[host].holes.append(polygon)
-            holes[host].append(ring.coords)
             continue
         for part in parts:
             if part.clashes_with(polygon):
                 problem = "encloses" if part.polygon.within(polygon) else "crosses"
                 raise _refuse(ring, part.shell, problem, path=path, code=code)
         parts.append(_Part(ring, polygon, []))
-        holes.append([])
     polygons = [
-        Polygon(part.shell.coords, holes=ring_holes)
-        for part, ring_holes in zip(parts, holes, strict=True)
+        part.polygon
+        if not part.holes
+        else shapely.polygons(part.polygon.exterior, holes=[h.exterior for h in part.holes])
+        for part in parts
     ]
     return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)

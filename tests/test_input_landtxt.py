@@ -199,6 +199,9 @@ def test_declared_area_off_by_more_than_one_percent_warns(tmp_path: Path) -> Non
     assert "4 ha" in text and "3.8000 ha" in text and "+5.3%" in text
     assert f"line {line_of(path, '10,4.0')}" in text
     assert gdf["申报面积_公顷"].tolist() == [4.0, 1.005]
+    square_metres = write_txt(tmp_path / "m2.txt", parcel("1", "", [OUTER], area="40000"))
+    with pytest.warns(DeclaredAreaWarning, match="matches the area in m², not 公顷"):
+        io.read(square_metres)
     report = validate.validate_file(path)
     assert report.ok
     finding = next(f for f in report.findings if f.code == "FZ420")
@@ -427,3 +430,10 @@ def test_many_area_differences_are_counted_after_ten(tmp_path: Path) -> None:
     assert len(messages) == 11
     assert "parcel 10:" in messages[9]
     assert "2 more parcel(s) differ from their declared 地块面积 by more than 1%" in messages[10]
+
+
+def test_point_lines_with_trailing_commas(tmp_path: Path) -> None:
+    body = _replace(parcel("1", "甲", [OUTER]), r"^(J\d,1,.*)$", r"\1,,")
+    assert body[1].endswith(",,")
+    gdf = io.read(write_txt(tmp_path / "t.txt", body))
+    assert gdf.geometry.iloc[0].area == 40_000.0
