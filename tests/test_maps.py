@@ -398,16 +398,19 @@ def test_single_stroke_styles_render_as_before():
     style = config["layers"][0]["style"]
     assert style["passes"] == 1 and "strokes" not in style["base"]
     assert "data-fz-strokes" not in config["legendHtml"]
-    line = styles.style("energy_lines")
-    opts = legend.leaflet_options(line.categories[0].symbol, "line")
-    assert opts == {
+    line = styles.Symbol(stroke="#a50f15", width=4, dash=(12.0, 4.0))
+    assert legend.leaflet_options(line, "line") == {
         "stroke": True,
         "color": "#a50f15",
-        "weight": 4.0,
+        "weight": 4,
         "opacity": 1.0,
         "dashArray": "12 4",
         "fill": False,
     }
+    assert legend.swatch(line, "line") == (
+        '<svg width="24" height="14" aria-hidden="true"><line x1="1" y1="7" x2="23" y2="7" '
+        'stroke="#a50f15" stroke-width="3" stroke-dasharray="12 4"/></svg>'
+    )
 
 
 def test_thumbnail_draws_the_casing_under_the_centre():

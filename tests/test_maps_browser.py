@@ -269,3 +269,65 @@ def test_railways_draw_stacked_strokes_as_one_layer(browser, tmp_path):
     assert all(sum(p) < 700 for p in edge[2:22])  # the casing runs unbroken (no background)
     assert all(sum(p) > 700 for p in rows[2][2:22])  # and is a line, not a block
     assert browser.get_log("browser") == []
+
+
+def test_fewer_strokes_draw_in_the_top_pass_and_illustrative_dashes_every_stroke(browser, tmp_path):
+    from fzgeo.styles import Style
+
+    gdf = GeoDataFrame(
+        {
+            "name": ["双线", "单线", "示意双线"],
+            "kind_note": ["double", "single", "double"],
+            "precision": ["schematic", "schematic", "illustrative"],
+            "status": "planned",
+            "source": "test",
+        },
+        geometry=[
+            shapely.LineString([(116.2, 27.8), (116.5, 27.9)]),
+            shapely.LineString([(116.2, 27.9), (116.5, 28.0)]),
+            shapely.LineString([(116.2, 28.0), (116.5, 28.1)]),
+        ],
+        crs=4490,
+    )
+    layer = synthetic_layer(gdf, geometry="line")
+    layer.style = Style.from_mapping(
+        {
+            "key": "test_layer",
+            "name_zh": "测试线",
+            "geometry": "line",
+            "symbol": {"stroke": "#1f78b4", "width": 2},
+            "categories": {
+                "field": "kind_note",
+                "values": [
+                    {
+                        "value": "double",
+                        "symbol": {
+                            "strokes": [
+                                {"stroke": "#000000", "width": 6},
+                                {"stroke": "#ffffff", "width": 3, "dash": [8, 8]},
+                            ]
+                        },
+                    }
+                ],
+            },
+        },
+        where="test",
+    )
+    path = render.render([layer], title="t", basemap="none", assets="inline").write(
+        tmp_path / "passes.html"
+    )
+    result = open_map(browser, path)
+    assert result.ready and result.errors == [] and result.layers_in_control == ["测试图层"]
+    passes = browser.execute_script(
+        "var l = fzgeoMap.layers[0], out = [];"
+        "[l.fzLower[0], l].forEach(function (p) { out.push(p.getLayers().map(function (f) {"
+        " return [f.feature.properties.name, f.options.color, f.options.dashArray || null]; })); });"
+        "return out;"
+    )
+    lower, top = passes
+    assert lower == [["双线", "#000000", None], ["示意双线", "#000000", "4 4"]]
+    assert top == [
+        ["双线", "#ffffff", "8 8"],
+        ["单线", "#1f78b4", None],  # the single stroke draws with the centres, on top
+        ["示意双线", "#ffffff", "4 4"],  # 示意: the 4-4 dash on every stroke
+    ]
