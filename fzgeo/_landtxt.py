@@ -215,6 +215,8 @@ def _ring(points: list[_Point], parcel: _Parcel, path: Path) -> _rings.Ring:
 
 def _rings_of(parcel: _Parcel, path: Path) -> list[_rings.Ring]:
     n = len(parcel.points)
+    if n == 0:
+        raise _error(f"{parcel.label} has no point lines", path, parcel.line)
     if n != parcel.count:
         span = f" (lines {parcel.points[0].line}-{parcel.points[-1].line})" if n else ""
         msg = (

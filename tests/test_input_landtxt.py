@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import random
 import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -437,3 +439,53 @@ def test_point_lines_with_trailing_commas(tmp_path: Path) -> None:
     assert body[1].endswith(",,")
     gdf = io.read(write_txt(tmp_path / "t.txt", body))
     assert gdf.geometry.iloc[0].area == 40_000.0
+
+
+def _mutate(lines: list[str], rng: random.Random) -> list[str]:
+    out = list(lines)
+    i = rng.randrange(len(out))
+    match rng.randrange(6):
+        case 0:
+            del out[i]
+        case 1:
+            out.insert(i, out[rng.randrange(len(out))])
+        case 2:
+            fields = out[i].split(",")
+            fields[rng.randrange(len(fields))] = rng.choice(
+                ["", "x", "-1", "0", "1e309", "nan", "3"]
+            )
+            out[i] = ",".join(fields)
+        case 3:
+            out[i] = out[i][: rng.randrange(len(out[i]) + 1)]
+        case 4:
+            out = out[:i]
+        case _:
+            out[i] = out[i].replace("1,", "2,", 1)
+    return out
+
+
+def test_mutated_files_give_fzgeo_errors_only(tmp_path: Path) -> None:
+    body = parcel("1", "甲", [OUTER, HOLE], area="3.8") + parcel(
+        "2", "乙", [square(E0 + 500, N0, 50)]
+    )
+    good = write_txt(tmp_path / "good.txt", body).read_bytes().decode("gbk").split("\r\n")
+    rng = random.Random(7)
+    outcomes: dict[str, int] = {}
+    for k in range(300):
+        lines = good
+        for _ in range(rng.randrange(1, 4)):
+            lines = _mutate(lines, rng) if lines else lines
+        path = tmp_path / f"m{k}.txt"
+        path.write_bytes("\r\n".join(lines).encode("gbk"))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # area notes and CRS assumptions are fine here
+                io.read(path)
+            key = "read"
+        except FzgeoError as err:
+            key = err.code
+            assert err.path == str(path)
+        outcomes[key] = outcomes.get(key, 0) + 1
+        report = validate.validate_file(path)
+        assert "FZ000" not in [f.code for f in report.findings]  # no unexpected failure
+    assert {"read", "FZ405"} <= set(outcomes), outcomes
