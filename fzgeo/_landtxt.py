@@ -236,6 +236,14 @@ def _rings_of(parcel: _Parcel, path: Path) -> list[_rings.Ring]:
     return [_ring(run, parcel, path) for run in runs]
 
 
+def _zone_number(text: str, path: Path, line: int) -> int:
+    """带号 as written: ``39``, ``39带`` or ``第39带``."""
+    digits = re.findall(r"\d+", unicodedata.normalize("NFKC", text))
+    if len(digits) != 1:
+        raise _error(f"带号 {text!r} is not a zone number", path, line)
+    return int(digits[0])
+
+
 def _zone_check(header: dict[str, tuple[str, int]], points: list[_Point], path: Path) -> None:
     """Refuse eastings whose zone prefix disagrees with each other, with 带号, or X/Y swapped."""
     first = points[0]
@@ -253,7 +261,7 @@ def _zone_check(header: dict[str, tuple[str, int]], points: list[_Point], path: 
             raise CRSError(msg, path=path, where=f"line {p.line}", code="FZ101")
     declared = header.get("带号")
     if prefix and declared and declared[0]:
-        number = _whole(declared[0], "带号", path, declared[1])
+        number = _zone_number(declared[0], path, declared[1])
         if number != zone:
             msg = (
                 f"带号={number} (line {declared[1]}) but the eastings carry zone prefix {zone} "
@@ -311,7 +319,7 @@ def _header_crs(
     prefix = points[0].y >= 1_000_000
     zone_text, zline = header.get("带号", ("", 0))
     if zone_text:
-        zone = _whole(zone_text, "带号", path, zline)
+        zone = _zone_number(zone_text, path, zline)
     elif prefix:
         zone, zline = int(points[0].y // 1_000_000), points[0].line
     else:

@@ -149,6 +149,7 @@ def test_island_inside_a_hole_is_a_part(tmp_path: Path) -> None:
         (-19_000_000.0, {"几度分带": "6", "带号": "20"}, 4498),  # 6-degree zone 20 (CM 117E)
         (-39_000_000.0, {"几度分带": "6", "带号": "20"}, 4509),
         (0.0, {"带号": ""}, 4527),  # zone from the prefix when 带号 is empty
+        (-39_000_000.0, {"带号": "第39带", "几度分带": "3度"}, 4548),
     ],
 )
 def test_crs_from_header(tmp_path: Path, offset: float, header: dict[str, str], epsg: int) -> None:
