@@ -92,6 +92,16 @@ def _dash(value: Any, where: str) -> tuple[float, ...]:
     return tuple(_number(v, where, positive=True) for v in value)
 
 
+def _check_keys(data: Any, cls: type, what: str, shape: str, where: str) -> None:
+    """A YAML mapping with only the fields of dataclass ``cls``, or a ConfigError at ``where``."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: a {what} is {shape}")
+    known = set(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown {what} keys {sorted(unknown)}; known: {sorted(known)}")
+
+
 @dataclass(frozen=True)
 class Stroke:
     """One stroke of a multi-stroke line symbol (see ``strokes`` in the module doc)."""
@@ -104,14 +114,7 @@ class Stroke:
     @classmethod
     def from_mapping(cls, data: Any, *, where: str) -> Stroke:
         """Parse one entry of ``strokes``."""
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{where}: a stroke is a mapping {{stroke, width, dash, opacity}}")
-        known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown stroke keys {sorted(unknown)}; known: {sorted(known)}"
-            )
+        _check_keys(data, cls, "stroke", "a mapping {stroke, width, dash, opacity}", where)
         for key in ("stroke", "width"):
             if data.get(key) is None:
                 raise ConfigError(f"{where}: missing key {key!r} (every stroke sets its own)")
@@ -169,14 +172,7 @@ class Symbol:
         cls, data: Mapping[str, Any], *, base: Symbol | None = None, where: str
     ) -> Symbol:
         """Build a symbol from YAML, inheriting unset keys from ``base``."""
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{where}: a symbol is a mapping of symbol keys, got {data!r}")
-        known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown symbol keys {sorted(unknown)}; known: {sorted(known)}"
-            )
+        _check_keys(data, cls, "symbol", f"a mapping of symbol keys, got {data!r}", where)
         values = dict(data)
         for key in ("stroke", "fill"):
             if key in values:
