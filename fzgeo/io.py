@@ -102,6 +102,11 @@ _GDAL_ERRORS = (
 )
 
 
+#: ``GeoDataFrame.attrs`` key under which :func:`read` records how it read the file (format,
+#: layer, text encoding and how it was chosen, CRS) for audit records such as ``summary.json``
+READ_AS = "fzgeo_read_as"
+
+
 @dataclass
 class Source:
     """Where a frame came from and how it was decoded (what ``fzgeo validate`` reports)."""
@@ -379,6 +384,7 @@ def read(
     GeoDataFrame
         In the file's own CRS (resolved), with the original attributes.
     """
+    given = str(Path(path))
     gdf, src = load(path, layer=layer, encoding=encoding)
     path = src.path
     problems = coordinate_problems(gdf, path=str(path))
@@ -396,6 +402,14 @@ def read(
     gdf = crs_mod.resolve_crs(gdf, assume=assume_crs, path=path, what=what)
     if input_coords:
         gdf = _from_offset(gdf, input_coords, path)
+    gdf.attrs[READ_AS] = {
+        "path": given,
+        "format": src.format,
+        "layer": src.layer,
+        "encoding": str(src.encoding) if src.encoding else None,
+        "crs": f"EPSG:{gdf.crs.to_epsg()} {gdf.crs.name}" if gdf.crs.to_epsg() else gdf.crs.name,
+        "input_coords": input_coords,
+    }
     return gdf
 
 

@@ -103,6 +103,9 @@ def test_conflict_exits_1_and_writes_every_output(files, tmp_path, capsys):
     assert by_name["sites.geojson"]["sha256"] == digest
     assert by_name["sites.geojson"]["bytes"] == files["sites"].stat().st_size
     assert by_name["red.gpkg"]["sha256"] == hashlib.sha256(files["red"].read_bytes()).hexdigest()
+    assert by_name["sites.geojson"]["read_as"]["crs"].startswith("EPSG:4490 ")
+    assert by_name["red.gpkg"]["read_as"]["crs"].startswith("EPSG:4548 ")
+    assert all("read_as" not in r for r in summary["inputs"] if r["name"].endswith(".yaml"))
     skipped = [r["id"] for r in summary["rules"] if r["status"] == "skipped"]
     assert skipped == ["basic_farmland", "urban_boundary", "fuhe_1km"]
 
@@ -159,3 +162,23 @@ def test_demo_step_shows_conflict_and_clean_site(tmp_path):
     names = {p.name for p in (tmp_path / "check").iterdir()}
     assert {"report.csv", "report.xlsx", "conflicts.gpkg", "report.html", "summary.json"} <= names
     assert len(result.sites) == len(step.sample_sites())
+
+
+def test_summary_records_the_encoding_a_shapefile_was_read_with(files, tmp_path):
+    """A GBK Shapefile from a design institute: summary.json says how its text was decoded."""
+    shp = tmp_path / "项目红线.shp"
+    sites = pyogrio.read_dataframe(files["sites"]).to_crs(4527).iloc[:2]  # the polygons
+    sites["name"] = ["道路", "厂区"]
+    pyogrio.write_dataframe(sites[["name", "geometry"]], shp, encoding="GBK")
+    (tmp_path / "项目红线.cpg").write_text("GBK", encoding="ascii")
+    out = tmp_path / "out"
+    run(shp, "--against", f"eco_redline={files['red']}", "--rules", files["rules"], "--out", out)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    record = next(r for r in summary["inputs"] if r["name"] == "项目红线.shp")
+    assert record["read_as"]["encoding"] == "gb18030 (declared in .cpg (GBK))"  # GBK superset
+    assert record["read_as"]["crs"].startswith("EPSG:4527 ")
+    assert record["read_as"]["format"]
+    sidecars = {r["name"] for r in summary["inputs"]}
+    assert {"项目红线.dbf", "项目红线.cpg"} <= sidecars
+    report = pd.read_csv(out / "report.csv", encoding="utf-8-sig")
+    assert {"道路", "厂区"} <= set(report.astype(str).stack())  # the GBK text came through

@@ -127,7 +127,7 @@ def _packaged(name: str) -> GeoDataFrame | None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the check and write the reports; the exit status says what was found."""
-    from fzgeo import report, rules
+    from fzgeo import io, report, rules
 
     rule_set = rules.load(args.rules)
     rasters = {}
@@ -150,7 +150,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     inputs = [args.sites, *([args.rules] if args.rules else []), *rasters.values(), *files]
     shown = {rule_set.layer_title(k): v for k, v in constraints.items() if v is not None}
-    written = report.write_report(result, args.out, inputs=inputs, layers=shown)
+    frames = [sites, *(v for v in constraints.values() if v is not None)]
+    read_as = {
+        f.attrs[io.READ_AS]["path"]: f.attrs[io.READ_AS] for f in frames if io.READ_AS in f.attrs
+    }
+    written = report.write_report(result, args.out, inputs=inputs, layers=shown, read_as=read_as)
     return _print_outcome(result, written)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from geopandas import GeoDataFrame
 
@@ -72,6 +73,7 @@ def write_report(
     inputs: Sequence[Path] = (),
     layers: Mapping[str, GeoDataFrame] | None = None,
     title: str = "建设项目选址冲突检查报告",
+    read_as: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Path]:
     """Write every output of ``result`` into ``folder`` and return the paths written.
 
@@ -84,6 +86,9 @@ def write_report(
     inputs
         The files the check read (sites, rules, user constraint files): recorded with size and
         SHA-256 in ``summary.json``.
+    read_as
+        Input path -> how :func:`fzgeo.io.read` read it (format, layer, text encoding, CRS;
+        ``GeoDataFrame.attrs[fzgeo.io.READ_AS]``), added to that file's record.
     layers
         Constraint layers by display name, drawn under each site map.
     title
@@ -109,5 +114,7 @@ def write_report(
     ]
     if qgis_out.project is not None:
         written.append(qgis_out.project)
-    written.append(write_json(summary(result, inputs=inputs, outputs=written), folder))
+    written.append(
+        write_json(summary(result, inputs=inputs, outputs=written, read_as=read_as), folder)
+    )
     return written

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,23 +26,35 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def file_record(path: str | Path) -> list[dict[str, Any]]:
-    """Name, size and SHA-256 of an input file (and of a Shapefile's companion files)."""
+def file_record(path: str | Path, read_as: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Name, size and SHA-256 of an input file (and of a Shapefile's companion files).
+
+    ``read_as`` (what :func:`fzgeo.io.read` recorded: format, layer, text encoding, CRS) is
+    added to the file's own record.
+    """
     path = Path(path)
     found = [path]
     if path.suffix.lower() == ".shp":
         found += [p for s in _SIDECARS if (p := path.with_suffix(s)).is_file()]
-    return [
+    records = [
         {"name": p.name, "path": str(p.resolve()), "bytes": p.stat().st_size, "sha256": _sha256(p)}
         for p in found
         if p.is_file()
     ]
+    if records and read_as:
+        records[0]["read_as"] = dict(read_as)
+    return records
 
 
 def summary(
-    result: CheckResult, *, inputs: Sequence[Path] = (), outputs: Sequence[Path] = ()
+    result: CheckResult,
+    *,
+    inputs: Sequence[Path] = (),
+    outputs: Sequence[Path] = (),
+    read_as: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The machine-readable summary of a check."""
+    """The machine-readable summary of a check (``read_as``: input path -> how it was read)."""
+    read_as = {str(Path(k)): v for k, v in (read_as or {}).items()}
     counts = result.sites["verdict"].value_counts()
     return {
         "fzgeo_version": __version__,
@@ -85,7 +97,7 @@ def summary(
             "rounding_decimals": ROUNDING,
             "rounding_mode": "round half to even on the float value, in the reports only",
         },
-        "inputs": [rec for p in inputs for rec in file_record(p)],
+        "inputs": [rec for p in inputs for rec in file_record(p, read_as.get(str(Path(p))))],
         "outputs": [str(Path(p).name) for p in outputs],
     }
 
