@@ -11,33 +11,31 @@ Every failure is an :class:`~fzgeo.errors.FzgeoError` with a code; GDAL's own ex
 reach the caller. :func:`load` stops before the coordinate and CRS checks: it is what
 ``fzgeo validate`` inspects.
 
-:func:`write` writes a GeoDataFrame, or a mapping of layer name to GeoDataFrame for a GeoPackage,
-through a temporary file that replaces the target only when complete.
+:func:`write` (from :mod:`fzgeo._write`) writes a GeoDataFrame, or a mapping of layer name to
+GeoDataFrame for a GeoPackage, through a temporary file that replaces the target only when
+complete.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyogrio
-import shapely
 from geopandas import GeoDataFrame
 
 from fzgeo import _archive, _csvpoints, _encoding, _landtxt, _shapefile, _sniff, gcj02, parcels
 from fzgeo import crs as crs_mod
-from fzgeo._atomic import atomic_folder_files, atomic_path
+from fzgeo._write import _GDAL_ERRORS, GPKG_VERSION, WRITE_SUFFIXES, write  # noqa: F401
 from fzgeo.errors import (
     CoordinateSourceWarning,
     DataNotFoundError,
     DeclaredAreaWarning,
     FzgeoError,
     InputError,
-    OutputError,
     TextEncodingWarning,
     UnknownLayerError,
 )
@@ -60,9 +58,6 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".zip": ("zipped Shapefile", "ESRI Shapefile"),
     ".gdb": ("File Geodatabase", "OpenFileGDB"),
 }
-WRITE_SUFFIXES = (".gpkg", ".geojson", ".json", ".fgb", ".parquet", ".geoparquet", ".shp")
-#: GeoPackage version written: 1.2 opens without warnings in QGIS 3.22 LTR (GDAL 3.2+).
-GPKG_VERSION = "1.2"
 #: GeoPackage tables that hold no data layer (QGIS styles, see fzgeo.qgis): not listed as layers.
 NON_DATA_TABLES = ("layer_styles",)
 LON_NAMES = _csvpoints.LON_NAMES
@@ -89,16 +84,6 @@ _TRUNCATED = (
     "short read",
     "end of file",
     "eof",
-)
-_GDAL_ERRORS = (
-    pyogrio.errors.DataSourceError,
-    pyogrio.errors.DataLayerError,
-    pyogrio.errors.FeatureError,
-    pyogrio.errors.FieldError,
-    pyogrio.errors.GeometryError,
-    pyogrio.errors.CRSError,
-    shapely.errors.GEOSException,
-    RuntimeError,
 )
 
 
@@ -427,94 +412,3 @@ def _from_offset(gdf: GeoDataFrame, input_coords: str, path: Path) -> GeoDataFra
             code="FZ101",
         )
     return gcj02.convert_gdf(gdf, src=src, dst="wgs84")  # type: ignore[arg-type]
-
-
-def _prepare(gdf: GeoDataFrame) -> GeoDataFrame:
-    """Make attribute columns writable by every driver (objects to text)."""
-    out = gdf.copy()
-    for col in out.columns:
-        if col == out.geometry.name:
-            continue
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
-    return out
-
-
-def _write_error(exc: Exception, path: Path) -> OutputError:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-    return OutputError(f"cannot write ({text})", path=path)
-
-
-def write(
-    data: GeoDataFrame | Mapping[str, GeoDataFrame],
-    path: str | Path,
-    *,
-    driver: str | None = None,
-    layer: str | None = None,
-    **options: Any,
-) -> Path:
-    """Write one layer, or several into a GeoPackage, atomically.
-
-    Parameters
-    ----------
-    data
-        A GeoDataFrame, or layer name -> GeoDataFrame (GeoPackage only).
-    path
-        Target file; the format comes from the suffix unless ``driver`` is given.
-    driver
-        GDAL driver name, e.g. ``"GPKG"``.
-    layer
-        Layer name for a single GeoDataFrame written to a GeoPackage (default: the file stem).
-    options
-        Passed to :func:`pyogrio.write_dataframe` (e.g. ``coordinate_precision`` for GeoJSON).
-
-    Raises
-    ------
-    OutputError
-        (FZ308) when the folder is read-only, the disk is full or the writer fails; the target is
-        then untouched and no temporary file is left.
-    """
-    path = Path(path)
-    if driver is None:
-        suffix = path.suffix.lower()
-        if suffix not in WRITE_SUFFIXES:
-            known = ", ".join(WRITE_SUFFIXES)
-            raise InputError(f"cannot write {suffix or '(no suffix)'}; known: {known}", path=path)
-        driver = FORMATS[suffix][1]
-    layers = dict(data) if isinstance(data, Mapping) else {layer or path.stem: data}
-    if len(layers) > 1 and driver != "GPKG":
-        raise InputError(f"only a GeoPackage holds several layers, not {driver}", path=path)
-    try:
-        if driver == "ESRI Shapefile":
-            (gdf,) = layers.values()
-            gdf = _shapefile.fit_field_names(_prepare(gdf), path)
-            # the parts are replaced one by one: one fzgeo writer per folder at a time, so that
-            # concurrent writers cannot leave a .shp of one run beside a .dbf of another
-            with _shapefile.folder_lock(path.parent), atomic_folder_files(path) as tmpdir:
-                gdf.to_file(tmpdir / path.name, driver=driver, encoding="UTF-8", **options)
-            return path
-        with atomic_path(path) as tmp:
-            for name, gdf in layers.items():
-                _write_layer(gdf, tmp, name, driver, options)
-    except _GDAL_ERRORS as exc:
-        raise _write_error(exc, path) from exc
-    return path
-
-
-def _write_layer(
-    gdf: GeoDataFrame, tmp: Path, name: str, driver: str, options: dict[str, Any]
-) -> None:
-    if driver == "Parquet":
-        gdf.to_parquet(tmp)
-        return
-    kwargs = dict(options)
-    if driver == "FlatGeobuf":
-        # the packed spatial index reorders features; keep the input order
-        kwargs.setdefault("layer_options", {"SPATIAL_INDEX": "NO"})
-    if driver == "GPKG":
-        kwargs.setdefault("dataset_options", {"VERSION": GPKG_VERSION})
-        kwargs["layer"] = name
-        kwargs["append"] = tmp.exists()
-        if kwargs["append"]:
-            kwargs.pop("dataset_options")
-    pyogrio.write_dataframe(_prepare(gdf), tmp, driver=driver, **kwargs)
