@@ -349,18 +349,25 @@ def _rule_table(
     return out
 
 
-def _ellipsoidal_area(geoms: np.ndarray) -> np.ndarray:
-    """Area on the CGCS2000 ellipsoid of work-CRS geometries (NaN for None)."""
+def _work_to_storage(geoms: np.ndarray) -> np.ndarray:
+    """Work-CRS geometries in EPSG:4490 degrees (None stays None).
+
+    Makes its own transformer, so threads may call it at once (pyproj transformers are not to be
+    shared between threads).
+    """
     from pyproj import Transformer
 
-    geod = STORAGE_CRS.get_geod()
     t = Transformer.from_crs(WORK_CRS, STORAGE_CRS, always_xy=True)
+    return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+
+
+def _ellipsoidal_area(geoms: np.ndarray) -> np.ndarray:
+    """Area on the CGCS2000 ellipsoid of work-CRS geometries (NaN for None)."""
+    geod = STORAGE_CRS.get_geod()
     out = np.full(len(geoms), np.nan)
-    for i, g in enumerate(geoms):
-        if g is None:
-            continue
-        deg = shapely.transform(g, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
-        out[i] = abs(geod.geometry_area_perimeter(deg)[0])
+    for i, deg in enumerate(_work_to_storage(np.asarray(geoms, dtype=object))):
+        if deg is not None:
+            out[i] = abs(geod.geometry_area_perimeter(deg)[0])
     return out
 
 
@@ -447,17 +454,11 @@ def _dissolve(geoms: np.ndarray) -> np.ndarray:
 def _storage_parts(geoms: np.ndarray, workers: int) -> np.ndarray:
     """Dissolved parts in EPSG:4490, in chunks over ``workers`` threads.
 
-    Both steps release the GIL for most of their time; every thread projects with its own
-    transformer (pyproj transformers are not to be shared between threads).
+    Both steps release the GIL for most of their time.
     """
-    from pyproj import Transformer
 
     def one(part: np.ndarray) -> np.ndarray:
-        t = Transformer.from_crs(WORK_CRS, STORAGE_CRS, always_xy=True)
-        dissolved = _dissolve(part)
-        return shapely.transform(
-            dissolved, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
-        )
+        return _work_to_storage(_dissolve(part))
 
     if workers < 2 or len(geoms) < 2 * PART_CHUNK:
         return one(geoms)
