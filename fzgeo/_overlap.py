@@ -210,9 +210,7 @@ def _distance(
     distance = np.where(overlapping, 0.0, np.nan)
     todo = np.flatnonzero(~overlapping)
     if len(todo) and len(pieces) and limit != 0:
-        # the edge tree when the caller built it (fzgeo.check does, before threads start)
-        tree = pieces.__dict__.get("_edges") or pieces.tree
-        (src, _), dist = tree.query_nearest(
+        (src, _), dist = pieces.edge_tree.query_nearest(
             geoms[todo], return_distance=True, all_matches=False, max_distance=limit
         )
         distance[todo[src]] = dist
