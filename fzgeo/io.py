@@ -43,20 +43,20 @@ from fzgeo.repair import coordinate_problems
 
 log = logging.getLogger(__name__)
 
-#: file suffix -> (format name, GDAL driver)
-FORMATS: dict[str, tuple[str, str]] = {
-    ".gpkg": ("GeoPackage", "GPKG"),
-    ".shp": ("Shapefile", "ESRI Shapefile"),
-    ".geojson": ("GeoJSON", "GeoJSON"),
-    ".json": ("GeoJSON", "GeoJSON"),
-    ".fgb": ("FlatGeobuf", "FlatGeobuf"),
-    ".parquet": ("GeoParquet", "Parquet"),
-    ".geoparquet": ("GeoParquet", "Parquet"),
-    ".csv": ("CSV", "CSV"),
-    ".xlsx": ("boundary-point table (XLSX)", "XLSX"),
-    ".txt": (_landtxt.FORMAT, "CSV"),
-    ".zip": ("zipped Shapefile", "ESRI Shapefile"),
-    ".gdb": ("File Geodatabase", "OpenFileGDB"),
+#: file suffix -> format name, of the files read (the writer's drivers: fzgeo._write.DRIVERS)
+FORMATS: dict[str, str] = {
+    ".gpkg": "GeoPackage",
+    ".shp": "Shapefile",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".fgb": "FlatGeobuf",
+    ".parquet": "GeoParquet",
+    ".geoparquet": "GeoParquet",
+    ".csv": "CSV",
+    ".xlsx": "boundary-point table (XLSX)",
+    ".txt": _landtxt.FORMAT,
+    ".zip": "zipped Shapefile",
+    ".gdb": "File Geodatabase",
 }
 #: GeoPackage tables that hold no data layer (QGIS styles, see fzgeo.qgis): not listed as layers.
 NON_DATA_TABLES = ("layer_styles",)
@@ -124,7 +124,7 @@ def list_layers(path: str | Path) -> list[str]:
     try:
         names = [str(name) for name, _ in pyogrio.list_layers(str(path))]
     except _GDAL_ERRORS as exc:
-        raise _gdal_error(exc, path, FORMATS.get(path.suffix.lower(), ("file",))[0]) from exc
+        raise _gdal_error(exc, path, FORMATS.get(path.suffix.lower(), "file")) from exc
     return [n for n in names if n not in NON_DATA_TABLES]
 
 
@@ -280,11 +280,11 @@ def load(
         src.degrees = degrees
     elif suffix == ".txt":
         got, enc = _landtxt.read(path, encoding=encoding)
-        gdf, src = got.gdf, Source(path, FORMATS[suffix][0], None, enc, got.notes)
+        gdf, src = got.gdf, Source(path, FORMATS[suffix], None, enc, got.notes)
         src.crs_refusal = got.refusal
     elif suffix == ".xlsx":
         gdf, skipped = parcels.from_sheets(parcels.xlsx_sheets(path), path=path)
-        src = Source(path, FORMATS[suffix][0], skipped=skipped)
+        src = Source(path, FORMATS[suffix], skipped=skipped)
     elif suffix in (".parquet", ".geoparquet"):
         gdf, src = _load_parquet(path)
     elif suffix in (".geojson", ".json"):
@@ -293,7 +293,7 @@ def load(
         src = Source(path, "GeoJSON", None, enc)
     else:
         chosen = _pick_layer(path, layer)
-        fmt = FORMATS[suffix][0]
+        fmt = FORMATS[suffix]
         extra = {"encoding": _encoding.normalise(encoding, path=path)} if encoding else {}
         gdf = _read_gdal(str(path), path, fmt, layer=chosen, **extra)
         src = Source(
