@@ -35,7 +35,7 @@ from pathlib import Path
 from geopandas import GeoDataFrame
 from shapely.geometry.base import BaseGeometry
 
-from fzgeo import _encoding, _rings
+from fzgeo import _encoding, _rings, parcels
 from fzgeo import crs as crs_mod
 from fzgeo.errors import CRSError, FzgeoError, InputError
 
@@ -107,14 +107,8 @@ def _error(msg: str, path: Path, line: int | None, code: str = CODE, **kw: str) 
 
 
 def _number(text: str, what: str, path: Path, line: int) -> float:
-    try:
-        number = float(text)
-    except ValueError:  # full-width digits or inner spaces, as typed in Chinese IMEs
-        try:
-            number = float(unicodedata.normalize("NFKC", text).replace(" ", ""))
-        except ValueError:
-            number = math.nan
-    if not math.isfinite(number):
+    number = parcels.parse_number(text)  # full-width digits or inner spaces too
+    if number is None or not math.isfinite(number):
         raise _error(f"{what} {text!r} is not a number", path, line)
     return number
 
@@ -247,8 +241,8 @@ def _zone_number(text: str, path: Path, line: int) -> int:
 def _zone_check(header: dict[str, tuple[str, int]], points: list[_Point], path: Path) -> None:
     """Refuse eastings whose zone prefix disagrees with each other, with 带号, or X/Y swapped."""
     first = points[0]
-    north = [2_000_000 <= p.x <= 6_000_000 for p in points]
-    if not all(north) and all(2_000_000 <= p.y <= 6_000_000 for p in points):
+    north = [parcels.is_northing(p.x) for p in points]
+    if not all(north) and all(parcels.is_northing(p.y) for p in points):
         bad = points[north.index(False)]
         msg = f"X {bad.x:,.3f} is not a northing but Y {bad.y:,.3f} is; in a 报部格式 file X is the northing and Y the easting"
         raise _error(msg, path, bad.line, hint="swap the X and Y values")

@@ -85,7 +85,8 @@ def _header(row: list[Cell]) -> _Columns | None:
     return _Columns(point, x, y, parcel, ring)
 
 
-def _number(value: Cell) -> float | None:
+def parse_number(value: Cell) -> float | None:
+    """A cell as a number (full-width digits, thousands commas and inner spaces allowed), or None."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     text = unicodedata.normalize("NFKC", str(value or "")).replace(",", "").replace(" ", "")
@@ -132,7 +133,7 @@ def _sheet_parcels(name: str, rows: list[list[Cell]], path: Path) -> list[Parcel
             if len(filled) == 1 and _PARCEL_TITLE.search(filled[0]):
                 current = filled[0]
             continue
-        x, y = _number(_cell(row, cols.x)), _number(_cell(row, cols.y))
+        x, y = parse_number(_cell(row, cols.x)), parse_number(_cell(row, cols.y))
         if x is None or y is None:
             bad = _cell(row, cols.x) if x is None else _cell(row, cols.y)
             msg = f"point {point!r} has no numeric {'X' if x is None else 'Y'} coordinate ({bad!r})"
@@ -157,7 +158,7 @@ def _ring_number(value: Cell, parcel: Parcel, path: Path, where: str) -> int:
     """The 圈号 of a row: 1 without a 圈号 column; an empty cell (merged) continues the ring above."""
     if value is None or _text(value) == "":
         return parcel.points[-1][4] if parcel.points else 1
-    number = _number(value)
+    number = parse_number(value)
     if number is None or not number.is_integer():
         msg = f"圈号 {_text(value)!r} is not a whole number"
         raise InputError(msg, path=path, where=where, code="FZ404")
@@ -202,11 +203,16 @@ def _rings_of(parcel: Parcel, path: Path) -> list[_rings.Ring]:
     return rings
 
 
+def is_northing(value: float) -> bool:
+    """True for a Gauss-Kruger northing in China (metres from the equator)."""
+    return 2_000_000 <= value <= 6_000_000
+
+
 def _check_axes(parcels: list[Parcel], path: Path) -> None:
     xs = [p[2] for parcel in parcels for p in parcel.points]
     ys = [p[3] for parcel in parcels for p in parcel.points]
-    x_north = all(2_000_000 <= v <= 6_000_000 for v in xs)
-    y_north = all(2_000_000 <= v <= 6_000_000 for v in ys)
+    x_north = all(map(is_northing, xs))
+    y_north = all(map(is_northing, ys))
     if y_north and not x_north:
         msg = (
             "column X holds eastings and Y northings; in a 界址点坐标表 X is the northing "
