@@ -49,7 +49,7 @@ def leaflet_options(symbol: Symbol, geometry: str) -> dict[str, object]:
         "opacity": symbol.opacity,
     }
     if symbol.dash:
-        opts["dashArray"] = " ".join(f"{v:g}" for v in symbol.dash)
+        opts["dashArray"] = _dash_array(symbol.dash)
     if geometry == "line":
         opts["fill"] = False
     else:
@@ -101,7 +101,7 @@ def swatch(symbol: Symbol, geometry: str, *, dash: str | None = None) -> str:
         )
     stroke = esc(symbol.stroke or "none")
     width = min(symbol.width, 3.0)
-    dash_attr = dash or (" ".join(f"{v:g}" for v in symbol.dash) if symbol.dash else "")
+    dash_attr = dash or _dash_array(symbol.dash) or ""
     dash_svg = f' stroke-dasharray="{esc(dash_attr)}"' if dash_attr else ""
     if geometry == "line":
         shape = f'<line x1="1" y1="7" x2="23" y2="7" stroke="{stroke}" stroke-width="{width:g}"{dash_svg}/>'
