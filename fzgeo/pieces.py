@@ -116,11 +116,12 @@ def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, int]:
     if bad.any():
         was_polygon = np.isin(shapely.get_type_id(geoms[bad]), _POLYGONAL)
         fixed = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
-        out[bad] = [_keep_polygons(g) if p else g for g, p in zip(fixed, was_polygon, strict=True)]
+        out[bad] = [keep_polygons(g) if p else g for g, p in zip(fixed, was_polygon, strict=True)]
     return out, int(bad.sum())
 
 
-def _keep_polygons(geom: shapely.Geometry) -> shapely.Geometry:
+def keep_polygons(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygonal part of ``geom`` (lines and points of an overlay dropped; empty if none)."""
     if shapely.get_type_id(geom) in _POLYGONAL:
         return geom
     parts = shapely.get_parts(geom)

@@ -46,7 +46,7 @@ from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from fzgeo import gazetteer
+from fzgeo import gazetteer, pieces
 from fzgeo.crs import STORAGE_CRS, WORK_CRS
 from fzgeo.errors import ConfigError
 from fzgeo.schema import LayerKind
@@ -146,7 +146,7 @@ def _clip(geom: BaseGeometry, clip: Any) -> BaseGeometry:
     if clip != "city":
         raise ConfigError(f"clip must be 'city', got {clip!r}")
     if geom.geom_type in ("Polygon", "MultiPolygon"):
-        inside = _area_parts(geom.intersection(city_shape()))
+        inside = pieces.keep_polygons(geom.intersection(city_shape()))
         what = "polygon"
     else:
         inside, _ = split_at_boundary(geom, city_shape())
@@ -154,12 +154,6 @@ def _clip(geom: BaseGeometry, clip: Any) -> BaseGeometry:
     if inside.is_empty:
         raise ConfigError(f"the {what} lies wholly outside the city boundary (clip: city)")
     return inside
-
-
-def _area_parts(geom: BaseGeometry) -> BaseGeometry:
-    """The polygonal parts of ``geom`` (slivers of lines or points where shapes touch dropped)."""
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
-    return shapely.union_all(parts) if parts else Polygon()
 
 
 @cache
