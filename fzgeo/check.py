@@ -161,12 +161,7 @@ def prepare(
         use_cache=use_cache,
     )
     _ = cut.tree  # built here, before threads share it
-    if repaired:
-        warnings.warn(
-            f"constraint layer {name}: repaired {repaired} invalid geometr(y/ies) with make_valid",
-            RepairWarning,
-            stacklevel=3,
-        )
+    warn_repaired(name, repaired, stacklevel=4)
     ids = gdf["id"] if "id" in gdf.columns else pd.Series(range(len(gdf)), index=gdf.index)
     names = gdf["name"] if "name" in gdf.columns else pd.Series([""] * len(gdf), index=gdf.index)
     return Constraint(
@@ -178,6 +173,23 @@ def prepare(
         features=len(gdf),
         repaired=repaired,
     )
+
+
+def warn_repaired(layer: str, count: int, *, stacklevel: int) -> None:
+    """The RepairWarning for ``count`` invalid geometries of a constraint layer (none if 0)."""
+    if count:
+        warnings.warn(
+            f"constraint layer {layer}: repaired {count} invalid geometr(y/ies) with make_valid",
+            RepairWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def _exempt(rule: Rule, verdict: np.ndarray, types: np.ndarray) -> np.ndarray:
+    """Which conflicts the rule exempts by project type; their verdict becomes the exempt one."""
+    exempt = (verdict == CONFLICT) & np.isin(types, rule.exempt_types)
+    verdict[exempt] = rule.exempt_verdict
+    return exempt
 
 
 def _work_sites(
@@ -286,9 +298,7 @@ def _verdicts(
     verdict = np.where(hit, CONFLICT if rule.kind in ("veto", "within") else NEAR, CLEAR)
     near = (~hit) & (m.distance <= rule.reach_m) if rule.reach_m > 0 else np.zeros_like(hit)
     verdict = np.where(near, NEAR, verdict).astype(object)
-    exempt = (verdict == CONFLICT) & np.isin(types, rule.exempt_types)
-    verdict[exempt] = rule.exempt_verdict
-    return verdict, exempt, outside
+    return verdict, _exempt(rule, verdict, types), outside
 
 
 def _labels(layer: Constraint, features: list[np.ndarray]) -> tuple[list[str], list[str]]:
@@ -626,8 +636,7 @@ def _slope_table(
     steep = stats[f"share_gt_{rule.max_slope_deg:g}"].to_numpy(dtype=float)
     hit = np.nan_to_num(steep, nan=0.0) > rule.max_share
     verdict = np.where(hit, rule.hit_verdict, CLEAR).astype(object)
-    exempt = (verdict == CONFLICT) & np.isin(types, rule.exempt_types)
-    verdict[exempt] = rule.exempt_verdict
+    exempt = _exempt(rule, verdict, types)
     return pd.DataFrame(
         {
             **base,

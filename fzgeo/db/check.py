@@ -25,7 +25,6 @@ given, and then in one transaction at the end: a connection lost mid-check raise
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,7 +44,6 @@ from fzgeo.db.connect import (
     translated,
 )
 from fzgeo.db.pull import PG_TO_PANDAS, pg_columns
-from fzgeo.errors import RepairWarning
 from fzgeo.rules import Rule, RuleSet
 
 SITES_TABLE = "fzgeo_check_sites"  #: the session's temporary table of sites
@@ -230,13 +228,7 @@ class PostgisEngine:
         self._fids[rule.id] = fids
         polygonal = np.array([bool(r[1]) for r in rows], dtype=bool)[keep]
         invalid = np.array([bool(r[2]) for r in rows], dtype=bool)
-        if invalid[keep].any():
-            warnings.warn(
-                f"constraint layer {rule.layer}: repaired {int(invalid[keep].sum())} invalid "
-                "geometr(y/ies) with make_valid",
-                RepairWarning,
-                stacklevel=4,
-            )
+        check.warn_repaired(rule.layer, int(invalid[keep].sum()), stacklevel=5)
         ids = frame["id"] if "id" in frame.columns else pd.Series(range(len(frame)))
         names = frame["name"] if "name" in frame.columns else pd.Series([""] * len(frame))
         digest, max_vertices = meta
