@@ -373,3 +373,20 @@ def test_split_lines_runs_share_ends_and_keep_length():
         if line.geom_type == "LineString":  # the runs, ends shared, give back every vertex
             assert np.array_equal(chained, shapely.get_coordinates(line))
     assert len(runs[src == 6]) == 3  # 65 vertices: 32 + 32 + 3 sharing two ends
+
+
+def test_threads_give_the_one_thread_result(tmp_path, monkeypatch):
+    """Chunks over two threads (and parts dissolved and projected in threads) change nothing."""
+    from fzgeo import synthetic
+
+    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
+    red = synthetic.redlines(30_000, seed=3)
+    sites = synthetic.sites(9000, seed=4)
+    rs = rules.from_mapping({"rules": [{"id": "red", "layer": "red", "kind": "veto"}]})
+    assert len(check._chunks(len(sites), 2)) % 2 == 0  # near-equal shares, one per thread each
+    one = check.run(sites, {"red": red}, rs, workers=1, progress=False)
+    two = check.run(sites, {"red": red}, rs, workers=2, progress=False)
+    assert len(two.parts) >= 2 * check.PART_CHUNK  # the threaded path of the parts is taken
+    pd.testing.assert_frame_equal(one.details, two.details)
+    assert shapely.equals_exact(one.parts.geometry.values, two.parts.geometry.values).all()
+    assert one.parts.crs == two.parts.crs == "EPSG:4490"
