@@ -3,7 +3,7 @@
     python benchmarks/bench_check.py            # full run: 1.1M-vertex red line, 20k and 200k sites
     python benchmarks/bench_check.py --quick    # a smoke run of a few seconds
 
-Data come from :mod:`fzgeo.synthetic` (seeded): a red line of ragged polygons with holes and
+Data come from `benchmarks/synthetic.py` (seeded): a red line of ragged polygons with holes and
 batches of rotated-rectangle parcels. Every measurement runs in its own subprocess so that its
 peak memory (``VmHWM``) is its own. Methods:
 
@@ -71,7 +71,8 @@ def _child(method: str, data: Path, n: int, out: Path) -> dict[str, float]:
         layer = check.prepare("red", red, use_cache=True)
         areas = np.array([len(layer.pieces)], dtype=float)
     elif method.startswith("fzgeo"):
-        from fzgeo import check, rules
+        from fzgeo import check
+        from fzgeo.check import rules
 
         rs = rules.from_mapping({"rules": [{"id": "red", "layer": "red", "kind": "veto"}]})
         res = check.run(
@@ -135,7 +136,7 @@ def machine() -> dict[str, str]:
 
 
 def _generate(data: Path, vertices: int, sizes: list[int], seed: int) -> dict[str, float]:
-    from fzgeo import synthetic
+    import synthetic
 
     t0 = time.perf_counter()
     red = synthetic.redlines(vertices, seed=seed)

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_engines.py [--sites 2000 20000] [--vertices 1100000] [--workers 2] [--no-write]
 
-One run, one seeded data set from :mod:`fzgeo.synthetic`, the generator of the siting-check
+One run, one seeded data set from `benchmarks/synthetic.py`, the generator of the siting-check
 benchmark (benchmarks/bench_check.py, same seeds): a synthetic 生态保护红线 of ragged polygons with
 holes (about ``--vertices`` vertices in all) and ``--sites`` rotated-rectangle parcels (EPSG:4548).
 Then, in this order and in this process:
@@ -12,7 +12,7 @@ Then, in this order and in this process:
 * PostGIS: a throwaway PostgreSQL 15 + PostGIS cluster (as the tests start it); ``fzgeo db push``
   (one-off: COPY, GiST, ST_Subdivide) and then ``fzgeo.db.check.run`` (the query);
 * dask: a LocalCluster of ``--workers`` worker processes (start-up timed apart) and
-  ``fzgeo.scale.run`` through it.
+  ``fzgeo.check.scale.run`` through it.
 
 Every engine's per-site table is compared with the file engine's (largest relative difference of
 the overlap areas and distances, verdict mismatches). Results go into benchmarks/RESULTS.md.
@@ -72,9 +72,11 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame) -> tuple[float, int]:
 def run(n_sites: int, vertices: int, workers: int) -> dict:
     """Run the three engines on one data set; return the figures."""
     sys.path.insert(0, str(ROOT / "tests"))
+    import synthetic
     from _postgis import start_server, stop_server
 
-    from fzgeo import check, rules, scale, synthetic
+    from fzgeo import check
+    from fzgeo.check import rules, scale
     from fzgeo.db import check as db_check
     from fzgeo.db import push
 
@@ -129,11 +131,11 @@ def section(rows: list[dict]) -> str:
         f"{when}; {machine()}; PostgreSQL 15 + PostGIS 3.3 on a local socket; load average "
         f"{os.getloadavg()[1]:.1f} over the last 5 minutes (a shared machine: absolute times are "
         "noisy, ratios less so).",
-        "One seeded data set per row from `fzgeo.synthetic` (as bench_check: red line seed 0, sites",
+        "One seeded data set per row from `benchmarks/synthetic.py` (as bench_check: red line seed 0, sites",
         "seed 1), one veto rule with near_m 200 (so every site's nearest distance within 200 m is",
         "looked for, and beyond it too: nearest=True). file: `fzgeo.check.run` with the pieces",
         "cached (cold: cutting them first). PostGIS: `fzgeo.db.check.run` after `fzgeo db push`",
-        "(push = one-off COPY, GiST and ST_Subdivide). dask: `fzgeo.scale` on a LocalCluster of",
+        "(push = one-off COPY, GiST and ST_Subdivide). dask: `fzgeo.check.scale` on a LocalCluster of",
         "worker processes (start-up apart), pieces from the same cache as the file engine. Ratio = engine time / file time. Agreement: largest",
         "relative difference of overlap m², share and distance against the file engine, and",
         "verdicts that differ.",

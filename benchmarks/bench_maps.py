@@ -36,7 +36,7 @@ from map_browser import chromium  # noqa: E402
 
 from fzgeo.maps import offline, render  # noqa: E402
 from fzgeo.maps.compose import MapLayer  # noqa: E402
-from fzgeo.schema import LayerKind  # noqa: E402
+from fzgeo.plan.schema import LayerKind  # noqa: E402
 from fzgeo.styles import Style  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"

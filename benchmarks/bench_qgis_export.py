@@ -27,7 +27,8 @@ import pandas as pd
 import pyogrio
 from geopandas import GeoDataFrame
 
-from fzgeo import io, layers
+from fzgeo import io
+from fzgeo.plan import layers
 from fzgeo.qgis import gpkg_styles, project
 from fzgeo.qgis.export import initial_extent, write_qgis
 

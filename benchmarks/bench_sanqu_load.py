@@ -5,7 +5,7 @@
 Writes a File GDB with one YJJBNTBHTB (永久基本农田保护图斑) layer of N small rectangles in CGCS2000
 GK zone 39 (EPSG:4527) with the usual fields (BSM, YSDM, XZQDM, XZQMC, BHTBBH, DLBM, TBMJ), then
 measures, in fresh subprocesses, (a) the obvious alternative: ``pyogrio.read_dataframe`` +
-``to_crs(4490)`` with no mapping, no checks and no report, and (b) ``fzgeo.sanqu.load`` with the
+``to_crs(4490)`` with no mapping, no checks and no report, and (b) ``fzgeo.plan.sanqu.load`` with the
 ``gb`` profile (field mapping, per-feature geometry repair and accounting, area checks, schema
 validation). Results go into benchmarks/RESULTS.md (section "三区三线 loader"), with machine and date.
 """
@@ -39,7 +39,7 @@ if mode == "plain":
     gdf = pyogrio.read_dataframe(path, layer="YJJBNTBHTB").to_crs(4490)
     n = len(gdf)
 else:
-    from fzgeo import sanqu
+    from fzgeo.plan import sanqu
     n = len(sanqu.load(path).layers["basic_farmland"])
 secs = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -97,7 +97,7 @@ def section(rows: list[dict[str, float]]) -> str:
         "",
         f"{stamp}; {_machine()}.",
         "A File GDB layer YJJBNTBHTB in EPSG:4527. Plain: `pyogrio.read_dataframe` + `to_crs(4490)`",
-        "(no mapping, checks or report). fzgeo: `fzgeo.sanqu.load(path)` with the `gb` profile.",
+        "(no mapping, checks or report). fzgeo: `fzgeo.plan.sanqu.load(path)` with the `gb` profile.",
         "Each in a fresh subprocess; peak = max RSS of that process.",
         "",
         "| features | plain s | fzgeo s | time ratio | plain peak MB | fzgeo peak MB |",

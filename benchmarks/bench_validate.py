@@ -6,7 +6,7 @@ Writes a Shapefile of N small rectangles in CGCS2000 GK zone 39 (EPSG:4527) with
 and no .cpg (so the encoding must be detected), then measures in fresh subprocesses (a) the obvious
 alternative, ``pyogrio.read_dataframe`` with ``encoding="gbk"`` given by hand and no checks,
 (b) ``fzgeo.io.read`` (parts, encoding detection, coordinate and CRS checks) and (c)
-``fzgeo.validate.validate_file`` (all of that plus every feature's validity, repair status and
+``fzgeo.io.validate.validate_file`` (all of that plus every feature's validity, repair status and
 duplicate search, and the attribute scan). Results go into benchmarks/RESULTS.md.
 """
 
@@ -42,7 +42,7 @@ elif mode == "read":
     from fzgeo import io
     n = len(io.read(path))
 else:
-    from fzgeo import validate
+    from fzgeo.io import validate
     r = validate.validate_file(path)
     assert r.ok and r.features_in == r.features_out, r.findings
     n = r.features_out
@@ -95,7 +95,7 @@ def section(rows: list[dict[str, float]]) -> str:
         "A Shapefile of N rectangles in EPSG:4527, GBK attributes without .cpg. Plain:",
         '`pyogrio.read_dataframe(path, encoding="gbk")` (encoding known in advance, no checks).',
         "read: `fzgeo.io.read` (parts, encoding detection, coordinate and CRS checks). validate:",
-        "`fzgeo.validate.validate_file` (plus per-feature status, duplicates, attribute scan).",
+        "`fzgeo.io.validate.validate_file` (plus per-feature status, duplicates, attribute scan).",
         "Each in a fresh subprocess (import time included); peak = max RSS of that process.",
         "",
         "| features | plain s | read s | validate s | plain MB | read MB | validate MB |",

@@ -1,6 +1,6 @@
 """fzgeo: the spatial content of the 抚州市 14th Five-Year Plan as GIS layers.
 
-Modules are the namespaces: ``fzgeo.layers.load("admin_boundaries")``, ``fzgeo.crs.to_work(gdf)``,
+Modules are the namespaces: ``fzgeo.plan.layers.load("admin_boundaries")``, ``fzgeo.crs.to_work(gdf)``,
 ``fzgeo.io.read(path)``.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from _postgis import postgis_dsn, postgis_server  # noqa: F401 (fixtures)
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 PLAN_TEXT = SHARED / "plan" / "fuzhou_14th_five_year_plan.txt"
+# benchmarks/synthetic.py: the seeded generator of red lines and sites shared with the benchmarks
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 @pytest.fixture(scope="session")

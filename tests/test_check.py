@@ -1,4 +1,4 @@
-"""Siting check engine: hand-computed exact cases and invariants (fzgeo.check, fzgeo.pieces)."""
+"""Siting check engine: hand-computed exact cases and invariants (fzgeo.check, fzgeo.check.pieces)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import shapely
 from geopandas import GeoDataFrame
 from shapely.geometry import LineString, Point, Polygon, box
 
-from fzgeo import check, pieces, rules
+from fzgeo import check
+from fzgeo.check import core, pieces, rules
 from fzgeo.errors import ConfigError, GeometryError, RepairWarning
 
 X, Y = 500_000.0, 3_100_000.0  # EPSG:4548 metres near 117 E, 28 N (inside 抚州)
@@ -303,10 +304,10 @@ def test_invalid_constraint_is_repaired_with_a_warning():
 
 
 def test_threads_give_the_same_table_as_one_thread():
-    from fzgeo import synthetic
+    import synthetic
 
     red = synthetic.redlines(20_000, features=9, seed=3)
-    sites = synthetic.sites(2 * check.CHUNK + 500, seed=4)
+    sites = synthetic.sites(2 * core.CHUNK + 500, seed=4)
     one_thread = check.conflicts(sites, {"red": red}, VETO, workers=1, nearest=False)
     threads = check.conflicts(sites, {"red": red}, VETO, workers=2, nearest=False)
     cols = ["red__verdict", "red__overlap_m2", "red__feature_ids"]
@@ -315,7 +316,7 @@ def test_threads_give_the_same_table_as_one_thread():
 
 
 def test_synthetic_red_line_has_the_vertices_asked_for():
-    from fzgeo import synthetic
+    import synthetic
 
     red = synthetic.redlines(50_000, features=16, seed=5)
     assert len(red) == 16
@@ -326,7 +327,7 @@ def test_synthetic_red_line_has_the_vertices_asked_for():
 
 
 def test_nearest_distance_is_exact_against_the_whole_layer():
-    from fzgeo import synthetic
+    import synthetic
 
     red = synthetic.redlines(20_000, features=9, seed=6)
     sites = synthetic.sites(400, seed=7)
@@ -337,7 +338,7 @@ def test_nearest_distance_is_exact_against_the_whole_layer():
 
 
 def test_collect_groups_polygons_and_unions_lines():
-    from fzgeo import _overlap
+    from fzgeo.check import _overlap
 
     parts = np.array(
         [
@@ -377,16 +378,16 @@ def test_split_lines_runs_share_ends_and_keep_length():
 
 def test_threads_give_the_one_thread_result(tmp_path, monkeypatch):
     """Chunks over two threads (and parts dissolved and projected in threads) change nothing."""
-    from fzgeo import synthetic
+    import synthetic
 
     monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
     red = synthetic.redlines(30_000, seed=3)
     sites = synthetic.sites(9000, seed=4)
     rs = rules.from_mapping({"rules": [{"id": "red", "layer": "red", "kind": "veto"}]})
-    assert len(check._chunks(len(sites), 2)) % 2 == 0  # near-equal shares, one per thread each
+    assert len(core._chunks(len(sites), 2)) % 2 == 0  # near-equal shares, one per thread each
     one = check.run(sites, {"red": red}, rs, workers=1, progress=False)
     two = check.run(sites, {"red": red}, rs, workers=2, progress=False)
-    assert len(two.parts) >= 2 * check.PART_CHUNK  # the threaded path of the parts is taken
+    assert len(two.parts) >= 2 * core.PART_CHUNK  # the threaded path of the parts is taken
     pd.testing.assert_frame_equal(one.details, two.details)
     assert shapely.equals_exact(one.parts.geometry.values, two.parts.geometry.values).all()
     assert one.parts.crs == two.parts.crs == "EPSG:4490"

@@ -11,7 +11,8 @@ import shapely
 from geopandas import GeoDataFrame
 from shapely.geometry import Polygon, box
 
-from fzgeo import check, rules
+from fzgeo import check
+from fzgeo.check import rules
 
 X, Y = 500_000.0, 3_100_000.0
 WITHIN = rules.from_mapping({"rules": [{"id": "c", "layer": "c", "kind": "within"}]})

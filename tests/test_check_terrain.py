@@ -12,7 +12,8 @@ from dem import RES, X0, Y0, cell_centres, write_dem
 from geopandas import GeoDataFrame
 from shapely.geometry import box
 
-from fzgeo import check, rules
+from fzgeo import check
+from fzgeo.check import rules
 from fzgeo.errors import ConfigError
 
 KINK = 200 * RES  # the surface is 10 degrees west of the kink, 30 degrees east of it

@@ -14,8 +14,8 @@ import shapely
 from geopandas import GeoDataFrame, GeoSeries
 from shapely.geometry import Point, box
 
-from fzgeo import layers
 from fzgeo.crs import to_work
+from fzgeo.plan import layers
 from fzgeo.raster import control
 
 RES = 30.0

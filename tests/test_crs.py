@@ -159,7 +159,7 @@ def test_parse_crs_rejects_nonsense() -> None:
 
 
 def test_all_of_fuzhou_is_in_the_work_zone() -> None:
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     city = layers.load("admin_boundaries").query("level == 'city'")
     x0, _, x1, _ = city.total_bounds

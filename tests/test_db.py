@@ -18,11 +18,12 @@ import pytest
 from geopandas import GeoDataFrame
 from shapely import LineString, Point, box
 
-from fzgeo import crs, io, layers
+from fzgeo import crs, io
 from fzgeo.cli import main
 from fzgeo.db import pull, push
 from fzgeo.db.connect import PIECES_SUFFIX, SCHEMA, TEMP_PREFIX, redact
 from fzgeo.errors import DatabaseError, InputError
+from fzgeo.plan import layers
 
 X0, Y0 = 430_000.0, 3_090_000.0  # EPSG:4548, inside 抚州市
 HOSTILE = 'red"; DROP SCHEMA fzgeo CASCADE; --'

@@ -10,8 +10,9 @@ import yaml
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import layers, styles
+from fzgeo import styles
 from fzgeo.crs import to_work
+from fzgeo.plan import layers
 
 KINDS = (
     "rivers",
@@ -82,8 +83,8 @@ def test_fuhe_main_stem_is_one_inferred_feature(stem: shapely.Geometry) -> None:
 
 @pytest.mark.parametrize("seat", ["广昌县", "南丰县", "南城县"])
 def test_fuhe_passes_the_county_seats(seat: str, stem: shapely.Geometry) -> None:
-    from fzgeo import gazetteer
-    from fzgeo.ecology import place_work
+    from fzgeo.plan import gazetteer
+    from fzgeo.plan.ecology import place_work
 
     assert stem.distance(place_work(gazetteer.lookup(seat).name)) < 6000
 
@@ -116,7 +117,7 @@ def test_wuyi_belt_lies_on_the_fujian_side(city: shapely.Geometry) -> None:
 
 
 def test_liaofang_reservoir_sits_on_the_fuhe(stem: shapely.Geometry) -> None:
-    from fzgeo.ecology import eco_nodes
+    from fzgeo.plan.ecology import eco_nodes
 
     node = next(n for n in eco_nodes() if n.name == "廖坊水库")
     assert node.geometry.centroid.distance(stem) < 500
@@ -136,7 +137,7 @@ def test_parks_one_feature_each_in_their_county() -> None:
 
 def test_the_high_tech_zone_is_one_place_in_every_layer() -> None:
     """Everything placed in the 抚州高新区 lies around the one gazetteer point of the zone."""
-    from fzgeo import placement
+    from fzgeo.plan import placement
 
     centre = placement.build_geometry({"point": "抚州高新区"})
     for kind in ("industrial_parks", "data_centres"):

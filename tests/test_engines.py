@@ -22,7 +22,8 @@ import shapely
 from geopandas import GeoDataFrame
 from shapely import LineString, Point, Polygon, box
 
-from fzgeo import check, crs, io, rules, scale
+from fzgeo import check, crs, io
+from fzgeo.check import rules, scale
 from fzgeo.cli import main
 from fzgeo.db import check as db_check
 from fzgeo.db import push

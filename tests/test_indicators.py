@@ -10,9 +10,9 @@ import pytest
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import indicators, layers
 from fzgeo.crs import WORK_CRS, to_storage, to_work
 from fzgeo.errors import ConfigError
+from fzgeo.plan import indicators, layers
 
 
 @pytest.fixture(scope="module")

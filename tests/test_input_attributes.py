@@ -6,7 +6,8 @@ from pathlib import Path
 
 from input_fixtures import run_cli, sites
 
-from fzgeo import io, textsafe, validate
+from fzgeo import io, textsafe
+from fzgeo.io import validate
 
 HOSTILE = {
     "html": "<img src=x onerror=alert(1)>",

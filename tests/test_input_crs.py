@@ -11,8 +11,9 @@ from input_fixtures import sites
 from geopandas import GeoDataFrame
 from shapely.geometry import Point, box
 
-from fzgeo import crs, io, validate
+from fzgeo import crs, io
 from fzgeo.errors import CRSError, ExtentWarning, FzgeoError
+from fzgeo.io import validate
 
 
 def _gpkg(tmp_path: Path, x: float, y: float, epsg: int) -> Path:

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from input_fixtures import shapefile, sites
 
-from fzgeo import io, validate
+from fzgeo import io
 from fzgeo.errors import InputError, TextEncodingWarning
+from fzgeo.io import validate
 
 NAMES = list(sites()["名称"])
 

@@ -12,8 +12,9 @@ from input_fixtures import shapefile, shapefile_bytes, sites, truncate, write_ea
 
 import shapely
 
-from fzgeo import _archive, io, validate
+from fzgeo import io
 from fzgeo.errors import FzgeoError
+from fzgeo.io import _archive, validate
 
 
 def _code(path: Path, **kwargs: object) -> str:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from input_fixtures import shapefile, shapefile_bytes, sites, write_each, zip_entries
 
-from fzgeo import io, validate
+from fzgeo import io
 from fzgeo.errors import FzgeoError
+from fzgeo.io import validate
 
 SUFFIXES = (".gpkg", ".fgb", ".geojson", ".parquet", ".zip", ".shp")
 PLACES = (0.02, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99)

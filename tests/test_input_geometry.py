@@ -13,8 +13,9 @@ import shapely
 from geopandas import GeoDataFrame
 from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point, Polygon
 
-from fzgeo import io, repair, validate
+from fzgeo import io
 from fzgeo.errors import GeometryError
+from fzgeo.io import repair, validate
 
 X, Y = 116.30, 27.90
 BOWTIE = Polygon([(X, Y), (X + 0.01, Y + 0.01), (X + 0.01, Y), (X, Y + 0.01)])

@@ -16,13 +16,15 @@ from geopandas import GeoDataFrame
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from fzgeo import io, layers, validate
+from fzgeo import io
 from fzgeo.cli import main
 from fzgeo.errors import (
     CRSAssumptionWarning,
     DeclaredAreaWarning,
     FzgeoError,
 )
+from fzgeo.io import validate
+from fzgeo.plan import layers
 
 E0, N0 = 39_435_000.0, 3_092_000.0  # zone 39 (CM 117E), prefixed easting; 临川区 northing
 HEADER = {

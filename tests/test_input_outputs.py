@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from input_fixtures import run_cli, sites
 
-from fzgeo import io, validate
+from fzgeo import io
+from fzgeo.io import validate
 
 # a child that writes `n` points to `target` through fzgeo.io.write
 WRITER = """

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from fzgeo import io, validate
+from fzgeo import io
 from fzgeo.errors import CRSAssumptionWarning, FzgeoError
+from fzgeo.io import validate
 
 E0, N0 = 39_435_000.0, 3_092_000.0  # zone 39 (CM 117E), zone-prefixed easting; 抚州 northing
 RADIUS = 100.0

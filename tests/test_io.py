@@ -155,7 +155,7 @@ def test_write_is_atomic_and_leaves_no_temp(
     path = tmp_path / "out.gpkg"
     io.write(sites, path)
     before = path.read_bytes()
-    real = io.pyogrio.write_dataframe
+    real = io.writer.pyogrio.write_dataframe
     calls = []
 
     def fail_on_second_layer(*args, **kwargs):
@@ -164,7 +164,7 @@ def test_write_is_atomic_and_leaves_no_temp(
             raise OSError(28, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(io.pyogrio, "write_dataframe", fail_on_second_layer)
+    monkeypatch.setattr(io.writer.pyogrio, "write_dataframe", fail_on_second_layer)
     with pytest.raises(OSError, match="No space left") as info:
         io.write({"a": sites, "b": sites}, path)
     assert info.value.__class__.__name__ == "OutputError"

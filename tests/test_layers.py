@@ -6,9 +6,10 @@ import pytest
 
 import shapely
 
-from fzgeo import admin, crs, layers, styles
+from fzgeo import crs, styles
 from fzgeo.errors import UnknownLayerError
-from fzgeo.schema import PRECISIONS
+from fzgeo.plan import admin, layers
+from fzgeo.plan.schema import PRECISIONS
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +114,7 @@ def test_summary_reports_counts_and_precision_mix() -> None:
 
 def test_a_dependency_cycle_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from fzgeo.errors import ConfigError
-    from fzgeo.schema import LayerKind
+    from fzgeo.plan.schema import LayerKind
 
     kinds = {
         n: LayerKind(name=n, name_zh=n, geometry_type="Point", build={"type": "cyclic"})

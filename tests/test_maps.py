@@ -13,12 +13,13 @@ import pytest
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import gcj02, layers, styles
+from fzgeo import gcj02, styles
 from fzgeo.cli import main
 from fzgeo.errors import ConfigError, DataNotFoundError
 from fzgeo.maps import basemaps, compose, conflict, legend, offline, publish, render, simplify
 from fzgeo.maps.compose import MapLayer
-from fzgeo.schema import Column, LayerKind
+from fzgeo.plan import layers
+from fzgeo.plan.schema import Column, LayerKind
 
 XSS = '<img src=x onerror="window.__xss=1">'
 

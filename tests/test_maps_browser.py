@@ -11,10 +11,10 @@ from test_maps import XSS, noisy_ring, squares, synthetic_layer
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import layers
 from fzgeo.cli import main
 from fzgeo.crs import to_work
 from fzgeo.maps import compose, conflict, publish, render
+from fzgeo.plan import layers
 
 pytestmark = pytest.mark.slow
 

@@ -7,10 +7,11 @@ import yaml
 
 import shapely
 
-from fzgeo import gazetteer, layers, styles, transport
+from fzgeo import styles
 from fzgeo.crs import to_work
 from fzgeo.errors import ConfigError
-from fzgeo.layers import BuildContext
+from fzgeo.plan import gazetteer, layers, transport
+from fzgeo.plan.layers import BuildContext
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Plan coverage (fzgeo.coverage, ``fzgeo plan coverage``) and the layers of issue 10."""
+"""Plan coverage (fzgeo.plan.coverage, ``fzgeo plan coverage``) and the layers of issue 10."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import pytest
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import check, coverage, layers, placement, rules
+from fzgeo import check
+from fzgeo.check import rules
 from fzgeo.cli import main
 from fzgeo.crs import STORAGE_CRS, WORK_CRS
 from fzgeo.errors import ConfigError, DataNotFoundError, InputError
+from fzgeo.plan import coverage, layers, placement
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,8 @@ import pytest
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import coverage, layers
 from fzgeo.crs import to_work
+from fzgeo.plan import coverage, layers
 
 MAIN_STEM = "抚河（干流，推断）"
 #: The ecology/river entries of issue 10 drawn by a feature: id -> layer.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from fzgeo import layers
+from fzgeo.plan import layers
 
 
 @pytest.mark.parametrize("name", layers.available())

@@ -25,12 +25,13 @@ import pyogrio
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import io, layers, schema, styles
+from fzgeo import io, styles
 from fzgeo.cli import main
 from fzgeo.demo import DemoContext
 from fzgeo.demo import _check as demo_check
 from fzgeo.errors import RepairWarning
 from fzgeo.maps.compose import GROUP_ORDER
+from fzgeo.plan import layers, schema
 from fzgeo.qgis import check_output, qml
 from fzgeo.qgis.export import geometry_kinds, hidden_layers
 from fzgeo.qgis.layerinfo import style_for_kind

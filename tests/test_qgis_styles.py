@@ -17,13 +17,14 @@ import pyogrio
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import io, layers, styles
+from fzgeo import io, styles
 from fzgeo.cli import main
 from fzgeo.errors import ConfigError, DataNotFoundError, InputError, UnknownLayerError
+from fzgeo.plan import layers
+from fzgeo.plan.schema import LayerKind
 from fzgeo.qgis import gpkg_styles, project, qml, sld
 from fzgeo.qgis.export import geometry_kinds, write_qgis
 from fzgeo.qgis.layerinfo import DataSummary, abstract_text, from_aliases, style_for_kind
-from fzgeo.schema import LayerKind
 
 LAYER_STYLES_COLUMNS = [
     "id",

@@ -15,7 +15,6 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import Polygon, box
 
-from fzgeo import sanqu
 from fzgeo.cli import main
 from fzgeo.errors import (
     ConfigError,
@@ -27,6 +26,7 @@ from fzgeo.errors import (
     RepairWarning,
     UnknownLayerError,
 )
+from fzgeo.plan import sanqu
 
 TO_4527 = Transformer.from_crs(4490, 4527, always_xy=True)  # GK zone 39, zone-prefixed eastings
 TO_4548 = Transformer.from_crs(4490, 4548, always_xy=True)
@@ -309,7 +309,7 @@ def test_cli_profiles(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_loaded_layers_match_packaged_kinds(national_gdb: Path) -> None:
     """Official layers carry the same columns as the stand-ins, so the check reads either."""
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     data = _load(national_gdb)
     for name, gdf in data.layers.items():

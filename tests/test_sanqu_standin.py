@@ -9,8 +9,8 @@ import pytest
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import layers
 from fzgeo.crs import to_work
+from fzgeo.plan import layers
 
 LINES = ("eco_redline", "basic_farmland", "urban_boundary")
 #: Overlap allowed between layers, in m²: the lines are cut from each other in EPSG:4548 and stored
@@ -115,7 +115,7 @@ def test_redline_holds_the_protected_nodes() -> None:
 
 def test_a_site_in_the_fuhe_valley_near_nancheng_hits_farmland() -> None:
     """The stand-in is meant to show real conflicts: farmland lies around the county seats."""
-    from fzgeo import gazetteer
+    from fzgeo.plan import gazetteer
 
     seat = gazetteer.lookup("南城县")
     farm = layers.load("basic_farmland")

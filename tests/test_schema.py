@@ -8,7 +8,7 @@ from geopandas import GeoDataFrame
 from shapely.geometry import LineString, Point, Polygon
 
 from fzgeo.errors import SchemaError
-from fzgeo.schema import Column, LayerKind, empty_layer, validate
+from fzgeo.plan.schema import Column, LayerKind, empty_layer, validate
 
 KIND = LayerKind(
     name="test_parks",

@@ -10,10 +10,11 @@ import pytest
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import gazetteer, io, layers, placement, styles
+from fzgeo import io, styles
 from fzgeo.crs import to_work
 from fzgeo.errors import ConfigError
-from fzgeo.schema import LayerKind
+from fzgeo.plan import gazetteer, layers, placement
+from fzgeo.plan.schema import LayerKind
 
 KINDS = (
     "railways",

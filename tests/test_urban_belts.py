@@ -11,9 +11,10 @@ import pytest
 
 import shapely
 
-from fzgeo import coverage, layers, placement, styles
+from fzgeo import styles
 from fzgeo.crs import STORAGE_CRS, to_work
 from fzgeo.errors import ConfigError
+from fzgeo.plan import coverage, layers, placement
 
 KINDS = ("urban_development_areas", "economic_belts")
 #: the seats of the nine counties (县城); 临川区 and 东乡区 are districts

@@ -19,7 +19,8 @@ from fzgeo.errors import ConfigError, UnknownLayerError
 if TYPE_CHECKING:
     from geopandas import GeoDataFrame
 
-    from fzgeo import check, rules
+    from fzgeo import check
+    from fzgeo.check import rules
 
 ORDER = 30
 EXIT_CLEAR, EXIT_CONFLICT, EXIT_INCOMPLETE = 0, 1, 3
@@ -80,7 +81,8 @@ def _against(
     values: list[str] | None, rule_set: rules.RuleSet
 ) -> tuple[dict[str, GeoDataFrame | None], list[Path]]:
     """Constraint layers by rule layer name, and the user files read."""
-    from fzgeo import io, layers
+    from fzgeo import io
+    from fzgeo.plan import layers
 
     wanted = rule_set.layers()
     if not values:
@@ -117,7 +119,7 @@ def _layer_named(path: Path, name: str) -> str | None:
 
 
 def _packaged(name: str) -> GeoDataFrame | None:
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     try:
         return layers.load(name)
@@ -127,7 +129,8 @@ def _packaged(name: str) -> GeoDataFrame | None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the check and write the reports; the exit status says what was found."""
-    from fzgeo import io, report, rules
+    from fzgeo import io, report
+    from fzgeo.check import rules
 
     rule_set = rules.load(args.rules)
     rasters = {}
@@ -159,7 +162,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _print_outcome(result: check.CheckResult, written: list[Path]) -> int:
-    from fzgeo import rules
+    from fzgeo.check import rules
 
     counts = result.sites["verdict"].value_counts()
     print(

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_admin(args: argparse.Namespace) -> int:
     """Rebuild the admin boundary file."""
-    from fzgeo import admin
+    from fzgeo.plan import admin
 
     gdf = admin.regenerate(args.out, source=args.from_dir)
     print(f"wrote {len(gdf)} boundaries to {args.out}")

@@ -90,8 +90,8 @@ def _from_file(args: argparse.Namespace) -> dict[str, GeoDataFrame]:
 
 def cmd_push(args: argparse.Namespace) -> int:
     """Push packaged layers or a file's layers."""
-    from fzgeo import layers
     from fzgeo.db.push import push
+    from fzgeo.plan import layers
 
     if args.source is not None:
         data = _from_file(args)

@@ -16,7 +16,8 @@ from fzgeo.errors import ConfigError
 if TYPE_CHECKING:
     from geopandas import GeoDataFrame
 
-    from fzgeo import check, rules
+    from fzgeo import check
+    from fzgeo.check import rules
 
     Against = Callable[
         [list[str] | None, rules.RuleSet], tuple[dict[str, GeoDataFrame | None], list[Path]]
@@ -97,7 +98,7 @@ def run(
 
         return db_check.run(sites, args.dsn, rule_set, result_table=args.db_table, **options)
     if args.workers or args.scheduler:
-        from fzgeo import scale
+        from fzgeo.check import scale
 
         options.pop("workers", None)
         return scale.run(

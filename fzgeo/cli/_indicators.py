@@ -39,7 +39,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     """Print the indicators table; write the CSV if asked."""
     import pandas as pd
 
-    from fzgeo import indicators
+    from fzgeo.plan import indicators
     from fzgeo.report._tables import write_csv
 
     table = indicators.evaluate(indicators.load_targets(args.targets))

@@ -61,7 +61,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
     """Print the layer table."""
     import pandas as pd
 
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     built = layers.build_all(args.names or None)
     with pd.option_context("display.max_rows", None, "display.width", 200):
@@ -78,7 +78,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Write the layers to a GeoPackage and say what was written."""
-    from fzgeo import layers
+    from fzgeo.plan import layers
     from fzgeo.qgis.export import write_qgis
 
     built = layers.build_all(args.names or None)
@@ -93,7 +93,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Convert one input to another format, or write packaged layers for QGIS."""
-    from fzgeo import crs, io, layers
+    from fzgeo import crs, io
+    from fzgeo.plan import layers
 
     if args.qgis is not None:
         return _export_qgis(args)
@@ -111,7 +112,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _export_qgis(args: argparse.Namespace) -> int:
     """``export --qgis``: packaged layers only, since the styles belong to the layer kinds."""
-    from fzgeo import layers
+    from fzgeo.plan import layers
     from fzgeo.qgis.export import write_qgis
 
     if args.source is None:

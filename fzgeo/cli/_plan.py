@@ -52,7 +52,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     """Print the coverage table and figure; write the CSV if asked."""
     import pandas as pd
 
-    from fzgeo import coverage, layers
+    from fzgeo.plan import coverage, layers
     from fzgeo.report._tables import write_csv
 
     path = coverage.find_inventory(args.inventory)

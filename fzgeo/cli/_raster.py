@@ -54,7 +54,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _sources(gpkg: Path | None) -> tuple[dict[str, object], object]:
-    from fzgeo import crs, io, layers
+    from fzgeo import crs, io
+    from fzgeo.plan import layers
     from fzgeo.raster import control
 
     names = [c.layer for c in control.CLASSES]

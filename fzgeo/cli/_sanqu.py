@@ -56,7 +56,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Load, write the GeoPackage (and JSON report), print the report."""
-    from fzgeo import _atomic, sanqu
+    from fzgeo import _atomic
+    from fzgeo.plan import sanqu
     from fzgeo.qgis.export import write_qgis
 
     data = sanqu.load(
@@ -82,7 +83,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_profiles(args: argparse.Namespace) -> int:  # noqa: ARG001 - argparse signature
     """Print each shipped profile with the layers it maps."""
-    from fzgeo import layers, sanqu
+    from fzgeo.plan import layers, sanqu
 
     for name in sanqu.available_profiles():
         prof = sanqu.read_profile(name)

@@ -17,7 +17,7 @@ from fzgeo.errors import CATALOGUE
 from fzgeo.textsafe import clean_text
 
 if TYPE_CHECKING:
-    from fzgeo import validate
+    from fzgeo.io import validate
 
 ORDER = 20
 EXIT_PROBLEMS = 1
@@ -92,7 +92,7 @@ def render_table(report: validate.Report, *, features: bool = False) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate the files."""
-    from fzgeo import validate
+    from fzgeo.io import validate
 
     if args.codes:
         sys.stdout.write(catalogue_markdown())

@@ -34,7 +34,9 @@ import pandas as pd
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import _overlap, check, crs, pieces
+from fzgeo import check, crs
+from fzgeo.check import _overlap, pieces
+from fzgeo.check.rules import Rule, RuleSet
 from fzgeo.db.connect import (
     META_TABLE,
     PIECES_SUFFIX,
@@ -44,7 +46,6 @@ from fzgeo.db.connect import (
     translated,
 )
 from fzgeo.db.pull import PG_TO_PANDAS, pg_columns
-from fzgeo.rules import Rule, RuleSet
 
 SITES_TABLE = "fzgeo_check_sites"  #: the session's temporary table of sites
 
@@ -282,7 +283,7 @@ class PostgisEngine:
         *,
         nearest: bool = True,
     ) -> _overlap.Measure:
-        """The file engine's :func:`fzgeo._overlap.measure`, computed by PostGIS.
+        """The file engine's :func:`fzgeo.check._overlap.measure`, computed by PostGIS.
 
         ``nearest=False`` looks for distances only within the rule's reach (NaN beyond).
         """

@@ -17,9 +17,10 @@ import pandas as pd
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import crs, schema
+from fzgeo import crs
 from fzgeo.db.connect import META_TABLE, SCHEMA, connect, table_exists, translated
 from fzgeo.errors import DatabaseError
+from fzgeo.plan import schema
 
 PG_TO_PANDAS = {
     "bigint": "Int64",
@@ -110,7 +111,7 @@ def pull(dsn: str, names: Iterable[str] | None = None) -> dict[str, GeoDataFrame
 
 def _validated(name: str, gdf: GeoDataFrame, kind: str | None) -> GeoDataFrame:
     """Validate against the packaged layer kind the layer was pushed as, if any."""
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     if not kind or pd.isna(kind) or kind not in layers.available():
         return gdf

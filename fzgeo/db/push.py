@@ -30,7 +30,8 @@ import pandas as pd
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import __version__, crs, schema
+from fzgeo import __version__, crs
+from fzgeo.check.pieces import MAX_VERTICES, polygonal
 from fzgeo.db.connect import (
     META_TABLE,
     PIECES_SUFFIX,
@@ -43,8 +44,8 @@ from fzgeo.db.connect import (
     translated,
 )
 from fzgeo.errors import InputError, SchemaError, UnknownLayerError
-from fzgeo.pieces import MAX_VERTICES, polygonal
-from fzgeo.schema import LayerKind
+from fzgeo.plan import schema
+from fzgeo.plan.schema import LayerKind
 
 _META_DDL = """
 CREATE TABLE IF NOT EXISTS {meta} (
@@ -122,7 +123,7 @@ def _summary(gdf: GeoDataFrame, column: str, limit: int = 3) -> str:
 def layer_comment(name: str, gdf: GeoDataFrame) -> str:
     """The table comment: layer, Chinese name, sources and precision mix."""
     try:
-        from fzgeo import layers
+        from fzgeo.plan import layers
 
         kind = layers.kind(name)
         title = f"{name} ({kind.name_zh})"
@@ -185,7 +186,7 @@ def work_geometries(gdf: GeoDataFrame, name: str) -> tuple[np.ndarray, np.ndarra
     """The layer as the file engine measures it: work CRS, repaired; and which were repaired.
 
     Taken from the layer as given (not from its EPSG:4490 copy), with the same functions the file
-    engine uses (:func:`fzgeo.crs.to_work`, :func:`fzgeo.pieces.polygonal`), so both engines
+    engine uses (:func:`fzgeo.crs.to_work`, :func:`fzgeo.check.pieces.polygonal`), so both engines
     measure against bit-identical coordinates.
     """
     work = np.asarray(crs.to_work(gdf, what=f"layer {name}").geometry.values, dtype=object)
@@ -281,7 +282,7 @@ def _comments(conn: Any, name: str, gdf: GeoDataFrame, comment: str) -> None:
     """Table and column comments (COMMENT takes no parameters: values go in as quoted literals)."""
     from psycopg import sql
 
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     table = sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(name))
     conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(comment)))
@@ -331,7 +332,7 @@ def _record(conn: Any, name: str, gdf: GeoDataFrame, done: Pushed, comment: str,
 
 def _matching_kind(name: str, gdf: GeoDataFrame) -> LayerKind | None:
     """The packaged layer kind called ``name``, if the layer satisfies it (else None)."""
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     if name not in layers.available():
         return None

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fzgeo import layers
 from fzgeo.demo import DemoContext
+from fzgeo.plan import layers
 from fzgeo.qgis.export import write_qgis
 
 ORDER = 10

@@ -14,10 +14,12 @@ import yaml
 
 from geopandas import GeoDataFrame
 
-from fzgeo import _resources, check, io, layers, placement, report, rules
+from fzgeo import _resources, check, io, report
+from fzgeo.check import rules
 from fzgeo.demo import DemoContext
 from fzgeo.errors import UnknownLayerError
-from fzgeo.schema import LayerKind
+from fzgeo.plan import layers, placement
+from fzgeo.plan.schema import LayerKind
 
 ORDER = 30
 SAMPLE_SITES = "samples/sample_sites.yaml"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from geopandas import GeoDataFrame
 
-from fzgeo import indicators, layers
 from fzgeo.demo import DemoContext
+from fzgeo.plan import indicators, layers
 from fzgeo.report._tables import write_csv
 
 ORDER = 20

@@ -30,11 +30,12 @@ from typing import Any
 
 from geopandas import GeoDataFrame
 
-from fzgeo import _resources, layers, styles
+from fzgeo import _resources, styles
 from fzgeo.errors import ConfigError, UnknownLayerError
 from fzgeo.maps import basemaps
 from fzgeo.maps.simplify import DEFAULT_DETAIL_ZOOM
-from fzgeo.schema import LayerKind
+from fzgeo.plan import layers
+from fzgeo.plan.schema import LayerKind
 from fzgeo.styles import Style
 
 #: The layer-control order of the plan's map groups; groups not listed follow in name order.

@@ -19,7 +19,7 @@ from fzgeo import io
 from fzgeo.crs import to_storage
 from fzgeo.errors import ConfigError, DataNotFoundError
 from fzgeo.maps.compose import MapLayer, MapSpec
-from fzgeo.schema import Column, LayerKind
+from fzgeo.plan.schema import Column, LayerKind
 from fzgeo.styles import Style
 
 GPKG = "conflicts.gpkg"

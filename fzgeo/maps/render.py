@@ -31,7 +31,7 @@ from fzgeo import _atomic, gcj02
 from fzgeo.errors import ConfigError
 from fzgeo.maps import basemaps, compose, legend, offline, simplify
 from fzgeo.maps.compose import MapLayer, MapSpec
-from fzgeo.schema import PRECISION_ZH, STATUS_ZH
+from fzgeo.plan.schema import PRECISION_ZH, STATUS_ZH
 from fzgeo.textsafe import clean_text, escape_html
 
 LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"

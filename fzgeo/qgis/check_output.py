@@ -17,9 +17,9 @@ from geopandas import GeoDataFrame
 from fzgeo.errors import ConfigError
 from fzgeo.maps import compose
 from fzgeo.maps.conflict import GROUP, LABEL_CANDIDATES, PARTS, SITES
+from fzgeo.plan.schema import PROVENANCE
 from fzgeo.qgis.export import QgisOutput, write_qgis
 from fzgeo.qgis.gpkg_styles import LayerSpec
-from fzgeo.schema import PROVENANCE
 from fzgeo.styles import Style
 
 #: The composition whose ``check_styles`` style the check output.

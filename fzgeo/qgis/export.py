@@ -15,9 +15,10 @@ from pathlib import Path
 
 from geopandas import GeoDataFrame
 
-from fzgeo import io, layers
+from fzgeo import io
 from fzgeo._atomic import atomic_path
 from fzgeo.maps import compose
+from fzgeo.plan import layers
 from fzgeo.qgis import gpkg_styles, project
 from fzgeo.qgis.gpkg_styles import LayerSpec
 from fzgeo.qgis.layerinfo import LayerInfo

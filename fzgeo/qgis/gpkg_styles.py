@@ -25,9 +25,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from fzgeo.errors import ConfigError, DataNotFoundError, InputError, UnknownLayerError
+from fzgeo.plan.schema import LayerKind
 from fzgeo.qgis import qml, sld
 from fzgeo.qgis.layerinfo import DataSummary, LayerInfo, from_aliases, from_kind
-from fzgeo.schema import LayerKind
 from fzgeo.styles import Style
 
 GPKG_APPLICATION_ID = 0x47504B47

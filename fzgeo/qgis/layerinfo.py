@@ -1,6 +1,6 @@
 """What QGIS is told about one layer: title, style, Chinese aliases, value labels and abstract.
 
-A :class:`LayerInfo` is built from a :class:`~fzgeo.schema.LayerKind` (the packaged layers) or
+A :class:`LayerInfo` is built from a :class:`~fzgeo.plan.schema.LayerKind` (the packaged layers) or
 from a plain alias mapping (other outputs, such as conflict parts), plus a summary of the data:
 how many features have each ``precision`` and which plan passages (``source``, ``source_line``)
 they come from. The abstract names the plan passage and the precision, so an analyst reading
@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from fzgeo import schema, styles
+from fzgeo import styles
 from fzgeo.errors import ConfigError, UnknownLayerError
-from fzgeo.schema import LayerKind
+from fzgeo.plan import schema
+from fzgeo.plan.schema import LayerKind
 from fzgeo.styles import Style
 
 #: Column -> value -> Chinese label, shown in QGIS's attribute table (ValueMap widget).

@@ -1,7 +1,7 @@
 """Write a QGIS project (``.qgz``) beside a styled GeoPackage.
 
 The project holds every layer of the GeoPackage under the layer groups of the web map
-(:attr:`fzgeo.schema.LayerKind.group`, in the web map's group order), with the same style as
+(:attr:`fzgeo.plan.schema.LayerKind.group`, in the web map's group order), with the same style as
 the GeoPackage's default (the style XML is embedded, so the project does not depend on
 ``layer_styles``), the layer abstract as layer metadata, project CRS EPSG:4490 (CGCS2000), an
 initial extent (the city, or all layers) and relative paths

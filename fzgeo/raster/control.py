@@ -71,7 +71,7 @@ def class_names() -> dict[int, str]:
 
 
 def _colour(layer: str, code: int) -> tuple[int, int, int, int]:
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     hexcode = _FALLBACK_COLOURS[code]
     try:

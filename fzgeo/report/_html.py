@@ -13,8 +13,8 @@ from geopandas import GeoDataFrame
 
 from fzgeo._atomic import write_bytes, write_text
 from fzgeo.check import CheckResult
+from fzgeo.check.rules import CONFLICT, NEAR
 from fzgeo.crs import to_work
-from fzgeo.rules import CONFLICT, NEAR
 from fzgeo.textsafe import escape_html
 
 DETAIL_SHOWN = (

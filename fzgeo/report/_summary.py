@@ -12,8 +12,8 @@ from typing import Any
 from fzgeo import __version__
 from fzgeo._atomic import write_text
 from fzgeo.check import M2_PER_MU, ROUNDING, CheckResult
+from fzgeo.check.rules import CLEAR, CONFLICT, NEAR
 from fzgeo.crs import WORK_EPSG
-from fzgeo.rules import CLEAR, CONFLICT, NEAR
 
 _SIDECARS = (".shx", ".dbf", ".prj", ".cpg")
 

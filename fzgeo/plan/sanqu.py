@@ -31,7 +31,7 @@ import yaml
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import _resources, io, layers, schema
+from fzgeo import _resources, io
 from fzgeo.crs import to_storage, to_work
 from fzgeo.errors import (
     ConfigError,
@@ -41,6 +41,7 @@ from fzgeo.errors import (
     RepairWarning,
     UnknownLayerError,
 )
+from fzgeo.plan import layers, schema
 
 PROFILE_FOLDER = "profiles"
 #: Columns fzgeo fills itself; a profile may not map onto them.
@@ -311,7 +312,7 @@ def _convert(
         features_read=len(raw),
         features_written=len(raw),
     )
-    from fzgeo.repair import labels
+    from fzgeo.io.repair import labels
 
     raw = raw.reset_index(drop=True)
     ids = labels(raw)
@@ -341,7 +342,7 @@ def _geometries(raw: GeoDataFrame, ids: list[str], rep: LayerReport, path: Path,
     """2-D polygon geometries, one per feature, repaired where needed; unusable ones are an error.
 
     Valid polygon layers (the usual case) skip the per-feature repair; only duplicates are
-    looked for. Anything else goes through :func:`fzgeo.repair.repair`, which accounts for every
+    looked for. Anything else goes through :func:`fzgeo.io.repair.repair`, which accounts for every
     feature.
     """
     geoms = shapely.force_2d(np.asarray(raw.geometry.values, dtype=object))
@@ -359,7 +360,7 @@ def _geometries(raw: GeoDataFrame, ids: list[str], rep: LayerReport, path: Path,
 
 
 def _repaired(raw: GeoDataFrame, rep: LayerReport, path: Path, name: str) -> Any:
-    from fzgeo import repair
+    from fzgeo.io import repair
 
     fixed = repair.repair(raw, path=str(path), polygon_layer=True)
     statuses = fixed.statuses

@@ -1,7 +1,7 @@
 """The siting conflict check: project sites against 三区三线 and other constraint layers (no I/O).
 
 :func:`conflicts` returns one row per input site, in input order, with the site's original
-attributes and geometry, and per rule of the :class:`~fzgeo.rules.RuleSet` the verdict
+attributes and geometry, and per rule of the :class:`~fzgeo.check.rules.RuleSet` the verdict
 (冲突 / 邻近 / 无冲突, or 跳过 when the rule's layer is missing), the overlap in m², 公顷 (ha) and 亩,
 the share of the site, the length inside (line sites), the nearest distance and the overlapped
 features. :func:`run` returns that table together with a long table (one row per site and rule),
@@ -19,7 +19,7 @@ Sites
     Invalid geometries are repaired with ``make_valid`` and counted; null or empty ones are an
     error naming the rows.
 Constraints
-    Each layer is cut once into pieces of at most 256 vertices (:mod:`fzgeo.pieces`); a site is
+    Each layer is cut once into pieces of at most 256 vertices (:mod:`fzgeo.check.pieces`); a site is
     tested only against the pieces its bounding box meets. Where several features of a layer
     overlap a site, their parts are unioned, so overlapping or duplicated constraint polygons
     never count twice.
@@ -43,10 +43,10 @@ import pandas as pd
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
-from fzgeo import _overlap, pieces, rules
+from fzgeo.check import _overlap, pieces, rules
+from fzgeo.check.rules import CLEAR, CONFLICT, NEAR, RANK, RASTER_KINDS, SKIPPED, Rule, RuleSet
 from fzgeo.crs import STORAGE_CRS, WORK_CRS, require_crs, to_work
 from fzgeo.errors import GeometryError, RepairWarning
-from fzgeo.rules import CLEAR, CONFLICT, NEAR, RANK, RASTER_KINDS, SKIPPED, Rule, RuleSet
 
 M2_PER_HA = 10_000.0
 M2_PER_MU = 10_000.0 / 15.0  #: 1 亩 = 666.666... m²
@@ -107,7 +107,7 @@ class Engine(Protocol):
     """Where a check measures: the database and dask engines implement this (see :func:`run`).
 
     ``prepare_layers`` returns, per rule id, the rule's layer as a :class:`Constraint` (or why
-    the rule is skipped); ``measure`` returns what :func:`fzgeo._overlap.measure` returns for
+    the rule is skipped); ``measure`` returns what :func:`fzgeo.check._overlap.measure` returns for
     the prepared sites (work CRS) against one rule's layer.
     """
 
@@ -521,7 +521,7 @@ def run(
         Layer name -> GeoDataFrame (any CRS) for the layers the rules name; a missing or None
         layer makes its rules skipped.
     rule_set
-        The rules; the packaged defaults (:func:`fzgeo.rules.load`) when None.
+        The rules; the packaged defaults (:func:`fzgeo.check.rules.load`) when None.
     point_radius_m
         Radius for point sites that do not give one in the rules' ``radius_column``.
     ellipsoidal
@@ -531,10 +531,10 @@ def run(
     progress
         Show a progress bar; by default only for large batches on a terminal.
     use_cache
-        Keep constraint pieces in the piece cache (:func:`fzgeo.pieces.cache_dir`).
+        Keep constraint pieces in the piece cache (:func:`fzgeo.check.pieces.cache_dir`).
     engine
         Where to measure (see :class:`Engine`): None measures here, in threads;
-        :class:`fzgeo.db.check.PostgisEngine` in PostGIS, :class:`fzgeo.scale.DaskEngine` on a
+        :class:`fzgeo.db.check.PostgisEngine` in PostGIS, :class:`fzgeo.check.scale.DaskEngine` on a
         dask cluster. Verdicts and tables are the same whichever measures.
     nearest
         Report every non-overlapping site's nearest distance to each layer (the costliest

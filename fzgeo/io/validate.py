@@ -4,7 +4,7 @@
 each check and keeps going after a failure, so the user sees every problem at once: the file
 itself (format, truncation, Shapefile parts, archive, encoding), the coordinates (NaN, (0, 0),
 short rings), the CRS (missing, implausible, GCJ-02/BD-09 hints), the geometries (every feature
-gets a status from :func:`fzgeo.repair.repair`; mixed types, Z/M values) and the attributes
+gets a status from :func:`fzgeo.io.repair.repair`; mixed types, Z/M values) and the attributes
 (HTML, formulas, control characters). Each finding carries a stable code from
 :data:`fzgeo.errors.CATALOGUE`, a severity, the feature or row, and a hint.
 
@@ -27,13 +27,14 @@ import shapely
 from geopandas import GeoDataFrame
 
 from fzgeo import crs as crs_mod
-from fzgeo import io, repair, textsafe
+from fzgeo import io, textsafe
 from fzgeo.errors import (
     CATALOGUE,
     CoordinateSourceWarning,
     CRSAssumptionWarning,
     FzgeoError,
 )
+from fzgeo.io import repair
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import numpy as np
 
 import shapely
 
-from fzgeo.pieces import Pieces
+from fzgeo.check.pieces import Pieces
 
 POLYGON, LINE, POINT = 0, 1, 2  #: site geometry classes
 _CLASS_OF_TYPE = {0: POINT, 4: POINT, 1: LINE, 2: LINE, 5: LINE, 3: POLYGON, 6: POLYGON}

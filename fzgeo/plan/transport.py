@@ -1,6 +1,6 @@
 """Builders for the transport and urban-structure layers of the plan.
 
-Railways, highways and the core–satellite links are placed lines (:mod:`fzgeo.placement`),
+Railways, highways and the core–satellite links are placed lines (:mod:`fzgeo.plan.placement`),
 clipped at the city boundary. Their builder adds two derived columns:
 
 ``legend``
@@ -23,11 +23,12 @@ import yaml
 
 from geopandas import GeoDataFrame
 
-from fzgeo import _resources, placement
+from fzgeo import _resources
 from fzgeo.crs import to_work
 from fzgeo.errors import ConfigError
-from fzgeo.layers import BuildContext
-from fzgeo.schema import PRECISIONS, STATUS_ZH
+from fzgeo.plan import placement
+from fzgeo.plan.layers import BuildContext
+from fzgeo.plan.schema import PRECISIONS, STATUS_ZH
 
 
 def legend_class(kind_value: str, status: str) -> str:
@@ -58,7 +59,7 @@ def _legend_and_length(gdf: GeoDataFrame, ctx: BuildContext) -> GeoDataFrame:
 
 
 def weakest_precision(values: Iterable[str]) -> str:
-    """The least precise of ``values`` (order of :data:`fzgeo.schema.PRECISIONS`)."""
+    """The least precise of ``values`` (order of :data:`fzgeo.plan.schema.PRECISIONS`)."""
     ranks = [PRECISIONS.index(v) for v in values]
     if not ranks:
         raise ConfigError("no precision to take the weakest of")
@@ -73,7 +74,7 @@ def build_frames(ctx: BuildContext) -> GeoDataFrame:
     ``precision`` to the weakest precision among the members (a frame is no more exact than
     its least exact road); then ``legend`` and ``length_km`` as :func:`build_lines`.
     """
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     path = f"layers/{ctx.kind.build['file']}"
     doc = yaml.safe_load(_resources.read_text("layers", ctx.kind.build["file"]))

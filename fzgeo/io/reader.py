@@ -3,7 +3,7 @@
 :func:`read` takes a GeoPackage or File GDB (pick a layer by name), a Shapefile (also zipped,
 read in place), GeoJSON, FlatGeobuf, GeoParquet, a CSV with lon/lat columns or a WKT column, or a
 boundary-point coordinate table (界址点坐标表, CSV or XLSX), or a 报部格式 coordinate TXT
-(建设用地勘测定界, ``[地块坐标]``; :mod:`fzgeo._landtxt`). It checks the file before GDAL sees it
+(建设用地勘测定界, ``[地块坐标]``; :mod:`fzgeo.io._landtxt`). It checks the file before GDAL sees it
 (content against extension, truncation, Shapefile parts, archive safety), decodes attribute text
 with a reported encoding, refuses coordinates no repair can fix (NaN, (0, 0), short rings),
 resolves the CRS with :func:`fzgeo.crs.resolve_crs` and optionally converts GCJ-02/BD-09 input.
@@ -11,7 +11,7 @@ Every failure is an :class:`~fzgeo.errors.FzgeoError` with a code; GDAL's own ex
 reach the caller. :func:`load` stops before the coordinate and CRS checks: it is what
 ``fzgeo validate`` inspects.
 
-:func:`write` (from :mod:`fzgeo._write`) writes a GeoDataFrame, or a mapping of layer name to
+:func:`write` (from :mod:`fzgeo.io.writer`) writes a GeoDataFrame, or a mapping of layer name to
 GeoDataFrame for a GeoPackage, through a temporary file that replaces the target only when
 complete.
 """
@@ -27,9 +27,8 @@ from typing import Any
 import pyogrio
 from geopandas import GeoDataFrame
 
-from fzgeo import _archive, _csvpoints, _encoding, _landtxt, _shapefile, _sniff, gcj02, parcels
 from fzgeo import crs as crs_mod
-from fzgeo._write import _GDAL_ERRORS, GPKG_VERSION, WRITE_SUFFIXES, write  # noqa: F401
+from fzgeo import gcj02
 from fzgeo.errors import (
     CoordinateSourceWarning,
     DataNotFoundError,
@@ -39,11 +38,13 @@ from fzgeo.errors import (
     TextEncodingWarning,
     UnknownLayerError,
 )
-from fzgeo.repair import coordinate_problems
+from fzgeo.io import _archive, _csvpoints, _encoding, _landtxt, _shapefile, _sniff, parcels
+from fzgeo.io.repair import coordinate_problems
+from fzgeo.io.writer import _GDAL_ERRORS, GPKG_VERSION, WRITE_SUFFIXES, write  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-#: file suffix -> format name, of the files read (the writer's drivers: fzgeo._write.DRIVERS)
+#: file suffix -> format name, of the files read (the writer's drivers: fzgeo.io.writer.DRIVERS)
 FORMATS: dict[str, str] = {
     ".gpkg": "GeoPackage",
     ".shp": "Shapefile",

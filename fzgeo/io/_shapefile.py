@@ -18,9 +18,9 @@ from pathlib import Path
 
 from geopandas import GeoDataFrame
 
-from fzgeo import _archive, _encoding
 from fzgeo._atomic import prepare_folder
 from fzgeo.errors import InputError
+from fzgeo.io import _archive, _encoding
 
 _SHP_CODE = 9994
 _HEADER = 100

@@ -18,7 +18,7 @@ with the sheet and row. The CRS is resolved as for any file (zone prefix detecti
 An empty cell in the parcel column (a merged cell, read as empty) continues the parcel above.
 A 圈号 (or 环号, 圈) column groups a parcel's points into rings; an empty 圈号 cell continues the
 ring above. Each ring is ordered and closed on its own, then the rings are
-assembled as in the 报部格式 TXT (:func:`fzgeo._rings.assemble`): ring 1 is the outer ring, a
+assembled as in the 报部格式 TXT (:func:`fzgeo.io._rings.assemble`): ring 1 is the outer ring, a
 further ring inside it is a hole, one outside it a further part (a multipolygon).
 """
 
@@ -34,8 +34,8 @@ from pathlib import Path
 
 from geopandas import GeoDataFrame
 
-from fzgeo import _encoding, _rings
 from fzgeo.errors import InputError
+from fzgeo.io import _encoding, _rings
 
 POINT_NAMES = ("点号", "界址点号", "界址点", "点名", "界址点编号")
 PARCEL_NAMES = (

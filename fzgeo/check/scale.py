@@ -11,10 +11,10 @@ How the work is split:
    along a Hilbert curve (distances computed by ``hilbert_distance`` on the cluster), so each
    partition holds sites that lie near each other and meet few constraint pieces. The partitions
    stay on the workers for every rule.
-2. Each constraint layer is cut into pieces once, locally (:mod:`fzgeo.pieces`, cached), and the
+2. Each constraint layer is cut into pieces once, locally (:mod:`fzgeo.check.pieces`, cached), and the
    pieces are broadcast to every worker (``Client.scatter(..., broadcast=True)``); each worker
    builds its STR-tree once per layer.
-3. Each partition is measured with the file engine's own :func:`fzgeo._overlap.measure`; the
+3. Each partition is measured with the file engine's own :func:`fzgeo.check._overlap.measure`; the
    results are put back in input order and judged by :mod:`fzgeo.check`, so the tables are the
    same as the file engine's.
 """
@@ -30,9 +30,11 @@ import numpy as np
 
 from geopandas import GeoDataFrame
 
-from fzgeo import _overlap, check, crs, pieces
+from fzgeo import crs
+from fzgeo.check import _overlap, pieces
+from fzgeo.check import core as check
+from fzgeo.check.rules import Rule, RuleSet
 from fzgeo.errors import DistributedError
-from fzgeo.rules import Rule, RuleSet
 
 #: Sites per partition aimed at (a partition is one task per rule).
 PARTITION_SITES = 4096
@@ -62,7 +64,7 @@ def worker_version() -> str:
     """On a worker: import what the check needs and return fzgeo's version."""
     # loaded now, not in the first task
     import fzgeo
-    import fzgeo._overlap
+    import fzgeo.check._overlap
 
     return fzgeo.__version__
 
@@ -72,7 +74,7 @@ def measure_partition(
 ) -> tuple[np.ndarray, _overlap.Measure]:
     """Measure one partition of sites on a worker; returns input positions and the measures.
 
-    ``options`` are the keyword arguments of :func:`fzgeo._overlap.measure`.
+    ``options`` are the keyword arguments of :func:`fzgeo.check._overlap.measure`.
     """
     geoms = np.asarray(part.geometry.values, dtype=object)
     cls = part["cls"].to_numpy(dtype=np.int8)

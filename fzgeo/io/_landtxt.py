@@ -16,7 +16,7 @@
 
 X is the northing and Y the easting, usually with the zone prefix (39 435 000 is zone 39). The
 界址点数 counts every point line of the parcel, closing points included. 圈号 1 is the outer ring;
-further rings are holes or further parts (:func:`fzgeo._rings.assemble`). The CRS comes from
+further rings are holes or further parts (:func:`fzgeo.io._rings.assemble`). The CRS comes from
 坐标系, 几度分带 and 带号 (CGCS2000 only; 西安80 and 北京54 are refused unless the user vouches for
 a CRS), cross-checked against the eastings' zone prefix. A declared 地块面积 more than 1 % away from
 the plane area of the points is reported (FZ420). Every refusal names the file and the line.
@@ -35,9 +35,9 @@ from pathlib import Path
 from geopandas import GeoDataFrame
 from shapely.geometry.base import BaseGeometry
 
-from fzgeo import _encoding, _rings, parcels
 from fzgeo import crs as crs_mod
 from fzgeo.errors import CRSError, FzgeoError, InputError
+from fzgeo.io import _encoding, _rings, parcels
 
 FORMAT = "报部格式 coordinate file (TXT)"
 CODE = "FZ405"

@@ -1,7 +1,7 @@
 """Rings of one parcel, numbered by 圈号 (ring number), assembled into a polygon or multipolygon.
 
 Both coordinate formats that carry ring numbers use this one rule (the 报部格式 TXT read by
-:mod:`fzgeo._landtxt` and the 界址点坐标表 read by :mod:`fzgeo.parcels`): ring 1 (the lowest
+:mod:`fzgeo.io._landtxt` and the 界址点坐标表 read by :mod:`fzgeo.io.parcels`): ring 1 (the lowest
 圈号) is the outer ring; every further ring, in 圈号 order, is a hole of the part it lies inside,
 or else a further part (an island inside a hole is a part too). A ring that crosses another ring, or a further ring
 that encloses ring 1, is refused: neither a hole nor a part is a safe reading of it.

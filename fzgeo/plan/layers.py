@@ -7,7 +7,7 @@ Kinds are data: one YAML file per kind in ``layers/kinds/`` (schema, style key, 
     a packaged vector file in ``layers/`` (``file:``), with ``defaults:`` for provenance columns;
 ``placed``
     a packaged YAML of features whose geometry is placed from named places
-    (``file:``, see :mod:`fzgeo.placement`);
+    (``file:``, see :mod:`fzgeo.plan.placement`);
 ``python``
     a function ``fzgeo.<module>:<name>`` taking a :class:`BuildContext` and returning a
     GeoDataFrame, for layers derived from other layers (``function:``), which it reads with
@@ -30,10 +30,11 @@ import yaml
 
 from geopandas import GeoDataFrame
 
-from fzgeo import _resources, schema
+from fzgeo import _resources
 from fzgeo.crs import to_storage, to_work
 from fzgeo.errors import ConfigError, UnknownLayerError
-from fzgeo.schema import LayerKind
+from fzgeo.plan import schema
+from fzgeo.plan.schema import LayerKind
 
 KIND_FOLDER = "kinds"
 
@@ -94,7 +95,7 @@ def _build_file(ctx: BuildContext) -> GeoDataFrame:
 
 
 def _build_placed(ctx: BuildContext) -> GeoDataFrame:
-    from fzgeo import placement
+    from fzgeo.plan import placement
 
     text = _resources.read_text("layers", ctx.kind.build["file"])
     return placement.features_to_gdf(yaml.safe_load(text), kind=ctx.kind)

@@ -19,7 +19,7 @@ real conflicts, this module derives plausible stand-ins from real reference feat
 The three lines do not overlap each other (the planners' rule) and each lies in its zone; the
 zones cover the city without overlap. Every feature says 示意 in its name and ``note`` and has
 precision ``illustrative``. Built once per process in EPSG:4548; stored in EPSG:4490 by
-:func:`fzgeo.ecology.frame`, valid in both CRSs.
+:func:`fzgeo.plan.ecology.frame`, valid in both CRSs.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ import shapely
 from geopandas import GeoDataFrame
 from shapely.geometry.base import BaseGeometry
 
-from fzgeo import gazetteer
-from fzgeo.ecology import (
+from fzgeo.plan import gazetteer
+from fzgeo.plan.ecology import (
     city_work,
     counties_work,
     eco_nodes,
@@ -44,8 +44,8 @@ from fzgeo.ecology import (
     polygonal,
     wuyi_belt,
 )
-from fzgeo.layers import BuildContext
-from fzgeo.placement import plan_source
+from fzgeo.plan.layers import BuildContext
+from fzgeo.plan.placement import plan_source
 
 SECTION = "第八篇 第一章 第一节"
 LINE = 1524  #: 城镇空间、农业空间、生态空间和城镇开发边界线、永久基本农田保护红线、生态保护红线“三区三线”
@@ -270,7 +270,7 @@ def build_spatial_zones(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - re
             "plan_term": zone,
             "source": plan_source(SECTION, LINE),
             "inventory_id": ZONE_INVENTORY[zone],
-            "note": f"{ILLUSTRATIVE}: derived from the stand-in lines (see fzgeo.sanqu_standin)",
+            "note": f"{ILLUSTRATIVE}: derived from the stand-in lines (see fzgeo.plan.sanqu_standin)",
             "geometry": geom,
         }
         for zone, geom in _standin().zones.items()

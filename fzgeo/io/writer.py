@@ -10,9 +10,9 @@ import pyogrio
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import _shapefile
 from fzgeo._atomic import atomic_folder_files, atomic_path
 from fzgeo.errors import InputError, OutputError
+from fzgeo.io import _shapefile
 
 #: file suffix -> GDAL driver of the formats written
 DRIVERS: dict[str, str] = {

@@ -1,7 +1,7 @@
 """Schematic geometry placed from the plan's words and real reference points.
 
 A placed-features file (``layers/features/*.yaml``) lists features with their plan line and a
-geometry spec built from named places (:mod:`fzgeo.gazetteer`) or explicit lon/lat::
+geometry spec built from named places (:mod:`fzgeo.plan.gazetteer`) or explicit lon/lat::
 
     section: 第四篇 第一章 第二节          # default plan section for every feature
     defaults: {precision: schematic, status: existing}
@@ -46,10 +46,11 @@ from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from fzgeo import gazetteer, pieces
+from fzgeo.check import pieces
 from fzgeo.crs import STORAGE_CRS, WORK_CRS
 from fzgeo.errors import ConfigError
-from fzgeo.schema import LayerKind
+from fzgeo.plan import gazetteer
+from fzgeo.plan.schema import LayerKind
 
 PLAN_TITLE = "抚州市国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要"
 _TO_WORK = Transformer.from_crs(STORAGE_CRS, WORK_CRS, always_xy=True)
@@ -90,7 +91,7 @@ def _refs(refs: Any) -> list[Point]:
 
 @cache
 def _county_shapes() -> dict[str, BaseGeometry]:
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     units = layers.load("admin_boundaries")
     units = units[units["level"] == "county"]
@@ -111,7 +112,7 @@ def _counties(names: Any) -> BaseGeometry:
 @cache
 def city_shape() -> BaseGeometry:
     """The city boundary (``admin_boundaries``, level ``city``) in work-CRS metres."""
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     units = layers.load("admin_boundaries")
     city = units[units["level"] == "city"]
@@ -159,7 +160,7 @@ def _clip(geom: BaseGeometry, clip: Any) -> BaseGeometry:
 @cache
 def _river(name: str) -> LineString:
     """The river of the ``rivers`` layer whose name starts with ``name``, as one line."""
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     rivers = layers.load("rivers")
     rows = rivers[rivers["name"].str.startswith(name)]
@@ -182,7 +183,7 @@ def _reach(name: str, start: Any, end: Any) -> LineString:
 
 def _of_layer(layer: str, names: Any) -> BaseGeometry:
     """The union of the features of ``layer`` named ``names`` (work-CRS metres)."""
-    from fzgeo import layers
+    from fzgeo.plan import layers
 
     if not isinstance(names, list) or not names:
         raise ConfigError(f"expected a list of feature names of {layer!r}, got {names!r}")
@@ -271,7 +272,7 @@ def features_to_gdf(doc: Mapping[str, Any], *, kind: LayerKind) -> GeoDataFrame:
         }
         rows.append(row)
     if not rows:
-        from fzgeo.schema import empty_layer
+        from fzgeo.plan.schema import empty_layer
 
         return empty_layer(kind)
     geoms = [row.pop("geometry") for row in rows]

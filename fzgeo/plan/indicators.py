@@ -208,10 +208,10 @@ def evaluate(
 
     The first measure of a target decides its verdict; further rows show other readings
     (e.g. existing lines only, then with every planned line). ``loader`` returns a built layer
-    by name (default :func:`fzgeo.layers.load`).
+    by name (default :func:`fzgeo.plan.layers.load`).
     """
     if loader is None:
-        from fzgeo import layers
+        from fzgeo.plan import layers
 
         loader = layers.load
     rows = []

@@ -1,0 +1,15 @@
+"""The plan as layers: the registry of layer kinds and everything that builds or measures them.
+
+:mod:`fzgeo.plan.layers`
+    the registry: ``available()``, ``kind(name)``, ``load(name)`` (built once, validated);
+:mod:`fzgeo.plan.schema`
+    the typed layer model (:class:`~fzgeo.plan.schema.LayerKind`) and its validation;
+:mod:`fzgeo.plan.placement`, :mod:`fzgeo.plan.gazetteer`, :mod:`fzgeo.plan.admin`
+    schematic geometry from named places, the gazetteer, the administrative boundaries;
+:mod:`fzgeo.plan.ecology`, :mod:`fzgeo.plan.transport`, :mod:`fzgeo.plan.sanqu_standin`
+    the builders of derived layers (each takes a :class:`~fzgeo.plan.context.BuildContext`);
+:mod:`fzgeo.plan.sanqu`
+    loading official 三区三线 data through a field-mapping profile;
+:mod:`fzgeo.plan.coverage`, :mod:`fzgeo.plan.indicators`
+    the inventory of plan elements against the layers, and the plan's spatial targets measured.
+"""
