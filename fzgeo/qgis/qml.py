@@ -127,7 +127,8 @@ def _marker_layer(sym: Symbol) -> ET.Element:
 
 
 def _line_layers(sym: Symbol, passes: int) -> list[ET.Element]:
-    strokes = sym.all_strokes or (sym,)  # no stroke at all: one invisible line, as before
+    # no stroke at all: one invisible line, as before
+    strokes: tuple[Symbol | Stroke, ...] = sym.all_strokes or (sym,)
     first = passes - len(strokes)
     return [_layer("SimpleLine", _line_values(s), first + i) for i, s in enumerate(strokes)]
 
