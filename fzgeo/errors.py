@@ -11,21 +11,52 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+#: Severities of a catalogue entry, most serious first: the input cannot be used as it is; it can
+#: be used with care (fzgeo repaired or assumed something); a remark.
+ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+
 
 @dataclass(frozen=True)
 class ErrorCode:
-    """One entry of the error catalogue: stable code, short title and default hint."""
+    """One entry of the error catalogue.
+
+    Attributes
+    ----------
+    code
+        The stable code, ``FZ`` plus three digits; the hundreds name the subject (see
+        :data:`CATALOGUE`).
+    title
+        What went wrong, in a few words.
+    hint
+        How to fix it, unless the error gives a more precise hint.
+    severity
+        One of :data:`SEVERITIES`: how ``fzgeo validate`` reports a finding with this code.
+    """
 
     code: str
     title: str
     hint: str = ""
+    severity: str = ERROR
+
+    def __post_init__(self) -> None:
+        """Refuse a severity outside :data:`SEVERITIES`."""
+        if self.severity not in SEVERITIES:
+            msg = f"{self.code}: severity {self.severity!r} is not one of {SEVERITIES}"
+            raise ValueError(msg)
 
 
-#: The stable error codes. Codes are never reused or renumbered; new ones are appended.
+#: The stable error codes, in code order, by subject: 0xx internal, 1xx coordinate reference
+#: systems, 2xx layer kinds and schema, 3xx files read and written, 4xx coordinates and
+#: geometries, 5xx packaged data, 6xx rules and configuration, 7xx database and distributed
+#: execution. Codes are never reused or renumbered; a new code takes the next free number of
+#: its subject.
 CATALOGUE: dict[str, ErrorCode] = {
     e.code: e
     for e in (
+        # 0xx internal
         ErrorCode("FZ000", "internal or unclassified error"),
+        # 1xx coordinate reference systems
         ErrorCode("FZ100", "CRS missing", "declare the CRS with --assume-crs EPSG:XXXX"),
         ErrorCode(
             "FZ101", "CRS contradicts the coordinates", "pass the CRS the coordinates are in"
@@ -34,8 +65,27 @@ CATALOGUE: dict[str, ErrorCode] = {
         ErrorCode("FZ103", "coordinates outside the plausible range"),
         ErrorCode("FZ104", "transformation produced non-finite coordinates"),
         ErrorCode("FZ105", "CRS is not projected where metres are required"),
+        ErrorCode(
+            "FZ106",
+            "layers share no common extent",
+            "check both files are in the right CRS",
+            severity=WARNING,
+        ),
+        ErrorCode(
+            "FZ107",
+            "names suggest GCJ-02/BD-09 (Amap/Baidu) coordinates",
+            "pass --input-coords gcj02 or bd09 if the points were picked on Amap or Baidu",
+            severity=WARNING,
+        ),
+        ErrorCode(
+            "FZ108",
+            "coordinate system not supported for conversion (西安80, 北京54, local)",
+            "convert the coordinates to CGCS2000 first, or pass --assume-crs to vouch for a CRS",
+        ),
+        # 2xx layer kinds and schema
         ErrorCode("FZ200", "schema violation"),
         ErrorCode("FZ201", "unknown layer kind"),
+        # 3xx files read and written: format, parts, archives, text encoding, outputs
         ErrorCode("FZ300", "file not found"),
         ErrorCode("FZ301", "unsupported or unrecognised file format"),
         ErrorCode("FZ302", "file is empty or truncated"),
@@ -49,13 +99,6 @@ CATALOGUE: dict[str, ErrorCode] = {
             "name the columns lon/lat (经度/纬度) or wkt; a 界址点坐标表 needs 点号, X and Y",
         ),
         ErrorCode("FZ308", "output cannot be written"),
-        ErrorCode("FZ400", "invalid geometry that cannot be repaired"),
-        ErrorCode("FZ500", "packaged data not found"),
-        ErrorCode("FZ600", "invalid rules or configuration"),
-        # issue 5: input as it really arrives
-        ErrorCode(
-            "FZ106", "layers share no common extent", "check both files are in the right CRS"
-        ),
         ErrorCode(
             "FZ309",
             "content does not match the file extension",
@@ -71,8 +114,20 @@ CATALOGUE: dict[str, ErrorCode] = {
             "GeoParquet without geo metadata",
             "write it with geopandas.to_parquet or ogr2ogr, or send a GeoPackage",
         ),
-        ErrorCode("FZ312", "text encoding detected, not declared", "pass --encoding to override"),
-        ErrorCode("FZ313", "text looks like GBK read as Latin-1 (mojibake)", "pass --encoding gbk"),
+        ErrorCode(
+            "FZ312",
+            "text encoding detected, not declared",
+            "pass --encoding to override",
+            severity=INFO,
+        ),
+        ErrorCode(
+            "FZ313",
+            "text looks like GBK read as Latin-1 (mojibake)",
+            "pass --encoding gbk",
+            severity=WARNING,
+        ),
+        # 4xx coordinates and geometries: refusals (40x), then findings of the repair (41x)
+        ErrorCode("FZ400", "invalid geometry that cannot be repaired"),
         ErrorCode("FZ401", "non-finite (NaN or infinite) coordinates", "fix or delete the feature"),
         ErrorCode(
             "FZ402",
@@ -89,49 +144,57 @@ CATALOGUE: dict[str, ErrorCode] = {
             "boundary-point table (界址点坐标表) cannot be read",
             "the table needs columns 点号, X (northing) and Y (easting); see docs/input.md",
         ),
-        ErrorCode("FZ410", "invalid geometry repaired", "check the repaired feature in QGIS"),
-        ErrorCode("FZ411", "empty geometry"),
-        ErrorCode("FZ412", "null geometry (no geometry at all)"),
-        ErrorCode("FZ413", "non-polygonal geometry in a polygon layer"),
-        ErrorCode("FZ414", "duplicate geometry", "delete the copy so it is not counted twice"),
-        ErrorCode(
-            "FZ415",
-            "repair changed the area materially",
-            "redraw the feature; do not trust the repair",
-        ),
-        ErrorCode("FZ416", "overlapping parts of a multipolygon dissolved"),
-        ErrorCode("FZ417", "mixed geometry types in one layer"),
-        ErrorCode("FZ418", "Z or M values present (ignored in 2-D measures)"),
-        ErrorCode(
-            "FZ419", "attribute text that needs neutralising (HTML, formulas, control characters)"
-        ),
-        ErrorCode("FZ700", "cannot connect to the database", "check --dsn, the server and access"),
-        ErrorCode("FZ701", "database connection lost or operation failed; nothing was written"),
-        ErrorCode("FZ702", "PostGIS is not installed in the database", "CREATE EXTENSION postgis;"),
-        ErrorCode("FZ703", "table or layer not found in the database", "run `fzgeo db push` first"),
-        ErrorCode("FZ704", "name not usable as a database table", "rename the layer"),
-        ErrorCode("FZ710", "distributed scheduler unreachable or failed", "check --scheduler"),
-        ErrorCode(
-            "FZ107",
-            "names suggest GCJ-02/BD-09 (Amap/Baidu) coordinates",
-            "pass --input-coords gcj02 or bd09 if the points were picked on Amap or Baidu",
-        ),
-        # 报部格式 coordinate files (建设用地勘测定界 TXT)
         ErrorCode(
             "FZ405",
             "coordinate file (报部格式 TXT) cannot be read",
             "see docs/input.md for the [属性描述]/[地块坐标] layout",
         ),
         ErrorCode(
-            "FZ108",
-            "coordinate system not supported for conversion (西安80, 北京54, local)",
-            "convert the coordinates to CGCS2000 first, or pass --assume-crs to vouch for a CRS",
+            "FZ410",
+            "invalid geometry repaired",
+            "check the repaired feature in QGIS",
+            severity=WARNING,
+        ),
+        ErrorCode("FZ411", "empty geometry", severity=WARNING),
+        ErrorCode("FZ412", "null geometry (no geometry at all)", severity=WARNING),
+        ErrorCode("FZ413", "non-polygonal geometry in a polygon layer", severity=WARNING),
+        ErrorCode(
+            "FZ414",
+            "duplicate geometry",
+            "delete the copy so it is not counted twice",
+            severity=WARNING,
+        ),
+        ErrorCode(
+            "FZ415",
+            "repair changed the area materially",
+            "redraw the feature; do not trust the repair",
+            severity=WARNING,
+        ),
+        ErrorCode("FZ416", "overlapping parts of a multipolygon dissolved", severity=WARNING),
+        ErrorCode("FZ417", "mixed geometry types in one layer", severity=WARNING),
+        ErrorCode("FZ418", "Z or M values present (ignored in 2-D measures)", severity=WARNING),
+        ErrorCode(
+            "FZ419",
+            "attribute text that needs neutralising (HTML, formulas, control characters)",
+            severity=INFO,
         ),
         ErrorCode(
             "FZ420",
             "declared area differs from the computed area",
             "check the parcel's points and its declared 地块面积",
+            severity=WARNING,
         ),
+        # 5xx packaged data
+        ErrorCode("FZ500", "packaged data not found"),
+        # 6xx rules and configuration
+        ErrorCode("FZ600", "invalid rules or configuration"),
+        # 7xx database (70x) and distributed execution (71x)
+        ErrorCode("FZ700", "cannot connect to the database", "check --dsn, the server and access"),
+        ErrorCode("FZ701", "database connection lost or operation failed; nothing was written"),
+        ErrorCode("FZ702", "PostGIS is not installed in the database", "CREATE EXTENSION postgis;"),
+        ErrorCode("FZ703", "table or layer not found in the database", "run `fzgeo db push` first"),
+        ErrorCode("FZ704", "name not usable as a database table", "rename the layer"),
+        ErrorCode("FZ710", "distributed scheduler unreachable or failed", "check --scheduler"),
     )
 }
 

@@ -49,11 +49,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def catalogue_markdown() -> str:
-    """The error catalogue as a Markdown table."""
-    lines = ["| code | problem | hint |", "|---|---|---|"]
-    for e in sorted(CATALOGUE.values(), key=lambda e: e.code):
+    """The error catalogue as a Markdown table, in code order: code, severity, problem, hint."""
+    lines = ["| code | severity | problem | hint |", "|---|---|---|---|"]
+    for e in CATALOGUE.values():
         hint = e.hint.replace("|", "\\|")
-        lines.append(f"| {e.code} | {e.title} | {hint} |")
+        lines.append(f"| {e.code} | {e.severity} | {e.title} | {hint} |")
     return "\n".join(lines) + "\n"
 
 

@@ -55,7 +55,6 @@ CPG_ALIASES: dict[str, str] = {
     "88591": "latin-1",
     "latin1": "latin-1",
 }
-_SINGLE_BYTE_WESTERN = {"cp437", "cp850", "cp1252", "latin-1", "iso8859-1"}
 _CHUNK = 1 << 20
 
 
@@ -217,11 +216,6 @@ def decode_text(data: bytes, *, path: str | Path, override: str | None = None) -
         raise InputError(msg, path=path, where=f"line {line}", code="FZ304") from exc
     source = f"detected: not valid UTF-8 from line {utf8_line}, valid GB18030/GBK"
     return DecodedText(text, Encoding("gb18030", source))
-
-
-def is_western_single_byte(codec: str) -> bool:
-    """True for Latin-1-like codecs under which GBK text turns into mojibake."""
-    return codecs.lookup(codec).name in {codecs.lookup(c).name for c in _SINGLE_BYTE_WESTERN}
 
 
 def _file_chunks(path: Path) -> Iterable[bytes]:

@@ -6,7 +6,8 @@ itself (format, truncation, Shapefile parts, archive, encoding), the coordinates
 short rings), the CRS (missing, implausible, GCJ-02/BD-09 hints), the geometries (every feature
 gets a status from :func:`fzgeo.io.repair.repair`; mixed types, Z/M values) and the attributes
 (HTML, formulas, control characters). Each finding carries a stable code from
-:data:`fzgeo.errors.CATALOGUE`, a severity, the feature or row, and a hint.
+:data:`fzgeo.errors.CATALOGUE`, a severity (the code's, from the catalogue, unless the finding says
+otherwise), the feature or row, and a hint.
 
 The report holds no timestamp: the same file gives the same report.
 """
@@ -30,6 +31,9 @@ from fzgeo import crs as crs_mod
 from fzgeo import io, textsafe
 from fzgeo.errors import (
     CATALOGUE,
+    ERROR,
+    INFO,
+    WARNING,
     CoordinateSourceWarning,
     CRSAssumptionWarning,
     FzgeoError,
@@ -38,16 +42,6 @@ from fzgeo.io import repair
 
 log = logging.getLogger(__name__)
 
-ERROR, WARNING, INFO = "error", "warning", "info"
-#: codes reported as warnings (the data can be used, with care) or as information
-SEVERITY: dict[str, str] = {
-    **dict.fromkeys(
-        ("FZ106", "FZ107", "FZ313", "FZ410", "FZ411", "FZ412", "FZ413", "FZ414", "FZ415"),
-        WARNING,
-    ),
-    **dict.fromkeys(("FZ416", "FZ417", "FZ418", "FZ420"), WARNING),
-    **dict.fromkeys(("FZ312", "FZ419"), INFO),
-}
 _HTML = re.compile(r"<\s*[a-zA-Z/!]")
 
 
@@ -63,10 +57,46 @@ class Finding:
     hint: str
 
     @classmethod
+    def new(
+        cls,
+        code: str,
+        message: str,
+        where: str | None = None,
+        *,
+        hint: str | None = None,
+        severity: str | None = None,
+    ) -> Finding:
+        """A finding with ``code``'s title, and its hint and severity unless given.
+
+        Parameters
+        ----------
+        code
+            A key of :data:`fzgeo.errors.CATALOGUE`.
+        message
+            What is wrong, in one sentence.
+        where
+            The feature, row or column concerned, if any.
+        hint
+            How to fix it; the catalogue's hint for ``code`` when None ("" gives none).
+        severity
+            ``"error"``, ``"warning"`` or ``"info"``; the catalogue's severity for ``code`` when
+            None, given only where the situation differs from the code's usual one (an empty
+            layer is a warning, an empty file an error).
+        """
+        entry = CATALOGUE[code]
+        return cls(
+            severity or entry.severity,
+            code,
+            entry.title,
+            message,
+            where,
+            entry.hint if hint is None else hint,
+        )
+
+    @classmethod
     def of(cls, err: FzgeoError, severity: str | None = None) -> Finding:
-        """A finding from an error (severity from :data:`SEVERITY` unless given)."""
-        sev = severity or SEVERITY.get(err.code, ERROR)
-        return cls(sev, err.code, CATALOGUE[err.code].title, err.message, err.where, err.hint or "")
+        """A finding from an error: its code, message, place and hint (severity as in :meth:`new`)."""
+        return cls.new(err.code, err.message, err.where, hint=err.hint or "", severity=severity)
 
 
 @dataclass
@@ -130,21 +160,14 @@ def _check_crs(gdf: GeoDataFrame, report: Report, src: io.Source, **options: Any
             report.findings.append(Finding.of(err))
     for w in caught:
         if issubclass(w.category, CRSAssumptionWarning):
+            # an assumed CRS: usable, unlike FZ100's usual missing CRS
             report.findings.append(
-                Finding(
-                    WARNING,
-                    "FZ100",
-                    CATALOGUE["FZ100"].title,
-                    str(w.message),
-                    None,
-                    "pass --assume-crs to state it",
+                Finding.new(
+                    "FZ100", str(w.message), hint="pass --assume-crs to state it", severity=WARNING
                 )
             )
         elif issubclass(w.category, CoordinateSourceWarning):
-            hint = CATALOGUE["FZ107"].hint
-            report.findings.append(
-                Finding(WARNING, "FZ107", CATALOGUE["FZ107"].title, str(w.message), None, hint)
-            )
+            report.findings.append(Finding.new("FZ107", str(w.message)))
         else:
             log.info("%s: %s", src.path, w.message)
     report.crs = _crs_text(gdf)
@@ -158,16 +181,7 @@ def _geometry_types(gdf: GeoDataFrame, report: Report) -> None:
     families = {single.get(t, t) for t in gdf.geometry[present].geom_type}
     if len(families) > 1:
         msg = f"the layer mixes {', '.join(sorted(families))} geometries"
-        report.findings.append(
-            Finding(
-                WARNING,
-                "FZ417",
-                CATALOGUE["FZ417"].title,
-                msg,
-                None,
-                "split the layer by geometry type",
-            )
-        )
+        report.findings.append(Finding.new("FZ417", msg, hint="split the layer by geometry type"))
     z = np.flatnonzero(shapely.has_z(geoms) & present)
     m = (
         np.flatnonzero(shapely.has_m(geoms) & present)
@@ -178,7 +192,7 @@ def _geometry_types(gdf: GeoDataFrame, report: Report) -> None:
         names = repair.labels(gdf)
         first = names[int((z if len(z) else m)[0])]
         msg = f"{len(z)} feature(s) carry Z and {len(m)} carry M values; areas and overlaps use x/y only"
-        report.findings.append(Finding(WARNING, "FZ418", CATALOGUE["FZ418"].title, msg, first, ""))
+        report.findings.append(Finding.new("FZ418", msg, first))
 
 
 def _attribute_cells(gdf: GeoDataFrame) -> Iterable[tuple[str, int, str]]:
@@ -211,9 +225,7 @@ def _check_attributes(gdf: GeoDataFrame, report: Report) -> None:
     for kind, wheres in kinds.items():
         if wheres:
             msg = f"{len(wheres)} value(s) hold {kind}; fzgeo shows them as inert text (escaped, neutralised or cut) in maps and reports"
-            report.findings.append(
-                Finding(INFO, "FZ419", CATALOGUE["FZ419"].title, msg, wheres[0], "")
-            )
+            report.findings.append(Finding.new("FZ419", msg, wheres[0]))
 
 
 def _check_coordinates(gdf: GeoDataFrame, report: Report) -> bool:
@@ -257,26 +269,24 @@ def validate_file(
     except Exception as exc:  # a reader failure fzgeo does not know yet: still a report
         log.debug("unexpected failure reading %s", path, exc_info=True)
         msg = f"unexpected failure reading the file ({exc.__class__.__name__}: {exc})"
-        report.findings.append(
-            Finding(ERROR, "FZ000", CATALOGUE["FZ000"].title, msg, None, "please report this file")
-        )
+        report.findings.append(Finding.new("FZ000", msg, hint="please report this file"))
         return report
     report.format, report.layer, report.features_in = src.format, src.layer, len(gdf)
     if src.encoding is not None:
         report.encoding = str(src.encoding)
         if src.encoding.source.startswith("detected"):
             msg = f"attribute text read as {src.encoding}"
-            report.findings.append(
-                Finding(INFO, "FZ312", CATALOGUE["FZ312"].title, msg, None, CATALOGUE["FZ312"].hint)
-            )
+            report.findings.append(Finding.new("FZ312", msg))
     if src.skipped:
         msg = f"sheets without a 点号/X/Y header were skipped: {', '.join(src.skipped)}"
-        report.findings.append(Finding(INFO, "FZ404", CATALOGUE["FZ404"].title, msg, None, ""))
+        # the other sheets were read: a remark, not FZ404's unreadable table
+        report.findings.append(Finding.new("FZ404", msg, hint="", severity=INFO))
     report.findings.extend(Finding.of(n) for n in src.notes)
     if len(gdf) == 0:
         msg = "the layer holds no features"
         hint = "check that this is the file and layer you meant"
-        report.findings.append(Finding(WARNING, "FZ302", CATALOGUE["FZ302"].title, msg, None, hint))
+        # an empty layer reads (an empty or truncated file, FZ302's usual case, does not)
+        report.findings.append(Finding.new("FZ302", msg, hint=hint, severity=WARNING))
     if _check_coordinates(gdf, report):
         _check_crs(gdf, report, src, assume_crs=assume_crs, input_coords=input_coords, what=what)
     else:
