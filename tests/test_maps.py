@@ -320,6 +320,41 @@ def test_cli_publish(tmp_path, capsys):
     assert "no map 'nowhere'" in capsys.readouterr().err
 
 
+def test_one_basemap_rule_for_map_publish_and_library(tmp_path, capsys):
+    """--offline means no tiles and inlined (or local) assets, wherever a map is made."""
+    spec = compose.spec("transport")
+    assert render.choose_basemap(spec) == spec.basemap == "osm"
+    assert render.choose_basemap(spec, "amap") == "amap"
+    assert render.choose_basemap(spec, offline_mode=True) == "none"
+    assert render.choose_basemap(spec, "none", offline_mode=True) == "none"
+    with pytest.raises(ConfigError, match="--offline loads no tiles, but --basemap osm"):
+        render.choose_basemap(spec, "osm", offline_mode=True)
+    with pytest.raises(ConfigError, match="CDN"):
+        render.render_spec(spec, [], offline_mode=True, assets="cdn")
+    site = tmp_path / "site"
+    with pytest.raises(ConfigError, match="--offline loads no tiles"):
+        publish.publish(site, [(spec, [])], basemap="amap", offline_mode=True)
+    assert not site.exists()  # refused before anything was written
+    out = tmp_path / "amap.html"
+    assert main(["map", "admin_boundaries", "--basemap", "amap", "--out", str(out)]) == 0
+    assert "autonavi.com" in out.read_text(encoding="utf-8")
+    assert main(["publish", str(site), "--maps", "transport", "--offline", "--basemap", "osm"]) == 2
+    assert "--offline loads no tiles" in capsys.readouterr().err and not site.exists()
+
+
+def test_site_maps_give_the_check_to_the_conflict_map_only(tmp_path):
+    default = [spec.key for spec, _ in publish.site_maps()]
+    assert "conflicts" not in default and "transport" in default
+    with pytest.raises(ConfigError, match="needs --check"):
+        publish.site_maps(["conflicts"])
+    with pytest.raises(ConfigError, match="no map 'nowhere'"):
+        publish.site_maps(["nowhere"])
+    with pytest.raises(DataNotFoundError, match=r"conflicts\.gpkg"):  # the folder is read
+        publish.site_maps(["transport", "conflicts"], tmp_path)
+    ((spec, map_layers),) = publish.site_maps(["transport"], tmp_path)  # not read: no check
+    assert [ml.id for ml in map_layers] == [r.name for r in spec.layers]
+
+
 def test_template_syntax_in_attributes_is_not_evaluated():
     """Folium re-parses macros as Jinja; fzgeo's data must never go through it."""
     gdf = squares(2, name="{{ 7*7 }}地块")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fzgeo.errors import ConfigError
+from fzgeo.maps.basemaps import NAMES as BASEMAPS
+
+if TYPE_CHECKING:
+    from fzgeo.maps.compose import MapSpec
 
 ORDER = 50
-BASEMAPS = ("osm", "tianditu", "amap", "none")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,67 +66,34 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _spec_and_layers(names: list[str], check: Path | None, title: str | None):
-    from fzgeo.maps import compose, conflict
+def _spec(names: list[str], title: str | None) -> MapSpec:
+    """A shipped composition named alone, else an ad-hoc map of the named layer kinds."""
+    from fzgeo.maps import compose
 
     if len(names) == 1 and names[0] in compose.available():
-        spec = compose.spec(names[0])
-    else:
-        spec = compose.adhoc(names, title=title)
-    if spec.key == "conflicts" and check is None:
-        raise ConfigError("the conflicts map needs --check DIR (a `fzgeo check` output folder)")
-    layers = compose.resolve(
-        spec, where=f"maps/{spec.key}.yaml" if spec.key != "map" else "command line"
-    )
-    if check is not None:
-        styled = spec if spec.check_styles else compose.spec("conflicts")
-        layers += conflict.check_layers(check, styled)
-    return spec, layers
-
-
-def _basemap(args: argparse.Namespace, default: str) -> str:
-    if args.offline and args.basemap not in (None, "none"):
-        raise ConfigError(
-            f"--offline loads no tiles, but --basemap {args.basemap} was given",
-            hint="drop --basemap or use --basemap none",
-        )
-    return "none" if args.offline else (args.basemap or default)
+        return compose.spec(names[0])
+    return compose.adhoc(names, title=title)
 
 
 def cmd_map(args: argparse.Namespace) -> int:
     """Render one map and report what display preparation did."""
-    from fzgeo.maps import render, simplify
+    from fzgeo.maps import conflict, render, simplify
 
-    spec, layers = _spec_and_layers(args.names, args.check, args.title)
-    rendered = render.render(
-        layers,
-        title=spec.title,
-        basemap=_basemap(args, spec.basemap),
-        assets="inline" if args.offline else "cdn",
-        center=spec.center,
-        zoom=spec.zoom,
-        groups=spec.groups,
-        detail_zoom=spec.detail_zoom,
-        fit_to=spec.fit_to,
-    )
+    spec = _spec(args.names, args.title)
+    map_layers = conflict.map_layers(spec, args.check)
+    rendered = render.render_spec(spec, map_layers, basemap=args.basemap, offline_mode=args.offline)
     path = rendered.write(args.out)
     print(simplify.summary(rendered.reports).to_string(index=False))
-    print(f"wrote {spec.title} ({len(layers)} layers, {len(rendered.html) / 1e6:.2f} MB) to {path}")
+    size = len(rendered.html) / 1e6
+    print(f"wrote {spec.title} ({len(map_layers)} layers, {size:.2f} MB) to {path}")
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     """Write the site."""
-    from fzgeo.maps import compose, publish
+    from fzgeo.maps import publish
 
-    keys = args.maps or [k for k in compose.available() if k != "conflicts" or args.check]
-    entries = []
-    for key in keys:
-        if key not in compose.available():
-            raise ConfigError(f"no map {key!r}; available: {', '.join(compose.available())}")
-        check = args.check if key == "conflicts" else None
-        entries.append(_spec_and_layers([key], check, None))
-    _basemap(args, "none")  # validates --offline against --basemap
+    entries = publish.site_maps(args.maps, args.check)
     index = publish.publish(args.folder, entries, basemap=args.basemap, offline_mode=args.offline)
     print(f"wrote {len(entries)} maps and {index}")
     return 0

@@ -36,27 +36,18 @@ def check_folder(out: Path, results: Mapping[str, Any]) -> Path | None:
 
 def run(out: Path, ctx: DemoContext) -> None:
     """Publish the maps and write the offline overview."""
-    from fzgeo.maps import compose, conflict, publish, render
+    from fzgeo.maps import publish, render
 
-    entries = [
-        (compose.spec(k), compose.resolve(compose.spec(k))) for k in ("plan_overview", "transport")
-    ]
+    keys = ["plan_overview", "transport"]
     folder = check_folder(out, ctx.results)
     if folder is not None:
-        spec = compose.spec("conflicts")
-        entries.append((spec, [*compose.resolve(spec), *conflict.check_layers(folder, spec)]))
+        keys.append("conflicts")
     else:
         print("maps: no check output found; the conflict map is left out")
+    entries = publish.site_maps(keys, folder)
     index = publish.publish(out / "site", entries)
     ctx.wrote(index, f"web map site ({len(entries)} maps)")
     spec, map_layers = entries[0]
-    offline = render.render(
-        map_layers,
-        title=spec.title,
-        basemap="none",
-        assets="inline",
-        groups=spec.groups,
-        detail_zoom=spec.detail_zoom,
-    )
+    offline = render.render_spec(spec, map_layers, offline_mode=True)
     ctx.wrote(offline.write(out / "plan_overview_offline.html"), "offline plan overview")
     ctx.results["maps"] = {"site": index, "offline": out / "plan_overview_offline.html"}

@@ -52,6 +52,7 @@ _KEYS = {
     "check_styles",
     "hidden_groups",
 }
+ADHOC = "map"  #: the key of a composition of named layers (:func:`adhoc`)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,16 @@ class MapSpec:
     detail_zoom: float = DEFAULT_DETAIL_ZOOM
     check_styles: Mapping[str, Any] = field(default_factory=dict)  #: see fzgeo.maps.conflict
     fit_to: tuple[str, ...] = ()  #: layers whose extent the view fits (empty: all)
+
+    @property
+    def needs_check(self) -> bool:
+        """Whether the map draws a ``fzgeo check`` result (it has ``check_styles``)."""
+        return bool(self.check_styles)
+
+    @property
+    def where(self) -> str:
+        """Where the composition comes from, for messages."""
+        return "command line" if self.key == ADHOC else f"maps/{self.key}.yaml"
 
 
 @dataclass
@@ -177,17 +188,17 @@ def available() -> list[str]:
 
 
 def spec(key: str) -> MapSpec:
-    """The shipped composition ``key``."""
+    """The shipped composition ``key``; another key is a :class:`~fzgeo.errors.ConfigError`."""
     if key not in _specs():
-        raise UnknownLayerError(f"no map {key!r}; available: {', '.join(available())}")
+        raise ConfigError(f"no map {key!r}; available: {', '.join(available())}")
     return _specs()[key]
 
 
 def adhoc(names: Sequence[str], *, title: str | None = None) -> MapSpec:
-    """A composition of the named layer kinds, each visible, fitted to their extent."""
+    """A composition of the named layer kinds (key :data:`ADHOC`), each visible, fitted to them."""
     refs = tuple(LayerRef(n) for n in names)
     label = title or "、".join(_kind(n, "command line").name_zh for n in names)
-    return MapSpec(key="map", title=label, layers=refs)
+    return MapSpec(key=ADHOC, title=label, layers=refs)
 
 
 def _kind(name: str, where: str) -> LayerKind:
@@ -201,8 +212,11 @@ def _kind(name: str, where: str) -> LayerKind:
 
 
 def resolve(map_spec: MapSpec, *, where: str | None = None) -> list[MapLayer]:
-    """Load every layer of a composition (validated, EPSG:4490) with its kind and style."""
-    where = where or f"maps/{map_spec.key}.yaml"
+    """Load every layer of a composition (validated, EPSG:4490) with its kind and style.
+
+    ``where`` names the composition in messages (default :attr:`MapSpec.where`).
+    """
+    where = where or map_spec.where
     kinds = [(_kind(ref.name, where), ref) for ref in map_spec.layers]
     out = []
     for kind, ref in kinds:

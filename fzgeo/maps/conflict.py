@@ -4,7 +4,8 @@ It reads a check output folder (see :mod:`fzgeo.report`): ``conflicts.gpkg`` wit
 ``sites`` (every site, its 综合结论 and per-rule areas in m², 公顷 and 亩) and ``conflict_parts``
 (the overlaps). Sites are coloured by verdict (冲突 / 邻近 / 无冲突), the parts drawn on top, and
 every popup carries the site's whole result row; the column names are already Chinese. The base
-layers and both styles come from the composition ``maps/conflicts.yaml`` (``check_styles``).
+layers and both styles come from the composition ``maps/conflicts.yaml`` (``check_styles``);
+:func:`map_layers` gives a composition's layers with a check result on top.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from geopandas import GeoDataFrame
 from fzgeo import io
 from fzgeo.crs import to_storage
 from fzgeo.errors import ConfigError, DataNotFoundError
+from fzgeo.maps import compose
 from fzgeo.maps.compose import MapLayer, MapSpec
 from fzgeo.plan.schema import Column, LayerKind
 from fzgeo.styles import Style
@@ -74,4 +76,21 @@ def check_layers(folder: str | Path, spec: MapSpec) -> list[MapLayer]:
         style = _style(spec.check_styles[name], frames[name], f"{where}.{name}")
         kind = _kind(style.key, style.name_zh, frames[name])
         out.append(MapLayer(style.key, kind, style, frames[name]))
+    return out
+
+
+def map_layers(spec: MapSpec, check: str | Path | None = None) -> list[MapLayer]:
+    """A composition's layers, with a check output folder's sites and conflict parts on top.
+
+    The conflict map (a composition with ``check_styles``) needs ``check``; on any other map the
+    check result is drawn in the styles of the shipped ``conflicts`` composition.
+    """
+    if spec.needs_check and check is None:
+        raise ConfigError(
+            f"the {spec.key} map needs --check DIR (a `fzgeo check` output folder)",
+            hint="run `fzgeo check SITES --out DIR` first",
+        )
+    out = compose.resolve(spec)
+    if check is not None:
+        out += check_layers(check, spec if spec.needs_check else compose.spec("conflicts"))
     return out

@@ -8,7 +8,7 @@
     DIR/assets/             the packaged assets with their licences (fzgeo.maps.offline)
 
 Every link is relative, so the folder can be served as is by any web server or opened from an
-intranet share. With ``offline=True`` the maps carry no basemap and make no external request.
+intranet share. With ``offline_mode=True`` the maps carry no basemap and make no external request.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fzgeo._atomic import prepare_folder, write_bytes, write_text
-from fzgeo.maps import offline, render
+from fzgeo.maps import compose, conflict, offline, render
 from fzgeo.maps.compose import MapLayer, MapSpec
 from fzgeo.styles import Symbol
 from fzgeo.textsafe import escape_html as esc
@@ -118,19 +118,19 @@ def _rgb(colour: str) -> tuple[float, float, float]:
 
 
 def publish_map(
-    folder: Path, spec: MapSpec, map_layers: Sequence[MapLayer], *, basemap: str
+    folder: Path,
+    spec: MapSpec,
+    map_layers: Sequence[MapLayer],
+    *,
+    basemap: str | None = None,
+    offline_mode: bool = False,
 ) -> PublishedMap:
-    """Render one map into the site and draw its thumbnail."""
-    rendered = render.render(
-        map_layers,
-        title=spec.title,
-        basemap=basemap,
-        assets="folder",
-        center=spec.center,
-        zoom=spec.zoom,
-        groups=spec.groups,
-        detail_zoom=spec.detail_zoom,
-        fit_to=spec.fit_to,
+    """Render one map into the site (assets linked from ``assets/``) and draw its thumbnail.
+
+    ``basemap`` and ``offline_mode`` as in :func:`fzgeo.maps.render.render_spec`.
+    """
+    rendered = render.render_spec(
+        spec, map_layers, basemap=basemap, offline_mode=offline_mode, assets="folder"
     )
     rendered.write(folder / f"{spec.key}.html")
     write_bytes(folder / "thumbs" / f"{spec.key}.png", thumbnail(map_layers))
@@ -174,6 +174,20 @@ _CSS = (
 )
 
 
+def site_maps(
+    keys: Sequence[str] | None = None, check: str | Path | None = None
+) -> list[tuple[MapSpec, list[MapLayer]]]:
+    """The shipped maps ``keys`` with their layers, ready for :func:`publish`.
+
+    ``check`` (a ``fzgeo check`` output folder) goes to the maps that draw a check result (the
+    conflict map); ``keys=None`` means every shipped map, those maps only when ``check`` is given.
+    """
+    if keys is None:
+        keys = [k for k in compose.available() if check or not compose.spec(k).needs_check]
+    specs = [compose.spec(k) for k in keys]
+    return [(s, conflict.map_layers(s, check if s.needs_check else None)) for s in specs]
+
+
 def publish(
     folder: str | Path,
     entries: Sequence[tuple[MapSpec, Sequence[MapLayer]]],
@@ -182,12 +196,19 @@ def publish(
     offline_mode: bool = False,
     title: str = "抚州市“十四五”规划地图",
 ) -> Path:
-    """Write the site into ``folder`` and return the index page's path."""
+    """Write the site into ``folder`` and return the index page's path.
+
+    ``entries`` are the maps with their layers (e.g. from :func:`site_maps`);
+    ``basemap`` (default: each composition's) and ``offline_mode`` as in
+    :func:`fzgeo.maps.render.render_spec`, checked before anything is written.
+    """
+    for spec, _ in entries:
+        render.choose_basemap(spec, basemap, offline_mode=offline_mode)
     folder = prepare_folder(Path(folder))
     offline.copy_assets(folder / "assets")
-    published = []
-    for spec, map_layers in entries:
-        chosen = "none" if offline_mode else (basemap or spec.basemap)
-        published.append(publish_map(folder, spec, map_layers, basemap=chosen))
+    published = [
+        publish_map(folder, spec, map_layers, basemap=basemap, offline_mode=offline_mode)
+        for spec, map_layers in entries
+    ]
     day = date.today().isoformat()
     return write_text(folder / "index.html", index_html(published, title=title, day=day))

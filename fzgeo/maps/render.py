@@ -309,24 +309,55 @@ def render(
     return RenderedMap(title=title, html=html, reports=reports, layers=list(map_layers))
 
 
+def choose_basemap(spec: MapSpec, basemap: str | None = None, *, offline_mode: bool = False) -> str:
+    """The basemap a composition is drawn on: the one asked for, else the composition's.
+
+    An offline map (``offline_mode``) loads no tiles: its basemap is ``none``, and asking for any
+    other basemap with it is a :class:`~fzgeo.errors.ConfigError`.
+    """
+    if offline_mode and basemap not in (None, "none"):
+        raise ConfigError(
+            f"--offline loads no tiles, but --basemap {basemap} was given",
+            hint="drop --basemap or use --basemap none",
+        )
+    return "none" if offline_mode else (basemap or spec.basemap)
+
+
 def render_spec(
     spec: MapSpec,
+    map_layers: Sequence[MapLayer] | None = None,
     *,
     basemap: str | None = None,
     offline_mode: bool = False,
     assets: offline.AssetMode | None = None,
     extra_layers: Sequence[MapLayer] = (),
 ) -> RenderedMap:
-    """Render a composition; ``offline_mode`` inlines every asset and uses no basemap."""
-    chosen = basemap or ("none" if offline_mode else spec.basemap)
-    if offline_mode and chosen != "none":
-        raise ConfigError(
-            f"an offline map loads no tiles, but basemap {chosen!r} was asked for",
-            hint="drop --basemap or pass --basemap none with --offline",
-        )
-    map_layers = [*compose.resolve(spec), *extra_layers]
+    """Render a composition with its title, view, groups and display tolerance.
+
+    Parameters
+    ----------
+    spec
+        The composition.
+    map_layers
+        Its layers, already resolved (e.g. by :func:`fzgeo.maps.conflict.map_layers`); default:
+        :func:`fzgeo.maps.compose.resolve` of ``spec``.
+    basemap
+        A basemap other than the composition's (see :func:`choose_basemap`).
+    offline_mode
+        Zero external requests: no basemap, and Leaflet and its plugins inlined (or, with
+        ``assets="folder"``, linked from a local folder).
+    assets
+        How the assets are linked (see :mod:`fzgeo.maps.offline`); default ``inline`` offline,
+        else ``cdn``. ``cdn`` with ``offline_mode`` is a :class:`~fzgeo.errors.ConfigError`.
+    extra_layers
+        Drawn on top of the composition's layers.
+    """
+    chosen = choose_basemap(spec, basemap, offline_mode=offline_mode)
+    if offline_mode and assets == "cdn":
+        raise ConfigError("an offline map cannot link its assets from a CDN")
+    resolved = compose.resolve(spec) if map_layers is None else list(map_layers)
     return render(
-        map_layers,
+        [*resolved, *extra_layers],
         title=spec.title,
         basemap=chosen,
         assets=assets or ("inline" if offline_mode else "cdn"),
