@@ -42,40 +42,32 @@ def _tianditu_key() -> str:
     return key
 
 
+def _tiles(url: str, attribution: str, subdomains: str, max_zoom: int) -> dict[str, object]:
+    """One tile source as the map runtime passes it to ``L.tileLayer``."""
+    return {"url": url, "attribution": attribution, "subdomains": subdomains, "maxZoom": max_zoom}
+
+
 def _tianditu(layer: str, key: str) -> dict[str, object]:
     url = (
         f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
         f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
         f"&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
     )
-    return {
-        "url": url,
-        "attribution": "&copy; 天地图 国家地理信息公共服务平台",
-        "subdomains": "01234567",
-        "maxZoom": 18,
-    }
+    return _tiles(url, "&copy; 天地图 国家地理信息公共服务平台", "01234567", 18)
 
 
 def basemap(key: str) -> Basemap:
     """The basemap called ``key`` (one of :data:`NAMES`)."""
     if key == "osm":
-        tile = {
-            "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            "attribution": "&copy; OpenStreetMap contributors",
-            "subdomains": "abc",
-            "maxZoom": 19,
-        }
+        url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+        tile = _tiles(url, "&copy; OpenStreetMap contributors", "abc", 19)
         return Basemap("osm", "OpenStreetMap", (tile,))
     if key == "tianditu":
         tk = _tianditu_key()
         return Basemap("tianditu", "天地图 矢量", (_tianditu("vec", tk), _tianditu("cva", tk)))
     if key == "amap":
-        tile = {
-            "url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
-            "attribution": "&copy; 高德地图 AutoNavi",
-            "subdomains": "1234",
-            "maxZoom": 18,
-        }
+        url = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+        tile = _tiles(url, "&copy; 高德地图 AutoNavi", "1234", 18)
         return Basemap("amap", "高德地图（GCJ-02）", (tile,), coords="gcj02")
     if key == "none":
         return Basemap("none", "无底图")
