@@ -182,3 +182,31 @@ def test_summary_records_the_encoding_a_shapefile_was_read_with(files, tmp_path)
     assert {"项目红线.dbf", "项目红线.cpg"} <= sidecars
     report = pd.read_csv(out / "report.csv", encoding="utf-8-sig")
     assert {"道路", "厂区"} <= set(report.astype(str).stack())  # the GBK text came through
+
+
+def test_constraint_layers_gathered_by_rule_layer_name(files, tmp_path):
+    """One library function reads --against for the CLI and the packaged layers for the demo."""
+    from fzgeo.check import constraints, rules
+    from fzgeo.errors import ConfigError
+
+    rule_set = rules.load()
+    packaged = constraints.gather(rule_set)
+    assert list(packaged.layers) == rule_set.layers() and not packaged.files
+    assert all(v is not None for v in packaged.layers.values())  # the demo skips no rule
+    assert set(packaged.titled(rule_set)) == {rule_set.layer_title(n) for n in rule_set.layers()}
+
+    both = tmp_path / "sanqu.gpkg"  # as `fzgeo sanqu load` writes: one layer per rule layer name
+    red = pyogrio.read_dataframe(files["red"])
+    pyogrio.write_dataframe(red, both, layer="eco_redline")
+    pyogrio.write_dataframe(red.assign(name="农田"), both, layer="basic_farmland")
+    stem = tmp_path / "urban_boundary.geojson"
+    pyogrio.write_dataframe(red.assign(name="城镇"), stem)
+    given = constraints.gather(
+        rule_set, [f"eco_redline={both}", f"basic_farmland={both}", str(stem), "rivers"]
+    )
+    assert set(given.layers) == {"eco_redline", "basic_farmland", "urban_boundary", "rivers"}
+    assert list(given.layers["basic_farmland"]["name"]) == ["农田"]  # the layer called NAME
+    assert list(given.layers["urban_boundary"]["name"]) == ["城镇"]  # the file's stem
+    assert given.files == [both, both, stem]
+    with pytest.raises(ConfigError, match="no rule uses a layer called 'nowhere'"):
+        constraints.gather(rule_set, [f"nowhere={files['red']}"])

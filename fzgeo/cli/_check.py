@@ -14,13 +14,9 @@ from typing import TYPE_CHECKING
 from fzgeo.cli import _engine
 from fzgeo.cli._common import add_input_options, read_input
 from fzgeo.cli._engine import add_engine_options
-from fzgeo.errors import ConfigError, UnknownLayerError
 
 if TYPE_CHECKING:
-    from geopandas import GeoDataFrame
-
     from fzgeo import check
-    from fzgeo.check import rules
 
 ORDER = 30
 EXIT_CLEAR, EXIT_CONFLICT, EXIT_INCOMPLETE = 0, 1, 3
@@ -77,56 +73,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_check)
 
 
-def _against(
-    values: list[str] | None, rule_set: rules.RuleSet
-) -> tuple[dict[str, GeoDataFrame | None], list[Path]]:
-    """Constraint layers by rule layer name, and the user files read."""
-    from fzgeo import io
-    from fzgeo.plan import layers
-
-    wanted = rule_set.layers()
-    if not values:
-        return {name: _packaged(name) for name in wanted}, []
-    found: dict[str, GeoDataFrame | None] = {}
-    files: list[Path] = []
-    for value in values:
-        name, sep, target = value.partition("=")
-        if not sep:
-            name, target = (value, "") if value in layers.available() else (Path(value).stem, value)
-        if name not in wanted:
-            raise ConfigError(
-                f"--against {value!r}: no rule uses a layer called {name!r}; "
-                f"the rules' layers are {', '.join(wanted)}",
-                hint="write NAME=FILE with one of those names",
-            )
-        if target:
-            files.append(Path(target))
-            layer = _layer_named(Path(target), name)
-            found[name] = io.read(target, layer=layer, what=f"constraint layer {name}")
-        else:
-            found[name] = layers.load(name)
-    return found, files
-
-
-def _layer_named(path: Path, name: str) -> str | None:
-    """The layer called ``name`` of a multi-layer GeoPackage or File GDB, if it holds one."""
-    from fzgeo import io
-
-    if path.suffix.lower() not in (".gpkg", ".gdb") or not path.exists():
-        return None
-    names = io.list_layers(path)
-    return name if len(names) > 1 and name in names else None
-
-
-def _packaged(name: str) -> GeoDataFrame | None:
-    from fzgeo.plan import layers
-
-    try:
-        return layers.load(name)
-    except UnknownLayerError:
-        return None
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the check and write the reports; the exit status says what was found."""
     from fzgeo import io, report
@@ -138,11 +84,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         rule_set = rules.with_terrain(rule_set)
         rasters["dem"] = args.dem
     sites = read_input(args, args.sites, what="sites")
-    constraints, files = _engine.constraints(args, rule_set, _against)
+    constraints = _engine.constraint_layers(args, rule_set)
     result = _engine.run(
         args,
         sites,
-        constraints,
+        constraints.layers,
         rule_set,
         point_radius_m=args.point_radius,
         ellipsoidal=args.ellipsoidal,
@@ -151,12 +97,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         rasters=rasters,
     )
-    inputs = [args.sites, *([args.rules] if args.rules else []), *rasters.values(), *files]
-    shown = {rule_set.layer_title(k): v for k, v in constraints.items() if v is not None}
-    frames = [sites, *(v for v in constraints.values() if v is not None)]
+    rules_file = [args.rules] if args.rules else []
+    inputs = [args.sites, *rules_file, *rasters.values(), *constraints.files]
+    frames = [sites, *(v for v in constraints.layers.values() if v is not None)]
     read_as = {
         f.attrs[io.READ_AS]["path"]: f.attrs[io.READ_AS] for f in frames if io.READ_AS in f.attrs
     }
+    shown = constraints.titled(rule_set)
     written = report.write_report(result, args.out, inputs=inputs, layers=shown, read_as=read_as)
     return _print_outcome(result, written)
 

@@ -1,14 +1,12 @@
 """Where ``fzgeo check`` measures: here (threads), in PostGIS (``--dsn``) or on dask.
 
 Not a subcommand (no ``register``): :mod:`fzgeo.cli._check` calls :func:`add_engine_options`,
-:func:`constraints` and :func:`run`.
+:func:`constraint_layers` and :func:`run`.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fzgeo.errors import ConfigError
@@ -18,10 +16,7 @@ if TYPE_CHECKING:
 
     from fzgeo import check
     from fzgeo.check import rules
-
-    Against = Callable[
-        [list[str] | None, rules.RuleSet], tuple[dict[str, GeoDataFrame | None], list[Path]]
-    ]
+    from fzgeo.check.constraints import ConstraintLayers
 
 
 def add_engine_options(parser: argparse.ArgumentParser) -> None:
@@ -58,17 +53,18 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def constraints(
-    args: argparse.Namespace, rule_set: rules.RuleSet, against: Against
-) -> tuple[dict[str, GeoDataFrame | None], list[Path]]:
-    """The constraint layers: from ``--against``/packaged, or with ``--dsn`` from the database.
+def constraint_layers(args: argparse.Namespace, rule_set: rules.RuleSet) -> ConstraintLayers:
+    """The constraint layers: ``--against`` or packaged, or with ``--dsn`` from the database.
 
-    With ``--dsn`` the layers are pulled for the report's maps only; measuring uses the tables.
+    Without ``--dsn`` they are :func:`fzgeo.check.constraints.gather`'s. With it, the layers are
+    pulled for the report's maps only; measuring uses the tables.
     """
+    from fzgeo.check import constraints
+
     if getattr(args, "db_table", None) and not args.dsn:
         raise ConfigError("--db-table needs --dsn")
     if not args.dsn:
-        return against(args.against, rule_set)
+        return constraints.gather(rule_set, args.against)
     if args.against:
         raise ConfigError(
             "with --dsn the constraint layers come from the database, not --against",
@@ -80,7 +76,7 @@ def constraints(
     wanted = [name for name in rule_set.layers() if name in present]
     found: dict[str, GeoDataFrame | None] = dict.fromkeys(rule_set.layers())
     found.update(pull(args.dsn, wanted))
-    return found, []
+    return constraints.ConstraintLayers(found)
 
 
 def run(

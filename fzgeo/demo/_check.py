@@ -15,10 +15,9 @@ import yaml
 from geopandas import GeoDataFrame
 
 from fzgeo import _resources, check, io, report
-from fzgeo.check import rules
+from fzgeo.check import constraints, rules
 from fzgeo.demo import DemoContext
-from fzgeo.errors import UnknownLayerError
-from fzgeo.plan import layers, placement
+from fzgeo.plan import placement
 from fzgeo.plan.schema import LayerKind
 
 ORDER = 30
@@ -32,21 +31,6 @@ def sample_sites() -> GeoDataFrame:
     return placement.features_to_gdf(doc, kind=kind).reset_index(drop=True)
 
 
-def _constraints(
-    names: list[str], built: dict[str, GeoDataFrame]
-) -> dict[str, GeoDataFrame | None]:
-    found: dict[str, GeoDataFrame | None] = {}
-    for name in names:
-        if name in built:
-            found[name] = built[name]
-            continue
-        try:
-            found[name] = layers.load(name)
-        except UnknownLayerError:
-            found[name] = None
-    return found
-
-
 def run(out: Path, ctx: DemoContext) -> None:
     """Check the sample sites and write every report into ``out/check``."""
     folder = out / "check"
@@ -54,10 +38,10 @@ def run(out: Path, ctx: DemoContext) -> None:
     sites_path = io.write(sites, folder / "sample_sites.geojson")
     ctx.wrote(sites_path, f"{len(sites)} sample project sites")
     rule_set = rules.load()
-    constraints = _constraints(rule_set.layers(), ctx.results.get("layers") or {})
-    result = check.run(sites, constraints, rule_set, ellipsoidal=True, use_cache=False)
+    found = constraints.gather(rule_set)
+    result = check.run(sites, found.layers, rule_set, ellipsoidal=True, use_cache=False)
     ctx.results["check"] = result
-    shown = {rule_set.layer_title(k): v for k, v in constraints.items() if v is not None}
+    shown = found.titled(rule_set)
     written = report.write_report(result, folder, inputs=[sites_path], layers=shown)
     counts = result.sites["verdict"].value_counts()
     print(
