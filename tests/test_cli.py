@@ -54,6 +54,43 @@ def test_export_packaged_layer_and_file(tmp_path: Path) -> None:
     assert len(io.read(fgb)) == 12
 
 
+def test_a_file_named_like_a_packaged_layer_is_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`export` and `export --qgis` share one rule: a name is a packaged layer unless a file has it."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "admin_boundaries", "--qgis", "a.gpkg"]) == 0
+    Path("admin_boundaries").write_text("not a layer", encoding="utf-8")
+    assert main(["export", "admin_boundaries", "--out", "b.geojson"]) == 2
+    assert "admin_boundaries: unsupported file type" in capsys.readouterr().err  # the file was read
+    assert main(["export", "admin_boundaries", "--qgis", "c.gpkg"]) == 2
+    assert "is not one" in capsys.readouterr().err
+
+
+def test_raster_terrain_writes_attributes_then_slope(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+    from dem import RES, X0, Y0, cell_centres, write_dem
+
+    from geopandas import GeoDataFrame
+    from shapely.geometry import box
+
+    x, _ = cell_centres()
+    dem = write_dem(tmp_path / "dem.tif", (x - X0) * np.tan(np.radians(10.0)))  # 10° everywhere
+    sites = GeoDataFrame(
+        {"name": ["甲", "乙"]},
+        geometry=[box(X0 + 60 * RES, Y0 - 100 * RES, X0 + 100 * RES, Y0 - 60 * RES)] * 2,
+        crs=4548,
+    )
+    path = io.write(sites.to_crs(4490), tmp_path / "sites.geojson")
+    out = tmp_path / "slope.csv"
+    assert main(["raster", "terrain", str(dem), str(path), "--out", str(out)]) == 0
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(table.columns[:2]) == ["name", "slope_mean"]
+    assert list(table["name"]) == ["甲", "乙"]
+    assert table["slope_mean"].tolist() == pytest.approx([10.0, 10.0], abs=0.5)
+
+
 def test_user_error_is_one_line_without_traceback(tmp_path: Path) -> None:
     csv = tmp_path / "sites.csv"
     csv.write_text("id,wkt\n1,POINT (640000 3050000)\n2,POINT (645000 3055000)\n", encoding="utf-8")
@@ -92,6 +129,15 @@ def test_help_lists_every_command() -> None:
 
 def test_data_admin_from_folder(shared_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "admin.geojson"
-    code = main(["data", "admin", "--from-dir", str(shared_dir / "data/admin_amap_gcj02"), "--out", str(out)])
+    code = main(
+        [
+            "data",
+            "admin",
+            "--from-dir",
+            str(shared_dir / "data/admin_amap_gcj02"),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     assert len(io.read(out)) == 12

@@ -101,7 +101,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.source is None:
         raise InputError("name the file or packaged layer to export (or use --qgis)")
     path = Path(args.source)
-    if not path.exists() and args.source in layers.available():
+    if _packaged(args.source):
         gdf = layers.load(args.source)
     else:
         gdf = crs.to_storage(read_input(args, path, what="input"))
@@ -117,7 +117,7 @@ def _export_qgis(args: argparse.Namespace) -> int:
 
     if args.source is None:
         names = layers.available()
-    elif args.source in layers.available() and not Path(args.source).exists():
+    elif _packaged(args.source):
         names = [args.source]
     else:
         raise UnknownLayerError(
@@ -129,3 +129,10 @@ def _export_qgis(args: argparse.Namespace) -> int:
     out = write_qgis(built, args.qgis)
     print(f"wrote {len(built)} layers to {out.gpkg} and QGIS project {out.project}")
     return 0
+
+
+def _packaged(source: str) -> bool:
+    """Whether ``source`` names a packaged layer: it is one and no such file exists."""
+    from fzgeo.plan import layers
+
+    return source in layers.available() and not Path(source).exists()

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fzgeo.cli._common import add_input_options, read_input
 from fzgeo.errors import UnknownLayerError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geopandas import GeoDataFrame
 
 ORDER = 60
 
@@ -60,17 +66,16 @@ def _sources(gpkg: Path | None) -> tuple[dict[str, object], object]:
 
     names = [c.layer for c in control.CLASSES]
     if gpkg is None:
+        present: set[str] = set()
         found = {n: layers.load(n) for n in names if n in layers.available()}
-        boundary = layers.load("admin_boundaries").query("level == 'city'")
-        return found, boundary
-    present = set(io.list_layers(gpkg))
-    found = {n: crs.to_storage(io.read(gpkg, layer=n)) for n in names if n in present}
-    if "admin_boundaries" in present:
-        boundary = io.read(gpkg, layer="admin_boundaries")
-        if "level" in boundary and (boundary["level"] == "city").any():
-            boundary = boundary[boundary["level"] == "city"]
     else:
-        boundary = layers.load("admin_boundaries").query("level == 'city'")
+        present = set(io.list_layers(gpkg))
+        found = {n: crs.to_storage(io.read(gpkg, layer=n)) for n in names if n in present}
+    if gpkg is None or "admin_boundaries" not in present:
+        return found, layers.load("admin_boundaries").query("level == 'city'")
+    boundary = io.read(gpkg, layer="admin_boundaries")
+    if "level" in boundary and (boundary["level"] == "city").any():
+        boundary = boundary[boundary["level"] == "city"]
     return found, boundary
 
 
@@ -95,29 +100,33 @@ def cmd_sample(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from fzgeo.raster import control
-    from fzgeo.report._tables import write_csv
 
     points = read_input(args, args.points, what="points")
     codes = control.sample(args.control, points)
     names = control.class_names()
-    table = pd.DataFrame(points.drop(columns=points.geometry.name))
-    table["control_code"] = codes
-    table["control_class"] = [names.get(int(c), "") for c in codes]
-    write_csv(table, args.out)
-    print(f"wrote {len(table)} rows to {args.out}")
+    classes = [names.get(int(c), "") for c in codes]
+    results = pd.DataFrame({"control_code": codes, "control_class": classes}, index=points.index)
+    _write_rows(points, results, args.out)
     return 0
 
 
 def cmd_terrain(args: argparse.Namespace) -> int:
     """Write slope statistics per site."""
-    import pandas as pd
-
     from fzgeo.raster import terrain
-    from fzgeo.report._tables import write_csv
 
     sites = read_input(args, args.sites, what="sites")
     stats = terrain.screen(args.dem, sites, thresholds=args.threshold or terrain.DEFAULT_THRESHOLDS)
-    table = pd.concat([pd.DataFrame(sites.drop(columns=sites.geometry.name)), stats], axis=1)
-    write_csv(table, args.out)
-    print(f"wrote {len(table)} rows to {args.out}")
+    _write_rows(sites, stats, args.out)
     return 0
+
+
+def _write_rows(features: GeoDataFrame, results: pd.DataFrame, out: Path) -> None:
+    """Each feature's attributes followed by its results (same index), as CSV."""
+    import pandas as pd
+
+    from fzgeo.report._tables import write_csv
+
+    attributes = pd.DataFrame(features.drop(columns=features.geometry.name))
+    table = pd.concat([attributes, results], axis=1)
+    write_csv(table, out)
+    print(f"wrote {len(table)} rows to {out}")
