@@ -25,8 +25,8 @@ EPILOG = """\
 --against takes a packaged layer name (e.g. eco_redline), NAME=FILE to use your own file for the
 layer the rules call NAME (e.g. eco_redline=红线.shp), or a FILE whose stem is such a NAME. From a
 GeoPackage or File GDB holding several layers, NAME=FILE reads the layer called NAME (as written by
-`fzgeo sanqu load`). Without --against, the packaged layers the rules name are used. With --against, only the layers given are
-used and rules on other layers are reported as skipped.
+`fzgeo sanqu load`). Without --against, the packaged layers the rules name are used. With
+--against, only the layers given are used and rules on other layers are reported as skipped.
 
 exit status: 0 no conflict and every rule checked; 1 at least one conflict (冲突);
 2 user error; 3 no conflict but some rule skipped (incomplete check)."""
