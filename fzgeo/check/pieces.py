@@ -32,14 +32,14 @@ import numpy as np
 import shapely
 from shapely import STRtree
 
+from fzgeo import geom
 from fzgeo._atomic import write_bytes
 from fzgeo._defaults import MAX_VERTICES  # largest piece, in vertices (re-exported)
 from fzgeo.errors import FzgeoWarning
+from fzgeo.geom import LINE_TYPES, POINT_TYPES, POLYGON_TYPES
 
 EDGE_VERTICES = 32  #: longest edge run searched for nearest distances
 CACHE_VERSION = 3  #: bump when the piece format changes (3: keyed on the delivered layer)
-_POLYGONAL = (3, 6)  # Polygon, MultiPolygon
-_LINEAR = (1, 5)  # LineString, MultiLineString
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Pieces:
         """
         cached = self.__dict__.get("_edges")
         if cached is None:
-            polys = np.isin(shapely.get_type_id(self.geoms), _POLYGONAL)
+            polys = np.isin(shapely.get_type_id(self.geoms), POLYGON_TYPES)
             lines = shapely.get_parts(shapely.boundary(self.geoms[polys]))
             others = self.geoms[~polys]
             runs, _ = split_lines(
@@ -107,26 +107,18 @@ def layer_digest(geoms: np.ndarray, crs: str = "") -> str:
 def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, int]:
     """Make every geometry valid, polygons staying polygonal; return them and the repair count.
 
-    ``make_valid`` can turn a bow-tie into a collection of polygons and lines; only the polygonal
-    part is kept, since a constraint area has no area in its lines.
+    The invalid ones go through :func:`fzgeo.geom.make_valid`; of a polygon, only the polygonal
+    part (:func:`fzgeo.geom.polygonal`) is kept, since a constraint area has no area in its
+    lines. Null geometries stay null and are not counted. Any CRS; the result is in the same.
     """
     geoms = np.asarray(geoms, dtype=object)
     bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     out = geoms.copy()
     if bad.any():
-        was_polygon = np.isin(shapely.get_type_id(geoms[bad]), _POLYGONAL)
-        fixed = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
-        out[bad] = [keep_polygons(g) if p else g for g, p in zip(fixed, was_polygon, strict=True)]
+        was_polygon = np.isin(shapely.get_type_id(geoms[bad]), POLYGON_TYPES)
+        fixed = geom.make_valid(geoms[bad])
+        out[bad] = [geom.polygonal(g) if p else g for g, p in zip(fixed, was_polygon, strict=True)]
     return out, int(bad.sum())
-
-
-def keep_polygons(geom: shapely.Geometry) -> shapely.Geometry:
-    """The polygonal part of ``geom`` (lines and points of an overlay dropped; empty if none)."""
-    if shapely.get_type_id(geom) in _POLYGONAL:
-        return geom
-    parts = shapely.get_parts(geom)
-    polys = [p for p in parts if shapely.get_type_id(p) in _POLYGONAL]
-    return shapely.union_all(polys) if polys else shapely.Polygon()
 
 
 def subdivide(
@@ -191,8 +183,8 @@ def _halve(parts: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     pieces, idx = shapely.get_parts(halves, return_index=True)
     types = shapely.get_type_id(pieces)
     # polygons keep their area; a line layer (rivers) is cut into runs that keep their length
-    keep = (np.isin(types, _POLYGONAL) & (shapely.area(pieces) > 0)) | (
-        np.isin(types, _LINEAR) & (shapely.length(pieces) > 0)
+    keep = (np.isin(types, POLYGON_TYPES) & (shapely.area(pieces) > 0)) | (
+        np.isin(types, LINE_TYPES) & (shapely.length(pieces) > 0)
     )
     return pieces[keep], hsrc[idx[keep]]
 
@@ -227,9 +219,9 @@ def cut(geoms: np.ndarray, *, max_vertices: int = MAX_VERTICES) -> tuple[np.ndar
     """Pieces of any layer: polygons subdivided, lines split into runs, points kept."""
     geoms = np.asarray(geoms, dtype=object)
     types = shapely.get_type_id(geoms)
-    poly = np.isin(types, _POLYGONAL)
-    line = np.isin(types, (1, 2, 5))
-    point = np.isin(types, (0, 4))
+    poly = np.isin(types, POLYGON_TYPES)
+    line = np.isin(types, (*LINE_TYPES, shapely.GeometryType.LINEARRING))
+    point = np.isin(types, POINT_TYPES)
     pg, ps = subdivide(geoms[poly], max_vertices=max_vertices)
     lg, ls = split_lines(geoms[line], max_vertices=max_vertices)
     qg, qs = shapely.get_parts(geoms[point], return_index=True)

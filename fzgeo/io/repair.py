@@ -32,13 +32,13 @@ import shapely
 from geopandas import GeoDataFrame
 
 from fzgeo.errors import FzgeoError, GeometryError
+from fzgeo.geom import POLYGON_TYPES, make_valid, polygonal
 from fzgeo.textsafe import CONTROL_CHARS as _CONTROL
 
 #: column names taken as a feature's own identifier in messages
 ID_NAMES = ("id", "fid", "objectid", "编号", "地块编号", "项目编号", "code", "bsm", "标识码")
 NEAR_ORIGIN = 1.0  #: a vertex this close to (0, 0), in the layer's units, is a placeholder
 AREA_TOLERANCE = 0.01
-_POLYGONAL = (3, 6)  # Polygon, MultiPolygon
 _LIST = 5  # features named in a message
 _ID_CHARS = 40  # characters of an id value shown in messages
 
@@ -104,7 +104,7 @@ class Repair:
 
 
 def _overlapping_parts(geom: object) -> bool:
-    if shapely.get_type_id(geom) != 6:
+    if shapely.get_type_id(geom) != shapely.GeometryType.MULTIPOLYGON:
         return False
     parts = shapely.get_parts(geom)
     if not shapely.is_valid(parts).all():
@@ -113,23 +113,14 @@ def _overlapping_parts(geom: object) -> bool:
     return total - float(shapely.area(shapely.union_all(parts))) > 1e-12 * max(total, 1.0)
 
 
-def _polygonal(geom: object) -> object:
-    """The polygonal part of a geometry (None when there is none)."""
-    parts = shapely.get_parts(geom)
-    polys = [p for p in parts if shapely.get_type_id(p) in _POLYGONAL and not p.is_empty]
-    if not polys:
-        return None
-    return shapely.union_all(polys) if len(polys) > 1 else polys[0]
-
-
 def _fix_one(geom: object) -> tuple[str, object, str]:
     """(status, repaired geometry, detail) for one invalid geometry."""
     if _overlapping_parts(geom):
         fixed = shapely.union_all(shapely.get_parts(geom))
         return "dissolved", fixed, f"{shapely.get_num_geometries(geom)} overlapping parts unioned"
     reason = shapely.is_valid_reason(geom)
-    fixed = _polygonal(shapely.make_valid(geom, method="structure", keep_collapsed=False))
-    if fixed is None or shapely.is_empty(fixed):
+    fixed = polygonal(make_valid(geom))
+    if fixed.is_empty:  # no polygonal part: the feature is left out
         return "unrepairable", None, f"{reason}; nothing polygonal left after repair"
     return "repaired", fixed, reason
 
@@ -147,18 +138,16 @@ def _classify(geoms: np.ndarray, polygon_layer: bool) -> tuple[list[str], list[o
     out[missing | empty] = None
     usable = ~missing & ~empty
     if polygon_layer:
-        other = usable & ~np.isin(types, (*_POLYGONAL, 7))
+        collection = usable & (types == shapely.GeometryType.GEOMETRYCOLLECTION)
+        other = usable & ~collection & ~np.isin(types, POLYGON_TYPES)
         status[other], out[other] = "non-polygonal", None
         detail[other] = [g.geom_type for g in geoms[other]]
-        for i in np.flatnonzero(usable & (types == 7)):
-            fixed = _polygonal(
-                shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
-            )
-            status[i], out[i] = (
-                ("repaired", fixed) if fixed is not None else ("non-polygonal", None)
-            )
+        for i in np.flatnonzero(collection):
+            fixed = polygonal(make_valid(geoms[i]))
+            # no polygonal part: the collection is left out, as a point or line would be
+            status[i], out[i] = ("non-polygonal", None) if fixed.is_empty else ("repaired", fixed)
             detail[i] = "polygonal part of a GeometryCollection kept"
-        usable &= np.isin(types, _POLYGONAL)
+        usable &= np.isin(types, POLYGON_TYPES)
     for i in np.flatnonzero(usable & ~valid):
         status[i], out[i], detail[i] = _fix_one(geoms[i])
     return status.tolist(), list(out), detail.tolist()
@@ -167,7 +156,7 @@ def _classify(geoms: np.ndarray, polygon_layer: bool) -> tuple[list[str], list[o
 def is_polygon_layer(gdf: GeoDataFrame) -> bool:
     """True when any feature is a polygon or multipolygon."""
     types = shapely.get_type_id(np.asarray(gdf.geometry.values, dtype=object))
-    return bool(np.isin(types, _POLYGONAL).any())
+    return bool(np.isin(types, POLYGON_TYPES).any())
 
 
 def _duplicates(out: list[object], status: list[str], detail: list[str], names: list[str]) -> None:

@@ -29,6 +29,7 @@ import shapely
 from geopandas import GeoDataFrame
 
 from fzgeo.crs import WEB_EPSG, to_work
+from fzgeo.geom import POLYGON_TYPES
 
 EARTH_M_PER_PX_Z0 = 156543.03392804097  #: web-Mercator metres per pixel at zoom 0, equator
 FUZHOU_LAT = 27.9  #: latitude where pixel sizes are taken (centre of 抚州市)
@@ -106,7 +107,7 @@ def _simplify_polygons(
 def _kinds(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Masks of polygonal and of lineal (or mixed) geometries; the rest are points."""
     types = shapely.get_type_id(geoms)
-    polygonal = np.isin(types, (3, 6))
+    polygonal = np.isin(types, POLYGON_TYPES)
     lineal = ~polygonal & ~np.isin(types, (-1, 0, 4))
     return polygonal, lineal
 

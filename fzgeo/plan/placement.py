@@ -46,9 +46,9 @@ from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from fzgeo.check import pieces
 from fzgeo.crs import STORAGE_CRS, WORK_CRS
 from fzgeo.errors import ConfigError
+from fzgeo.geom import polygonal
 from fzgeo.plan import gazetteer
 from fzgeo.plan.schema import LayerKind
 
@@ -147,7 +147,7 @@ def _clip(geom: BaseGeometry, clip: Any) -> BaseGeometry:
     if clip != "city":
         raise ConfigError(f"clip must be 'city', got {clip!r}")
     if geom.geom_type in ("Polygon", "MultiPolygon"):
-        inside = pieces.keep_polygons(geom.intersection(city_shape()))
+        inside = polygonal(geom.intersection(city_shape()))
         what = "polygon"
     else:
         inside, _ = split_at_boundary(geom, city_shape())

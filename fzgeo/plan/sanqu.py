@@ -41,6 +41,7 @@ from fzgeo.errors import (
     RepairWarning,
     UnknownLayerError,
 )
+from fzgeo.geom import POLYGON_TYPES
 from fzgeo.plan import layers, schema
 
 PROFILE_FOLDER = "profiles"
@@ -349,7 +350,7 @@ def _geometries(raw: GeoDataFrame, ids: list[str], rep: LayerReport, path: Path,
     fine = (
         ~shapely.is_missing(geoms)
         & ~shapely.is_empty(geoms)
-        & np.isin(shapely.get_type_id(geoms), (3, 6))
+        & np.isin(shapely.get_type_id(geoms), POLYGON_TYPES)
         & shapely.is_valid(geoms)
     )
     if fine.all():

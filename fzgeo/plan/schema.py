@@ -25,6 +25,7 @@ from geopandas import GeoDataFrame
 
 from fzgeo.crs import STORAGE_CRS
 from fzgeo.errors import SchemaError
+from fzgeo.geom import TYPES_OF
 
 #: How precise a geometry is. ``official``: legal vectors from the authority (user-supplied);
 #: ``surveyed``: mapped geometry from a real dataset; ``schematic``: placed from the plan's words
@@ -259,8 +260,7 @@ def _geometry_problems(gdf: GeoDataFrame, kind: LayerKind) -> Iterable[str]:
         yield f"empty geometry in rows {_rows(empty)}"
     present = ~(null | empty)
     types = pd.Series(shapely.get_type_id(geoms), index=gdf.index)
-    allowed = {"Point": (0, 4), "LineString": (1, 5), "Polygon": (3, 6)}[kind.geometry_type]
-    wrong = present & ~types.isin(allowed)
+    wrong = present & ~types.isin(TYPES_OF[kind.geometry_type])
     if wrong.any():
         yield f"geometry not {kind.geometry_type} (or Multi-) in rows {_rows(wrong)}"
     invalid = present & ~pd.Series(shapely.is_valid(geoms), index=gdf.index)
