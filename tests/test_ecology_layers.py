@@ -83,10 +83,9 @@ def test_fuhe_main_stem_is_one_inferred_feature(stem: shapely.Geometry) -> None:
 
 @pytest.mark.parametrize("seat", ["广昌县", "南丰县", "南城县"])
 def test_fuhe_passes_the_county_seats(seat: str, stem: shapely.Geometry) -> None:
-    from fzgeo.plan import gazetteer
-    from fzgeo.plan.ecology import place_work
+    from fzgeo.plan import gazetteer, placement
 
-    assert stem.distance(place_work(gazetteer.lookup(seat).name)) < 6000
+    assert stem.distance(placement.place(gazetteer.lookup(seat).name)) < 6000
 
 
 def test_one_km_band_follows_the_plan_rule(stem: shapely.Geometry, city: shapely.Geometry) -> None:
@@ -119,7 +118,7 @@ def test_wuyi_belt_lies_on_the_fujian_side(city: shapely.Geometry) -> None:
 def test_liaofang_reservoir_sits_on_the_fuhe(stem: shapely.Geometry) -> None:
     from fzgeo.plan.ecology import eco_nodes
 
-    node = next(n for n in eco_nodes() if n.name == "廖坊水库")
+    node = next(n for n in eco_nodes(layers.load) if n.name == "廖坊水库")
     assert node.geometry.centroid.distance(stem) < 500
 
 

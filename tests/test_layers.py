@@ -73,6 +73,55 @@ def test_converted_boundary_moved_by_the_gcj02_offset(shared_dir, boundaries) ->
     assert dy == pytest.approx(0.0031, abs=0.0004)
 
 
+def test_city_and_county_shapes_are_the_admin_layer_in_the_work_crs(boundaries) -> None:
+    """One implementation, built once per loader, for placement and the builders alike."""
+    work = crs.to_work(boundaries)
+    city = admin.city_work(layers.load)
+    assert city.equals(work.loc[work["level"] == "city"].geometry.iloc[0])
+    assert admin.city_work(layers.load) is city
+    counties = admin.counties_work(layers.load)
+    assert list(counties) == list(work.loc[work["level"] == "county", "name"])
+    assert counties["南城县"].equals(work.set_index("name").loc["南城县"].geometry)
+    with pytest.raises(TypeError):
+        counties["x"] = city  # type: ignore[index]  # shared between callers: read-only
+
+
+def test_city_shape_needs_a_city_feature(boundaries) -> None:
+    from fzgeo.errors import ConfigError
+
+    counties_only = boundaries[boundaries["level"] == "county"]
+
+    def load(name: str):
+        assert name == "admin_boundaries"
+        return counties_only.copy()
+
+    with pytest.raises(ConfigError, match="no feature of level 'city'"):
+        admin.city_work(load)
+    assert len(admin.counties_work(load)) == 11
+
+
+def test_builders_get_the_registry_load_in_their_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry passes its own ``load``: builders never import it (no import cycle)."""
+    from fzgeo.plan.schema import LayerKind, empty_layer
+
+    seen = []
+    kind = LayerKind(
+        name="ctx_probe", name_zh="探针", geometry_type="Point", build={"type": "probe"}
+    )
+    monkeypatch.setattr(layers, "kind", {"ctx_probe": kind}.__getitem__)
+
+    def probe(ctx):
+        seen.append((ctx.kind, ctx.load))
+        return empty_layer(ctx.kind)
+
+    monkeypatch.setitem(layers._BUILDERS, "probe", probe)
+    try:
+        assert layers.load("ctx_probe").empty
+    finally:
+        layers._build_cached.cache_clear()
+    assert seen == [(kind, layers.load)]
+
+
 def test_regenerate_reproduces_the_packaged_file(shared_dir, tmp_path) -> None:
     out = tmp_path / "admin.geojson"
     regenerated = admin.regenerate(out, source=shared_dir / "data/admin_amap_gcj02")
@@ -122,7 +171,7 @@ def test_a_dependency_cycle_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) ->
     }
     other = {"cyc_a": "cyc_b", "cyc_b": "cyc_a"}
     monkeypatch.setattr(layers, "kind", kinds.__getitem__)
-    monkeypatch.setitem(layers._BUILDERS, "cyclic", lambda ctx: layers.load(other[ctx.kind.name]))
+    monkeypatch.setitem(layers._BUILDERS, "cyclic", lambda ctx: ctx.load(other[ctx.kind.name]))
     layers._build_cached.cache_clear()
     try:
         with pytest.raises(ConfigError, match="layer build cycle: cyc_a -> cyc_b -> cyc_a"):

@@ -11,7 +11,7 @@ from fzgeo import styles
 from fzgeo.crs import to_work
 from fzgeo.errors import ConfigError
 from fzgeo.plan import gazetteer, layers, transport
-from fzgeo.plan.layers import BuildContext
+from fzgeo.plan.context import BuildContext
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,20 @@ def test_frame_precision_is_the_weakest_of_its_members(frames) -> None:
         assert row["precision"] == transport.weakest_precision(precs)
 
 
+def test_frames_read_their_members_through_the_context(frames) -> None:
+    """The builder reads other layers with the context's ``load``, not from the registry."""
+    read = []
+
+    def load(name: str):
+        read.append(name)
+        return layers.load(name)
+
+    built = transport.build_frames(BuildContext(kind=layers.kind("network_frames"), load=load))
+    assert set(read) == set(frames["member_layer"])
+    assert list(built["name"]) == list(frames.index)
+    assert list(built["precision"]) == list(frames["precision"])
+
+
 def test_trunk_frames_hold_every_national_and_provincial_road_drawn(frames) -> None:
     hw = layers.load("highways")
     trunk = hw.loc[hw["road_class"].isin(["国道", "省道"]) & ~hw["name"].str.contains("绕城")]
@@ -86,7 +100,7 @@ def test_build_frames_refuses_other_geometry_and_given_precision(
     monkeypatch: pytest.MonkeyPatch, doc: dict, match: str
 ) -> None:
     monkeypatch.setattr(transport._resources, "read_text", lambda *_: yaml.safe_dump(doc))
-    ctx = BuildContext(kind=layers.kind("network_frames"))
+    ctx = BuildContext(kind=layers.kind("network_frames"), load=layers.load)
     with pytest.raises(ConfigError, match=match):
         transport.build_frames(ctx)
 

@@ -226,26 +226,28 @@ def test_placement_multipoints_and_counties() -> None:
     assert pts.geom_type == "MultiPoint"
     assert len(pts.geoms) == 3
     units = layers.load("admin_boundaries").set_index("name")
-    both = placement.build_geometry({"counties": ["南城县", "黎川县"]})
+    both = placement.build_geometry({"counties": ["南城县", "黎川县"]}, layers.load)
     expected = units.loc[["南城县", "黎川县"], "area_km2"].sum()
     assert both.area / 1e6 == pytest.approx(expected, rel=1e-3)
     with pytest.raises(ConfigError, match=r"unknown counties \['南城'\]"):
-        placement.build_geometry({"counties": ["南城"]})
+        placement.build_geometry({"counties": ["南城"]}, layers.load)
 
 
 def test_placement_along_the_river() -> None:
     river = layers.load("rivers").to_crs(WORK_CRS).geometry.iloc[0]
-    reach = placement.build_geometry({"reach": "抚河", "from": "南城县", "to": "抚州市"})
+    reach = placement.build_geometry(
+        {"reach": "抚河", "from": "南城县", "to": "抚州市"}, layers.load
+    )
     assert reach.geom_type == "LineString"
     assert 30_000 < reach.length < river.length
     assert river.distance(shapely.Point(reach.coords[0])) < 1.0
     assert river.distance(shapely.Point(reach.coords[-1])) < 1.0
-    point = placement.build_geometry({"on_river": "抚河", "at": "抚州市"})
+    point = placement.build_geometry({"on_river": "抚河", "at": "抚州市"}, layers.load)
     assert river.distance(point) < 1.0
     with pytest.raises(ConfigError, match="is empty"):
-        placement.build_geometry({"reach": "抚河", "from": "南城县", "to": "南城县"})
+        placement.build_geometry({"reach": "抚河", "from": "南城县", "to": "南城县"}, layers.load)
     with pytest.raises(ConfigError, match="no river named '信江'"):
-        placement.build_geometry({"on_river": "信江", "at": "抚州市"})
+        placement.build_geometry({"on_river": "信江", "at": "抚州市"}, layers.load)
 
 
 def test_plan_constraint_rules_run_on_the_issue10_layers() -> None:

@@ -13,7 +13,7 @@ from geopandas import GeoDataFrame
 from fzgeo import io, styles
 from fzgeo.crs import to_work
 from fzgeo.errors import ConfigError
-from fzgeo.plan import gazetteer, layers, placement
+from fzgeo.plan import admin, gazetteer, layers, placement
 from fzgeo.plan.schema import LayerKind
 
 KINDS = (
@@ -31,7 +31,7 @@ LINE_KINDS = ("railways", "highways", "urban_structure_links", "opening_corridor
 
 @pytest.fixture(scope="module")
 def city() -> shapely.Geometry:
-    return placement.city_shape()
+    return admin.city_work(layers.load)
 
 
 def _names(name: str) -> set[str]:
@@ -167,7 +167,7 @@ def test_clip_rejects_a_line_wholly_outside_the_city() -> None:
     kind = layers.kind("railways")
     doc = {"clip": "city", "features": [{"name": "外", "geometry": {"line": ["南昌站", "向塘站"]}}]}
     with pytest.raises(ConfigError, match=r"feature 0 \(外\).*wholly outside"):
-        placement.features_to_gdf(doc, kind=kind)
+        placement.features_to_gdf(doc, kind=kind, load=layers.load)
     bad = {
         "clip": "county",
         "features": [{"name": "x", "geometry": {"line": ["抚州站", "南城站"]}}],
@@ -188,11 +188,29 @@ def test_of_layer_takes_the_named_features_geometry() -> None:
     roads = layers.load("highways")
     names = list(roads["name"].iloc[:2])
     doc = {"features": [{"name": "网", "geometry": {"of_layer": "highways", "names": names}}]}
-    frame = placement.features_to_gdf(doc, kind=kind)
+    frame = placement.features_to_gdf(doc, kind=kind, load=layers.load)
     members = to_work(roads[roads["name"].isin(names)]).length.sum()
     assert to_work(frame).length.iloc[0] == pytest.approx(members, rel=1e-6)
     doc["features"][0]["geometry"]["names"] = ["无此路"]
     with pytest.raises(ConfigError, match="no feature named"):
+        placement.features_to_gdf(doc, kind=kind, load=layers.load)
+
+
+@pytest.mark.parametrize(
+    "spec, clip",
+    [
+        ({"of_layer": "highways", "names": ["x"]}, None),
+        ({"counties": ["南城县"]}, None),
+        ({"reach": "抚河", "from": "南城县", "to": "抚州市"}, None),
+        ({"on_river": "抚河", "at": "抚州市"}, None),
+        ({"line": ["南昌站", "抚州站"]}, "city"),
+    ],
+)
+def test_specs_that_read_another_layer_need_a_loader(spec: dict, clip: str | None) -> None:
+    """Placement reads other layers only through the ``load`` it is given, never the registry."""
+    kind = LayerKind(name="t", name_zh="t", geometry_type="LineString")
+    doc = {"clip": clip, "features": [{"name": "x", "geometry": spec}]}
+    with pytest.raises(ConfigError, match="reads another layer: pass load"):
         placement.features_to_gdf(doc, kind=kind)
 
 

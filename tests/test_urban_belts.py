@@ -14,7 +14,7 @@ import shapely
 from fzgeo import styles
 from fzgeo.crs import STORAGE_CRS, to_work
 from fzgeo.errors import ConfigError
-from fzgeo.plan import coverage, layers, placement
+from fzgeo.plan import admin, coverage, layers, placement
 
 KINDS = ("urban_development_areas", "economic_belts")
 #: the seats of the nine counties (县城); 临川区 and 东乡区 are districts
@@ -51,9 +51,9 @@ def test_clip_city_cuts_polygons_to_the_boundary() -> None:
     kind = layers.kind("economic_belts")
     disc = {"circle": "资溪县", "radius_km": 40}  # reaches well into Fujian
     doc = {"clip": "city", "features": [{"name": "圆", "geometry": disc}]}
-    clipped = to_work(placement.features_to_gdf(doc, kind=kind)).geometry.iloc[0]
+    clipped = to_work(placement.features_to_gdf(doc, kind=kind, load=layers.load)).geometry.iloc[0]
     full = placement.build_geometry(disc)
-    city = placement.city_shape()
+    city = admin.city_work(layers.load)
     assert clipped.area < 0.95 * full.area
     assert clipped.area == pytest.approx(full.intersection(city).area, rel=1e-6)
     assert city.buffer(1.0).contains(clipped)
@@ -62,7 +62,7 @@ def test_clip_city_cuts_polygons_to_the_boundary() -> None:
         "features": [{"name": "外", "geometry": {"circle": "南昌站", "radius_km": 5}}],
     }
     with pytest.raises(ConfigError, match="polygon lies wholly outside the city"):
-        placement.features_to_gdf(outside, kind=kind)
+        placement.features_to_gdf(outside, kind=kind, load=layers.load)
 
 
 @pytest.mark.parametrize("name", KINDS)
@@ -84,7 +84,7 @@ def test_layer_is_valid_cited_and_inside_the_city(name: str, shared_dir: Path) -
 
 
 def test_belts_follow_the_lines_they_are_named_for() -> None:
-    city = placement.city_shape()
+    city = admin.city_work(layers.load)
     rail = _feature("railways", "向莆铁路").intersection(city)
     belts = to_work(layers.load("economic_belts")).set_index("name")
     for name in ("向莆经济带", "向莆铁路沿线产业布局", "向莆电子信息产业带", "赣闽台产业合作走廊"):
@@ -124,7 +124,9 @@ def test_dongxiang_district_is_the_admin_unit() -> None:
 def test_yihe_liangan_is_the_fuhe_through_the_central_city() -> None:
     band = _feature("urban_development_areas", "市中心城区抚河“一河两岸”城市发展战略")
     core = _feature("urban_structure_areas", "市中心城区（核心）")
-    river = placement.build_geometry({"reach": "抚河", "from": "崇岗镇", "to": "抚北镇"})
+    river = placement.build_geometry(
+        {"reach": "抚河", "from": "崇岗镇", "to": "抚北镇"}, layers.load
+    )
     assert band.contains(river)
     assert band.intersection(core).area > 0.9 * band.area
     assert river.length == pytest.approx(14_000, rel=0.25)

