@@ -14,6 +14,7 @@ raises where geopandas would only warn.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,8 +122,12 @@ def _to_degrees(bounds: Bounds, crs: CRS) -> Bounds:
     return (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
 
 
-def _gk_candidates(bounds: Bounds) -> list[int]:
-    """EPSG codes of CGCS2000 Gauss-Kruger CRSs that put ``bounds`` inside Jiangxi."""
+def _gk_candidates(bounds: Bounds, fits: Callable[[Bounds], bool] | None = None) -> list[int]:
+    """EPSG codes of CGCS2000 Gauss-Kruger CRSs that put ``bounds`` where ``fits`` accepts.
+
+    ``fits`` takes the bounds in EPSG:4490 degrees; by default they must lie inside Jiangxi.
+    """
+    fits = fits or (lambda deg: _inside(deg, JIANGXI_BOUNDS))
     x0 = bounds[0]
     found = []
     if x0 > 1_000_000:  # a zone prefix says which zone
@@ -142,7 +147,7 @@ def _gk_candidates(bounds: Bounds) -> list[int]:
         if key in seen:  # e.g. 3-degree and 6-degree CM 117E: the same projection
             continue
         deg = _to_degrees(bounds, crs)
-        if all(np.isfinite(deg)) and _inside(deg, JIANGXI_BOUNDS):
+        if all(np.isfinite(deg)) and fits(deg):
             found.append(code)
             seen.add(key)
     return found
@@ -344,28 +349,112 @@ def _boxes_meet(a: Bounds, b: Bounds) -> bool:
     return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
 
 
+def storage_bounds(bounds: Bounds, source: object) -> Bounds:
+    """The box in EPSG:4490 degrees around a box (x0, y0, x1, y1) given in the ``source`` CRS.
+
+    The box's edges are densified before they are transformed, so the result holds the whole
+    box even where the projection bends its edges. Non-finite bounds stay as they are.
+    """
+    src = parse_crs(source)
+    if not all(np.isfinite(bounds)) or src.equals(STORAGE_CRS):
+        return bounds
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(src, STORAGE_CRS, always_xy=True)
+    x0, y0, x1, y1 = t.transform_bounds(*bounds, densify_pts=21)
+    return (float(x0), float(y0), float(x1), float(y1))
+
+
+def _frame_bounds(gdf: GeoDataFrame | GeoSeries, what: str) -> Bounds:
+    """The extent of a layer (any CRS) in EPSG:4490 degrees."""
+    return storage_bounds(total_bounds(gdf), require_crs(gdf, what=what))
+
+
+def _crs_text(crs: CRS) -> str:
+    code = crs.to_epsg()
+    return f"EPSG:{code} ({crs.name})" if code else crs.name
+
+
+def _likely_crs(bounds: Bounds, declared: CRS, fits: Callable[[Bounds], bool]) -> list[int]:
+    """EPSG codes, other than ``declared``, that would put raw ``bounds`` where ``fits`` accepts.
+
+    Degrees in China suggest EPSG:4490; Gauss-Kruger metres the CGCS2000 zones (one zone when
+    the eastings carry its prefix). ``fits`` takes bounds in EPSG:4490 degrees.
+    """
+    if _inside(bounds, CHINA_BOUNDS):
+        codes = [STORAGE_EPSG] if fits(bounds) else []
+    elif bounds[0] >= 100_000 and bounds[1] >= 2_000_000 and bounds[3] <= 6_000_000:
+        codes = _gk_candidates(bounds, fits)
+    else:
+        codes = []
+    projection = gauss_kruger(declared)
+
+    def other(code: int) -> bool:
+        crs = CRS.from_epsg(code)
+        return not crs.equals(declared) and (projection is None or gauss_kruger(crs) != projection)
+
+    return [c for c in codes if other(c)]
+
+
 def warn_if_disjoint(
     a: GeoDataFrame | GeoSeries,
-    b: GeoDataFrame | GeoSeries,
+    b: GeoDataFrame | GeoSeries | Mapping[str, Bounds],
     *,
     names: tuple[str, str] = ("sites", "red line"),
+    stacklevel: int = 2,
 ) -> bool:
-    """Warn (:class:`~fzgeo.errors.ExtentWarning`, FZ106) when two layers share no common extent.
+    """Warn (:class:`~fzgeo.errors.ExtentWarning`, FZ106) when ``a`` shares no extent with ``b``.
 
     Sites that lie nowhere near the red line usually mean one file is in the wrong CRS (or was
-    converted twice); a check would then report "no conflict" for the wrong reason. Both layers
-    are compared in the storage CRS. Returns True when the extents meet.
+    converted twice); a check would then report "no conflict" for the wrong reason.
+    :func:`fzgeo.check.run` calls this for every engine (:mod:`fzgeo.check.guard`). Bounding
+    boxes are compared in EPSG:4490. When ``a``'s coordinates would meet ``b`` under another CRS,
+    the warning names it: e.g. CM 117E Gauss-Kruger coordinates declared CM 114E (EPSG:4547)
+    land about 300 km west of 抚州, and EPSG:4548 is named.
+
+    Parameters
+    ----------
+    a
+        The layer that should meet ``b`` (the sites), any CRS.
+    b
+        One layer (any CRS), or several extents by name as (x0, y0, x1, y1) in EPSG:4490 degrees
+        (the city and each constraint layer of a check); ``a`` has to meet one of them.
+    names
+        What ``a`` and (for one layer) ``b`` are, for the message.
+    stacklevel
+        As for :func:`warnings.warn`: 2 blames the caller.
+
+    Returns
+    -------
+    bool
+        True when the extents meet, or when an extent is unknown (no geometry); False after
+        warning.
     """
-    boxes = []
-    for gdf, name in zip((a, b), names, strict=True):
-        frame = gdf if isinstance(gdf, GeoDataFrame) else GeoDataFrame(geometry=gdf)
-        boxes.append(total_bounds(to_storage(frame, what=name)))
-    if not all(np.isfinite(boxes[0] + boxes[1])) or _boxes_meet(boxes[0], boxes[1]):
+    box = _frame_bounds(a, names[0])
+    extents = dict(b) if isinstance(b, Mapping) else {names[1]: _frame_bounds(b, names[1])}
+    known = {k: v for k, v in extents.items() if all(np.isfinite(v))}
+    if not all(np.isfinite(box)) or not known or any(_boxes_meet(box, v) for v in known.values()):
         return True
+    listed = ", ".join(f"{k} ({_fmt(v)})" for k, v in known.items())
+    if len(known) == 1:
+        where, them = f"and {listed} share no common extent", next(iter(known))
+    else:
+        where, them = f"share no common extent with any of {listed}", "one of them"
+    declared = require_crs(a, what=names[0])
+    codes = _likely_crs(
+        total_bounds(a), declared, lambda deg: any(_boxes_meet(deg, v) for v in known.values())
+    )
+    if codes:
+        why = (
+            f"; as {_epsg_text(codes)} instead of the declared {_crs_text(declared)}, the "
+            f"coordinates of {names[0]} would meet {them}: the declared CRS is likely wrong"
+        )
+    else:
+        why = "; check that the files are in the CRS they declare"
     warnings.warn(
-        f"[FZ106] {names[0]} ({_fmt(boxes[0])}) and {names[1]} ({_fmt(boxes[1])}) share no "
-        "common extent; check that both files are in the CRS they declare",
+        f"[FZ106] {names[0]} ({_fmt(box)}) {where}{why} (a check would report 无冲突 for the "
+        "wrong reason)",
         ExtentWarning,
-        stacklevel=2,
+        stacklevel=stacklevel,
     )
     return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,8 +14,9 @@ from geopandas import GeoDataFrame
 from shapely.geometry import LineString, Point, Polygon, box
 
 from fzgeo import check
-from fzgeo.check import core, pieces, rules
-from fzgeo.errors import ConfigError, GeometryError, RepairWarning
+from fzgeo.check import engines, pieces, rules
+from fzgeo.check.parts import PART_CHUNK
+from fzgeo.errors import ConfigError, ExtentWarning, GeometryError, RepairWarning
 
 X, Y = 500_000.0, 3_100_000.0  # EPSG:4548 metres near 117 E, 28 N (inside 抚州)
 
@@ -307,7 +309,7 @@ def test_threads_give_the_same_table_as_one_thread():
     import synthetic
 
     red = synthetic.redlines(20_000, features=9, seed=3)
-    sites = synthetic.sites(2 * core.CHUNK + 500, seed=4)
+    sites = synthetic.sites(2 * engines.CHUNK + 500, seed=4)
     one_thread = check.conflicts(sites, {"red": red}, VETO, workers=1, nearest=False)
     threads = check.conflicts(sites, {"red": red}, VETO, workers=2, nearest=False)
     cols = ["red__verdict", "red__overlap_m2", "red__feature_ids"]
@@ -384,10 +386,62 @@ def test_threads_give_the_one_thread_result(tmp_path, monkeypatch):
     red = synthetic.redlines(30_000, seed=3)
     sites = synthetic.sites(9000, seed=4)
     rs = rules.from_mapping({"rules": [{"id": "red", "layer": "red", "kind": "veto"}]})
-    assert len(core._chunks(len(sites), 2)) % 2 == 0  # near-equal shares, one per thread each
+    assert len(engines.chunks(len(sites), 2)) % 2 == 0  # near-equal shares, one per thread each
     one = check.run(sites, {"red": red}, rs, workers=1, progress=False)
     two = check.run(sites, {"red": red}, rs, workers=2, progress=False)
-    assert len(two.parts) >= 2 * core.PART_CHUNK  # the threaded path of the parts is taken
+    assert len(two.parts) >= 2 * PART_CHUNK  # the threaded path of the parts is taken
     pd.testing.assert_frame_equal(one.details, two.details)
     assert shapely.equals_exact(one.parts.geometry.values, two.parts.geometry.values).all()
     assert one.parts.crs == two.parts.crs == "EPSG:4490"
+
+
+def test_sites_in_the_wrong_zone_warn_naming_the_likely_crs():
+    """CM 117E coordinates declared CM 114E (EPSG:4547) land ~300 km west, beside nothing."""
+    red = gdf([sq(0, 0, 100, 100)], name=["红线"])
+    sites = gdf([sq(50, 0, 150, 100), sq(1000, 0, 1100, 100)], site_id=["甲", "乙"])
+    wrong = sites.set_crs(4547, allow_override=True)
+    with pytest.warns(ExtentWarning) as caught:
+        result = check.run(wrong, {"red": red}, VETO)
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert message.startswith("[FZ106] sites (x 114.0")  # 3 degrees west: outside 抚州市
+    assert "share no common extent with any of 抚州市 (x 115.5000 to 117.4000" in message
+    assert ", red (x 117.0000 to 117.0010" in message  # the layer's extent, EPSG:4490
+    assert "as EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E) instead of the declared EPSG:4547" in message  # fmt: skip
+    assert "无冲突 for the wrong reason" in message
+    assert caught[0].filename == __file__  # blames the caller of check.run
+    assert list(result.sites["verdict"]) == ["无冲突", "无冲突"]  # what the guard warns about
+    assert list(check.run(sites, {"red": red}, VETO).sites["verdict"]) == ["冲突", "无冲突"]
+
+
+def test_sites_outside_the_city_warn_even_when_every_rule_is_skipped():
+    far = gdf([Point(X, Y)]).set_crs(4547, allow_override=True)
+    with pytest.warns(ExtentWarning, match=r"sites \(.*\) and 抚州市 \(.*\) share no common extent"):
+        result = check.run(far, {}, VETO)
+    assert result.skipped == {"red": "layer 'red' is not available"}
+
+
+def test_sites_meeting_a_layer_or_the_city_do_not_warn():
+    """The guard is quiet when the sites meet the city or any constraint layer's extent."""
+    here = gdf([sq(50, 0, 150, 100)])
+    elsewhere = gdf([box(114.9, 25.8, 115.0, 25.9)], crs=4490)  # 赣州, south-west of 抚州市
+    north = gdf([box(115.9, 28.7, 115.91, 28.71)], crs=4490)  # 南昌, north of 抚州市
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check.run(here, {"red": elsewhere}, VETO)  # in the city
+        check.run(north, {"red": north}, VETO)  # outside the city, on the layer
+        check.run(north.iloc[:0], {"red": gdf([sq(0, 0, 100, 100)])}, VETO)  # no sites at all
+    with pytest.warns(ExtentWarning, match="check that the files are in the CRS they declare"):
+        check.run(north, {"red": gdf([sq(0, 0, 100, 100)])}, VETO)  # no other CRS would help
+
+
+def test_city_bounds_of_the_guard_hold_the_packaged_city():
+    from fzgeo.check import guard
+    from fzgeo.crs import FUZHOU_BOUNDS
+    from fzgeo.plan import layers
+
+    city = layers.load("admin_boundaries").total_bounds
+    x0, y0, x1, y1 = FUZHOU_BOUNDS
+    assert x0 < city[0] and y0 < city[1] and city[2] < x1 and city[3] < y1
+    assert (city[0] - x0, city[2] - x1) < (0.15, 0.15)  # a margin, not a province
+    assert guard.extents([])[guard.CITY] == FUZHOU_BOUNDS

@@ -125,6 +125,23 @@ def test_clean_with_every_rule_checked_exits_0(files, tmp_path):
     assert not list((out / "maps").glob("*.png")) if (out / "maps").exists() else True
 
 
+def test_sites_in_the_wrong_zone_show_the_extent_warning(files, tmp_path, capsys):
+    """CM 117E sites declared CM 114E pass the reader (still in Jiangxi) but not the guard."""
+    sites = GeoDataFrame(geometry=[box(X, Y - 50_000, X + 100, Y - 49_900)], crs=4548)
+    wrong = tmp_path / "wrong_zone.gpkg"
+    sites.set_crs(4547, allow_override=True).to_file(wrong)  # 114.0 E: west of 抚州市
+    out = tmp_path / "out"
+    status = run(
+        wrong, "--against", f"eco_redline={files['red']}", "--rules", files["rules"], "--out", out
+    )
+    assert status == 0  # 无冲突, for the wrong reason, which the warning says
+    err = capsys.readouterr().err
+    assert "warning: [FZ106] sites (x 114.0" in err
+    assert "share no common extent with any of 抚州市" in err
+    assert "as EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E) instead of the declared EPSG:4547" in err  # fmt: skip
+    assert (out / "report.csv").exists()
+
+
 def test_clean_but_rules_skipped_exits_3(files, tmp_path):
     status = run(
         files["clean"], "--against", f"eco_redline={files['red']}", "--out", tmp_path / "o"

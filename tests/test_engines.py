@@ -7,8 +7,6 @@ every number agrees to 1e-6 relative, every verdict and feature list exactly.
 
 from __future__ import annotations
 
-import threading
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pytest
+from test_db import interrupt_while_locked
 
 import shapely
 from geopandas import GeoDataFrame
@@ -257,6 +256,7 @@ def test_generated_data_agree(postgis_dsn: str, dask_engine: scale.DaskEngine) -
     assert repaired in file_r.notes
     assert repaired in db_r.notes
     assert repaired in dask_r.notes
+    assert not [n for r in (file_r, db_r, dask_r) for n in r.notes if "FZ106" in n]  # in place
     for other in (db_r, dask_r):
         assert_same(file_r.details, other.details)
         assert_same(file_r.sites, other.sites)
@@ -268,6 +268,28 @@ def test_generated_data_agree(postgis_dsn: str, dask_engine: scale.DaskEngine) -
     areas = [r.parts.to_crs(crs.WORK_CRS).area.sum() for r in (file_r, db_r, dask_r)]
     assert areas[1] == pytest.approx(areas[0], rel=RTOL)
     assert areas[2] == pytest.approx(areas[0], rel=RTOL)
+
+
+def test_sites_in_the_wrong_zone_warn_on_every_engine(
+    postgis_dsn: str, dask_engine: scale.DaskEngine
+) -> None:
+    """CM 117E sites declared CM 114E (EPSG:4547): ~300 km west, the extent guard warns."""
+    sites, layers = generated(seed=8, n_sites=40)
+    shifted = sites.set_crs(4547, allow_override=True)
+    results = three_engines(shifted, layers, GENERATED_RULES, postgis_dsn, dask_engine)
+    for result, engine in zip(results, ("file", "PostGIS", "dask"), strict=True):
+        guard = [n for n in result.notes if "[FZ106]" in n]
+        assert len(guard) == 1, engine
+        assert "share no common extent with any of 抚州市" in guard[0], engine
+        for layer in ("red", "farm", "boundary", "rivers"):  # every layer checked, by name
+            assert f", {layer} (x 116." in guard[0], engine
+        assert "as EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E) instead of the declared EPSG:4547" in guard[0], engine  # fmt: skip
+        red = result.details[result.details["rule"] == "red"]
+        assert set(red["verdict"]) == {"无冲突"}, engine  # for the wrong reason
+    warned = [[n for n in r.notes if n.startswith("warning:")] for r in results]
+    assert warned[0] == warned[1] == warned[2]  # the same words from every engine
+    assert_same(results[0].details, results[1].details)
+    assert_same(results[0].details, results[2].details)
 
 
 @pytest.mark.filterwarnings("ignore::fzgeo.errors.RepairWarning")
@@ -331,41 +353,12 @@ def db_tables(dsn: str) -> set[str]:
         return {r[0] for r in rows.fetchall()}
 
 
-def _terminate_when_blocked(dsn: str, lock_sql: str, action) -> BaseException:
-    raised: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            action()
-        except BaseException as exc:
-            raised.append(exc)
-
-    with psycopg.connect(dsn) as holder, psycopg.connect(dsn, autocommit=True) as watcher:
-        holder.execute(lock_sql)
-        worker = threading.Thread(target=target)
-        worker.start()
-        deadline = time.monotonic() + 30
-        pid = None
-        while pid is None and time.monotonic() < deadline:
-            row = watcher.execute(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE application_name = 'fzgeo' AND wait_event_type = 'Lock'"
-            ).fetchone()
-            pid = row[0] if row else time.sleep(0.05)
-        assert pid is not None, "the check never blocked"
-        watcher.execute("SELECT pg_terminate_backend(%s)", (pid,))
-        worker.join(timeout=60)
-        holder.rollback()
-    assert raised
-    return raised[0]
-
-
 @pytest.mark.filterwarnings("ignore::fzgeo.errors.RepairWarning")
 def test_lost_connection_mid_check_leaves_no_table(postgis_dsn: str) -> None:
     sites, layers = generated(seed=3, n_sites=40)
     push.push(layers, postgis_dsn)
     before = db_tables(postgis_dsn)
-    err = _terminate_when_blocked(
+    err = interrupt_while_locked(
         postgis_dsn,
         'LOCK TABLE fzgeo."boundary__pieces" IN ACCESS EXCLUSIVE MODE',
         lambda: db_check.run(sites, postgis_dsn, GENERATED_RULES, result_table="result"),
@@ -382,7 +375,7 @@ def test_lost_connection_while_storing_results_keeps_the_old_table(postgis_dsn: 
     push.push(layers, postgis_dsn)
     db_check.run(sites.iloc[:10], postgis_dsn, GENERATED_RULES, result_table="result")
     before = db_tables(postgis_dsn)
-    err = _terminate_when_blocked(
+    err = interrupt_while_locked(
         postgis_dsn,
         'LOCK TABLE fzgeo."result" IN ACCESS SHARE MODE',
         lambda: db_check.run(sites, postgis_dsn, GENERATED_RULES, result_table="result"),

@@ -97,6 +97,35 @@ def test_sites_and_red_line_without_common_extent_warn() -> None:
         assert crs.warn_if_disjoint(here, red_line) is True
 
 
+@pytest.mark.parametrize(
+    ("x", "y", "declared", "likely"),
+    [
+        (116.3, 27.9, 4548, "EPSG:4490"),  # degrees declared as Gauss-Kruger metres
+        (430_000.0, 3_090_000.0, 4547, "EPSG:4548"),  # CM 117E metres declared CM 114E
+        (39_430_000.0, 3_090_000.0, 4526, "EPSG:4527"),  # zone 39 declared zone 38
+    ],
+)
+def test_disjoint_extent_names_the_crs_that_would_meet(
+    x: float, y: float, declared: int, likely: str
+) -> None:
+    here = GeoDataFrame(geometry=[box(x, y, x + 0.001, y + 0.001)], crs=declared)
+    red_line = GeoDataFrame(geometry=[box(116.0, 27.5, 116.5, 28.0)], crs=4490)
+    with pytest.warns(ExtentWarning, match=rf"as {likely} \(.*\) instead of the declared EPSG:{declared} ") as caught:  # fmt: skip
+        assert crs.warn_if_disjoint(here, red_line) is False
+    assert "would meet red line: the declared CRS is likely wrong" in str(caught[0].message)
+
+
+def test_disjoint_extents_by_name_need_only_one_to_meet() -> None:
+    here = GeoDataFrame(geometry=[Point(116.3, 27.9)], crs=4490)
+    far, near = (113.0, 25.0, 113.1, 25.1), (116.0, 27.5, 116.5, 28.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert crs.warn_if_disjoint(here, {"far": far, "near": near}) is True
+        assert crs.warn_if_disjoint(here, {"unknown": (float("nan"),) * 4}) is True
+    with pytest.warns(ExtentWarning, match=r"share no common extent with any of far \(.*\), other"):
+        assert crs.warn_if_disjoint(here, {"far": far, "other": far}) is False
+
+
 def test_gcj02_input_and_names(tmp_path: Path) -> None:
     path = tmp_path / "百度选点.csv"
     path.write_text("名称,lon,lat\n甲,116.35,27.95\n", encoding="utf-8")

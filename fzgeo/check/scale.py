@@ -31,9 +31,10 @@ import numpy as np
 from geopandas import GeoDataFrame
 
 from fzgeo import crs
-from fzgeo.check import _overlap, pieces
-from fzgeo.check import core as check
-from fzgeo.check.rules import Rule, RuleSet
+from fzgeo.check import _overlap, pieces, runner
+from fzgeo.check.engines import Engine, Task
+from fzgeo.check.model import CheckResult, Constraint
+from fzgeo.check.rules import RuleSet
 from fzgeo.errors import DistributedError
 
 #: Sites per partition aimed at (a partition is one task per rule).
@@ -82,7 +83,7 @@ def measure_partition(
     return part["pos"].to_numpy(dtype=np.int64), m
 
 
-class DaskEngine:
+class DaskEngine(Engine):
     """Measures for :func:`fzgeo.check.run` (its ``engine``) on a dask cluster.
 
     Parameters
@@ -182,15 +183,6 @@ class DaskEngine:
         """Workers currently connected to the scheduler."""
         return len(self.client.scheduler_info()["workers"])
 
-    def prepare_layers(
-        self,
-        rule_set: RuleSet,
-        constraints: Mapping[str, GeoDataFrame | None],
-        use_cache: bool,
-    ) -> tuple[dict[str, check.Constraint], dict[str, str]]:
-        """The file engine's layer preparation (pieces cut locally, once per layer version)."""
-        return check._prepare_layers(rule_set, constraints, use_cache)
-
     def _site_partitions(self, geoms: np.ndarray, cls: np.ndarray) -> list[Any]:
         """Futures of the site partitions, contiguous runs along a Hilbert curve (made once).
 
@@ -221,33 +213,23 @@ class DaskEngine:
         self._sites = (geoms, futures)
         return futures
 
-    def _payload(self, layer: check.Constraint) -> Any:
+    def _payload(self, layer: Constraint) -> Any:
         key = (layer.pieces.digest, len(layer.pieces))
         if key not in self._payloads:
             payload = PiecePayload(layer.pieces.geoms, layer.pieces.feature, layer.pieces.digest)
             self._payloads[key] = self.client.scatter(payload, broadcast=True, hash=False)
         return self._payloads[key]
 
-    def measure(
-        self,
-        geoms: np.ndarray,
-        cls: np.ndarray,
-        layer: check.Constraint,
-        rule: Rule,
-        *,
-        nearest: bool = True,
-    ) -> _overlap.Measure:
-        """The file engine's measure, one task per spatial partition."""
+    def measure(self, task: Task) -> _overlap.Measure:
+        """The local engine's measure, one dask task per spatial partition."""
         from distributed import KilledWorker
 
-        options: dict[str, Any] = {"polygons": layer.polygons, "reach_m": rule.reach_m}
-        if not nearest:
-            options["nearest"] = False
-        n = len(geoms)
+        options = task.options
+        n = len(task.geoms)
         if n == 0:
-            return _overlap.measure(geoms, cls, layer.pieces, **options)
-        parts = self._site_partitions(geoms, cls)
-        payload = self._payload(layer)
+            return _overlap.measure(task.geoms, task.cls, task.layer.pieces, **options)
+        parts = self._site_partitions(task.geoms, task.cls)
+        payload = self._payload(task.layer)
         tasks = [
             self.client.submit(measure_partition, part, payload, options, pure=False)
             for part in parts
@@ -298,7 +280,7 @@ def run(
     processes: bool = True,
     partitions: int | None = None,
     **options: Any,
-) -> check.CheckResult:
+) -> CheckResult:
     """Run the siting check on dask; arguments as for :func:`fzgeo.check.run`.
 
     Parameters
@@ -318,7 +300,7 @@ def run(
     with DaskEngine(
         workers=workers, scheduler=scheduler, processes=processes, partitions=partitions
     ) as engine:
-        result = check.run(sites, constraints, rule_set, engine=engine, **options)
+        result = runner.run(sites, constraints, rule_set, engine=engine, **options)
         where = scheduler or f"a local cluster of {engine.n_workers} workers"
     result.notes.append(f"measured on dask ({where})")
     return result

@@ -36,6 +36,7 @@ from geopandas import GeoDataFrame
 
 from fzgeo import check, crs
 from fzgeo.check import _overlap, pieces
+from fzgeo.check.engines import Engine, Task
 from fzgeo.check.rules import Rule, RuleSet
 from fzgeo.db.connect import (
     META_TABLE,
@@ -86,6 +87,11 @@ CROSS JOIN LATERAL (
 WHERE s.pos = ANY(%(todo)s)
 """
 
+_EXTENT_SQL = """
+SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+FROM (SELECT ST_Extent(geom) AS e FROM {pieces} WHERE fid = ANY(%(fids)s)) AS x
+"""
+
 _REACH_SQL = """
 SELECT DISTINCT s.pos, p.fid
 FROM pg_temp.{sites} AS s
@@ -94,7 +100,7 @@ WHERE p.fid = ANY(%(fids)s)
 """
 
 
-class PostgisEngine:
+class PostgisEngine(Engine):
     """Measures for :func:`fzgeo.check.run` (its ``engine``), done in PostGIS.
 
     Use as a context manager: it holds one connection and one transaction for the whole check.
@@ -233,6 +239,7 @@ class PostgisEngine:
         ids = frame["id"] if "id" in frame.columns else pd.Series(range(len(frame)))
         names = frame["name"] if "name" in frame.columns else pd.Series([""] * len(frame))
         digest, max_vertices = meta
+        extent = self._extent(rule.layer, fids)
         empty = pieces.Pieces(
             np.array([], dtype=object), np.array([], dtype=np.int64), digest, max_vertices
         )
@@ -244,7 +251,20 @@ class PostgisEngine:
             names=names.fillna("").astype(str).to_numpy(dtype=object),
             features=len(frame),
             repaired=int(invalid[keep].sum()),
+            extent=extent,
         )
+
+    def _extent(self, layer: str, fids: np.ndarray) -> crs.Bounds:
+        """The bounding box of the selected features' pieces, EPSG:4548 metres (NaN if none)."""
+        from psycopg import sql
+
+        pieces_table = sql.SQL("{}.{}").format(
+            sql.Identifier(SCHEMA), sql.Identifier(layer + PIECES_SUFFIX)
+        )
+        query = sql.SQL(_EXTENT_SQL).format(pieces=pieces_table)
+        row = self._conn.execute(query, {"fids": fids.tolist()}).fetchone()
+        x0, y0, x1, y1 = (np.nan if v is None else float(v) for v in row)
+        return (x0, y0, x1, y1)
 
     # -- measuring ------------------------------------------------------------------------------
 
@@ -274,21 +294,14 @@ class PostgisEngine:
         self._conn.execute(sql.SQL("ANALYZE {}").format(t))
         self._uploaded = geoms
 
-    def measure(
-        self,
-        geoms: np.ndarray,
-        cls: np.ndarray,
-        layer: check.Constraint,
-        rule: Rule,
-        *,
-        nearest: bool = True,
-    ) -> _overlap.Measure:
-        """The file engine's :func:`fzgeo.check._overlap.measure`, computed by PostGIS.
+    def measure(self, task: Task) -> _overlap.Measure:
+        """The local engine's :func:`fzgeo.check._overlap.measure`, computed by PostGIS.
 
-        ``nearest=False`` looks for distances only within the rule's reach (NaN beyond).
+        ``task.nearest`` False looks for distances only within the rule's reach (NaN beyond).
         """
         from psycopg import sql
 
+        geoms, cls, layer, rule = task.geoms, task.cls, task.layer, task.rule
         n = len(geoms)
         fids = self._fids[rule.id]
         names = {
@@ -311,7 +324,7 @@ class PostgisEngine:
                     hits.extend((pos, f) for f in found)
             distance = np.where(inside > 0, 0.0, np.nan)
             todo = np.flatnonzero(~(inside > 0))
-            limit = None if nearest else float(rule.reach_m)
+            limit = None if task.nearest else float(rule.reach_m)
             if len(todo) and limit != 0:
                 params_d = {"fids": fids.tolist(), "todo": todo.tolist(), "limit": limit}
                 within = sql.SQL(

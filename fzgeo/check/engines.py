@@ -1,0 +1,143 @@
+"""Where a check measures: the :class:`Engine` base class and the local engine (threads).
+
+:func:`fzgeo.check.run` hands each vector rule to an engine as one :class:`Task` (every prepared
+site against the rule's layer) and judges what comes back, so every engine gives the same
+table. Three engines subclass :class:`Engine`:
+
+:class:`LocalEngine`
+    here, in threads: the sites are cut into chunks of at most :data:`CHUNK`, near-equal shares
+    for ``workers`` threads (shapely releases the GIL), with a progress bar on large batches;
+:class:`fzgeo.check.scale.DaskEngine`
+    on a dask cluster, the sites partitioned spatially;
+:class:`fzgeo.db.check.PostgisEngine`
+    inside PostGIS, against the layers ``fzgeo db push`` wrote.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from geopandas import GeoDataFrame
+
+from fzgeo.check import _overlap, vector
+from fzgeo.check.model import Constraint
+from fzgeo.check.rules import Rule, RuleSet
+
+CHUNK = 4096  #: sites per task
+PARALLEL_FROM = 1024  #: smallest batch handed to a thread pool
+PROGRESS_FROM = 2 * CHUNK  #: smallest batch with a progress bar (on a terminal)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One measuring job: every prepared site against one rule's layer.
+
+    ``geoms`` are the sites in the work CRS EPSG:4548 (repaired, point radii buffered) and
+    ``cls`` their classes (:func:`fzgeo.check._overlap.classify`); the same arrays come with every
+    rule of a check, so an engine may upload them once. ``nearest`` as for
+    :func:`fzgeo.check.run`.
+    """
+
+    geoms: np.ndarray
+    cls: np.ndarray
+    layer: Constraint
+    rule: Rule
+    nearest: bool = True
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`fzgeo.check._overlap.measure` for this task."""
+        return {
+            "polygons": self.layer.polygons,
+            "reach_m": self.rule.reach_m,
+            "nearest": self.nearest,
+        }
+
+
+class Engine(ABC):
+    """Where a check measures (the ``engine`` of :func:`fzgeo.check.run`).
+
+    :meth:`prepare_layers` returns, per rule id, the rule's layer as a :class:`Constraint` (or
+    why the rule is skipped); by default the layers are cut into pieces here, once per layer
+    version (cached), as the local and dask engines need; the PostGIS engine reads them from the
+    database instead. :meth:`measure` returns what :func:`fzgeo.check._overlap.measure` returns
+    for the task's sites against the task's layer.
+    """
+
+    def prepare_layers(
+        self,
+        rule_set: RuleSet,
+        constraints: Mapping[str, GeoDataFrame | None],
+        use_cache: bool,
+    ) -> tuple[dict[str, Constraint], dict[str, str]]:
+        """Per rule: its prepared layer, or the reason it is skipped."""
+        return vector.prepare_layers(rule_set, constraints, use_cache)
+
+    @abstractmethod
+    def measure(self, task: Task) -> _overlap.Measure:
+        """Measure every site of the task against its rule's layer."""
+
+
+def chunks(n: int, workers: int) -> list[slice]:
+    """Slices of at most :data:`CHUNK` sites, as many as a multiple of ``workers``, near-equal.
+
+    Equal shares keep every thread busy to the end (five chunks on two threads would leave one
+    thread idle for the last).
+    """
+    count = -(-n // CHUNK)
+    if workers > 1 and n >= PARALLEL_FROM:
+        count = -(-count // workers) * workers
+    bounds = np.linspace(0, n, max(count, 1) + 1).round().astype(int)
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
+def progress(total: int, n_sites: int, show: bool | None) -> Any:
+    """A tqdm bar of ``total`` chunks on stderr, or None; by default only for large batches."""
+    if show is None:
+        show = n_sites >= PROGRESS_FROM and sys.stderr.isatty()
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="checking sites", unit="chunk", file=sys.stderr)
+
+
+class LocalEngine(Engine):
+    """Measures here: chunks of sites over ``workers`` threads, ``bar`` advanced per chunk."""
+
+    def __init__(self, workers: int = 1, bar: Any = None) -> None:
+        self.workers = workers
+        self.bar = bar
+
+    def measure(self, task: Task) -> _overlap.Measure:
+        """:func:`fzgeo.check._overlap.measure` chunk by chunk, in threads for large batches."""
+        if task.nearest or task.rule.reach_m > 0:
+            _ = task.layer.pieces.edge_tree  # built here, before threads share it
+        options = task.options
+
+        def one(s: slice) -> _overlap.Measure:
+            m = _overlap.measure(task.geoms[s], task.cls[s], task.layer.pieces, **options)
+            if self.bar is not None:
+                self.bar.update(1)
+            return m
+
+        parts = chunks(len(task.geoms), self.workers)
+        if self.workers > 1 and len(parts) > 1:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                done = list(pool.map(one, parts))
+        else:
+            done = [one(s) for s in parts]
+        return _overlap.Measure(
+            inside=np.concatenate([m.inside for m in done]),
+            parts=np.concatenate([m.parts for m in done]),
+            distance=np.concatenate([m.distance for m in done]),
+            features=[f for m in done for f in m.features],
+        )

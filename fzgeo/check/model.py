@@ -1,0 +1,78 @@
+"""What the siting check works with: units, rounding, a prepared constraint layer and the result.
+
+Every other module of :mod:`fzgeo.check` (and the engines outside it) shares these types; they
+hold data and no check logic, apart from building the overlap parts on first use
+(:func:`fzgeo.check.parts.parts_frame`).
+
+Units: areas in m², 1 公顷 (ha) = 10 000 m², 1 亩 = 10 000/15 m² (666.67 m²).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from geopandas import GeoDataFrame
+
+from fzgeo.check import _overlap, pieces
+from fzgeo.check.parts import parts_frame
+from fzgeo.check.rules import CONFLICT, SKIPPED, Rule, RuleSet
+from fzgeo.crs import Bounds
+
+M2_PER_HA = 10_000.0
+M2_PER_MU = 10_000.0 / 15.0  #: 1 亩 = 666.666... m²
+#: Decimal places the reports keep (round half to even on the float value).
+ROUNDING = {"m2": 2, "ha": 4, "mu": 4, "share": 6, "m": 2, "score": 4, "deg": 2}
+
+
+@dataclass
+class Constraint:
+    """A constraint layer prepared for checking: work-CRS pieces and feature labels.
+
+    ``extent`` is the bounding box of the features the rule selects, (x0, y0, x1, y1) in metres
+    of the work CRS EPSG:4548 (NaN when they have no geometry); the extent guard
+    (:mod:`fzgeo.check.guard`) compares the sites with it. The PostGIS engine leaves ``pieces``
+    empty (its pieces are in the database) but fills ``extent``.
+    """
+
+    name: str
+    polygons: bool
+    pieces: pieces.Pieces
+    ids: np.ndarray
+    names: np.ndarray
+    features: int
+    repaired: int
+    extent: Bounds
+
+
+@dataclass
+class CheckResult:
+    """Everything a check found; see :func:`fzgeo.check.run`."""
+
+    sites: GeoDataFrame
+    details: pd.DataFrame
+    rules: RuleSet
+    layers: dict[str, Constraint]  #: rule id -> the layer as that rule sees it
+    skipped: dict[str, str]  #: rule id -> why it was skipped
+    repaired_sites: int
+    notes: list[str] = field(default_factory=list)
+    measured: list[tuple[Rule, _overlap.Measure]] = field(default_factory=list, repr=False)
+    workers: int = 1  #: threads for building :attr:`parts`
+
+    @cached_property
+    def parts(self) -> GeoDataFrame:
+        """The overlap parts (the site inside each rule's layer), EPSG:4490, built on first use.
+
+        Parts of one site cut from several pieces of a feature are dissolved here, so a check
+        that needs only the numbers does not pay for the geometry.
+        """
+        checked = self.details[self.details["verdict"] != SKIPPED].reset_index(drop=True)
+        return parts_frame(self.measured, checked, len(self.sites), self.workers)
+
+    @property
+    def any_conflict(self) -> bool:
+        """True when any site has a 冲突 verdict under any rule."""
+        return bool((self.sites["verdict"] == CONFLICT).any())

@@ -1,0 +1,172 @@
+"""The siting check from end to end: :func:`run` and :func:`conflicts` (no I/O).
+
+Every engine goes through :func:`run`: the sites are prepared here (:func:`fzgeo.check.vector.
+work_sites`), the engine prepares the constraint layers, the extent guard
+(:mod:`fzgeo.check.guard`) looks at both, then each vector rule is one
+:class:`~fzgeo.check.engines.Task` for the engine and each slope rule goes to
+:mod:`fzgeo.check.slope`; the verdicts and tables (:mod:`fzgeo.check.vector`,
+:mod:`fzgeo.check.tables`) are computed here whichever engine measured.
+
+:func:`conflicts` returns one row per input site, in input order, with the site's original
+attributes and geometry, and per rule of the :class:`~fzgeo.check.rules.RuleSet` the verdict
+(冲突 / 邻近 / 无冲突, or 跳过 when the rule's layer is missing), the overlap in m², 公顷 (ha) and 亩,
+the share of the site, the length inside (line sites), the nearest distance and the overlapped
+features. :func:`run` returns that table together with a long table (one row per site and rule),
+the overlap parts as geometries, and what was repaired or skipped.
+
+Every area and distance is computed in EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E),
+the plane statistics use; ``ellipsoidal=True`` adds the area on the CGCS2000 ellipsoid. Values
+are not rounded here; the reports round them as :data:`fzgeo.check.ROUNDING` says. Where several
+features of a layer overlap a site, their parts are unioned, so overlapping or duplicated
+constraint polygons never count twice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from geopandas import GeoDataFrame
+
+from fzgeo.check import _overlap, engines, guard, rules, slope, tables, vector
+from fzgeo.check.model import CheckResult
+from fzgeo.check.parts import ellipsoidal_area
+from fzgeo.check.rules import RASTER_KINDS, RuleSet
+
+
+def run(
+    sites: GeoDataFrame,
+    constraints: Mapping[str, GeoDataFrame | None],
+    rule_set: RuleSet | None = None,
+    *,
+    point_radius_m: float | None = None,
+    ellipsoidal: bool = False,
+    workers: int | None = None,
+    progress: bool | None = None,
+    use_cache: bool = True,
+    engine: engines.Engine | None = None,
+    nearest: bool = True,
+    rasters: Mapping[str, str | os.PathLike[str]] | None = None,
+) -> CheckResult:
+    """Check every site against every rule.
+
+    Parameters
+    ----------
+    sites
+        Project sites (any CRS; polygons, lines or points), in the order to report them.
+    constraints
+        Layer name -> GeoDataFrame (any CRS) for the layers the rules name; a missing or None
+        layer makes its rules skipped.
+    rule_set
+        The rules; the packaged defaults (:func:`fzgeo.check.rules.load`) when None.
+    point_radius_m
+        Radius in metres for point sites that do not give one in the rules' ``radius_column``.
+    ellipsoidal
+        Also compute site and overlap areas (m²) on the CGCS2000 ellipsoid.
+    workers
+        Threads for large batches (default: every core from 1024 sites up).
+    progress
+        Show a progress bar; by default only for large batches on a terminal.
+    use_cache
+        Keep constraint pieces in the piece cache (:func:`fzgeo.check.pieces.cache_dir`).
+    engine
+        Where to measure (see :class:`~fzgeo.check.engines.Engine`): None measures here, in
+        threads; :class:`fzgeo.db.check.PostgisEngine` in PostGIS,
+        :class:`fzgeo.check.scale.DaskEngine` on a dask cluster. Verdicts and tables are the
+        same whichever measures.
+    nearest
+        Report every non-overlapping site's nearest distance to each layer (the costliest
+        measure on large batches); if False, distances are found only within a rule's
+        ``distance_m``/``near_m`` and are NaN beyond.
+    rasters
+        Raster name -> file for the rules on rasters (``slope`` rules read the DEM named by
+        their ``layer``, usually ``dem``); a missing raster makes its rules skipped.
+
+    Returns
+    -------
+    CheckResult
+        ``sites`` (one row per input site, in order, original columns first), ``details`` (one
+        row per site and rule), ``parts`` (overlap geometries, EPSG:4490), and what was skipped
+        or repaired.
+
+    Warns
+    -----
+    ExtentWarning
+        FZ106 when the sites lie outside 抚州市 and every constraint layer (likely a wrong CRS).
+    RepairWarning
+        When sites or constraint features had to be repaired.
+    """
+    rule_set = rule_set or rules.load()
+    n = len(sites)
+    geoms, cls, repaired = vector.work_sites(sites, rule_set.radius_column, point_radius_m)
+    whole = _overlap.size(geoms, cls)
+    types = (
+        sites[rule_set.type_column].astype(str).to_numpy(dtype=object)
+        if rule_set.type_column in sites.columns
+        else np.full(n, "", dtype=object)
+    )
+    workers = workers or ((os.cpu_count() or 1) if n >= engines.PARALLEL_FROM else 1)
+    local = engines.LocalEngine(workers)
+    measurer: engines.Engine = engine or local
+    vector_rules = replace(
+        rule_set, rules=tuple(r for r in rule_set.rules if r.kind not in RASTER_KINDS)
+    )
+    layers, skipped = (
+        measurer.prepare_layers(vector_rules, constraints, use_cache)
+        if vector_rules.rules
+        else ({}, {})
+    )
+    guard.warn_if_elsewhere(sites, layers.values(), stacklevel=3)
+    skipped.update(slope.raster_skips(rule_set, rasters or {}))
+    active = [r for r in vector_rules.rules if r.id not in skipped]
+    local.bar = engines.progress(len(active) * len(engines.chunks(n, workers)), n, progress)
+    blocks, found = [], []
+    for rule in rule_set.rules:
+        if rule.kind in RASTER_KINDS:
+            given = None if rule.id in skipped else rasters
+            blocks.append(slope.slope_table(rule, given, geoms, types))
+            continue
+        layer = layers.get(rule.id)
+        task = None if layer is None else engines.Task(geoms, cls, layer, rule, nearest)
+        m = None if task is None else measurer.measure(task)
+        blocks.append(vector.rule_table(rule, layer, (m, cls, whole, types) if m else None, n))
+        if m is not None:
+            found.append((rule, m))
+            if ellipsoidal:
+                blocks[-1]["overlap_m2_ellipsoidal"] = ellipsoidal_area(
+                    vector.polygons_only(m.parts, cls)
+                )
+    if local.bar is not None:
+        local.bar.close()
+    details = pd.concat(blocks, ignore_index=True)
+    own = tables.site_columns(sites, cls, whole, repaired)
+    if ellipsoidal:
+        own["site_area_m2_ellipsoidal"] = ellipsoidal_area(vector.polygons_only(geoms, cls))
+    out = tables.assemble(sites, own, details, [r.id for r in rule_set.rules])
+    return CheckResult(
+        out,
+        details,
+        rule_set,
+        layers,
+        skipped,
+        int(repaired.sum()),
+        measured=found,
+        workers=workers,
+    )
+
+
+def conflicts(
+    sites: GeoDataFrame,
+    constraints: Mapping[str, GeoDataFrame | None],
+    rule_set: RuleSet | None = None,
+    **options: object,
+) -> GeoDataFrame:
+    """One row per site with its verdicts and overlaps; ``options`` as for :func:`run`.
+
+    The per-rule columns are named ``<rule id>__<measure>``, e.g. ``eco_redline__overlap_ha``.
+    """
+    return run(sites, constraints, rule_set, **options).sites  # type: ignore[arg-type]
