@@ -7,9 +7,12 @@ section atomically (or appends it) and keeps the other benchmarks' sections as t
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import re
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,3 +82,47 @@ def write_section(name: str, text: str, path: Path = RESULTS) -> Path:
     else:
         new = old.rstrip("\n") + "\n\n" + block
     return write_text(path, new)
+
+
+def parser(doc: str, *, sizes: list[int] | None = None) -> argparse.ArgumentParser:
+    """The benchmarks' shared options: ``--no-write``, and ``--sizes`` where ``sizes`` is given."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    if sizes is not None:
+        p.add_argument("--sizes", type=int, nargs="+", default=sizes)
+    p.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md as it is")
+    return p
+
+
+def record(name: str, text: str, *, write: bool, path: Path = RESULTS) -> None:
+    """Print benchmark ``name``'s section and, if ``write``, record it in ``path``."""
+    print(text)
+    if write:
+        print(f"wrote {write_section(name, text, path)}")
+
+
+def run_child(code: str, *args: str) -> dict[str, float]:
+    """Run ``code`` in a fresh interpreter (``sys.argv[1:]`` = ``args``): its last line, as JSON.
+
+    A fresh process per measurement keeps each one's import time and peak memory its own.
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def mode_row(code: str, path: Path, modes: tuple[str, ...], n: int) -> dict[str, float]:
+    """One row of a per-mode benchmark: ``{mode}_s`` and ``{mode}_mb`` for each mode on ``path``.
+
+    ``code`` is run as :func:`run_child` ``(code, path, mode)`` and prints ``n``, ``seconds``
+    and ``peak_mb``; every mode must have read all ``n`` features.
+    """
+    got = {mode: run_child(code, str(path), mode) for mode in modes}
+    missing = {mode: g["n"] for mode, g in got.items() if g["n"] != n}
+    if missing:
+        raise AssertionError(f"features went missing: {missing} of {n}")
+    row: dict[str, float] = {"n": n}
+    for mode, g in got.items():
+        row[f"{mode}_s"], row[f"{mode}_mb"] = g["seconds"], g["peak_mb"]
+    print(row, flush=True)
+    return row

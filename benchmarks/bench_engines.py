@@ -20,7 +20,6 @@ the overlap areas and distances, verdict mismatches). Results go into benchmarks
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -159,18 +158,13 @@ def section(rows: list[dict]) -> str:
 
 def main() -> None:
     """Parse arguments, run, print and record."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _results.parser(__doc__)
     parser.add_argument("--sites", type=int, nargs="+", default=[2_000, 20_000])
     parser.add_argument("--vertices", type=int, default=1_100_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     rows = [run(n, args.vertices, args.workers) for n in args.sites]
-    text = section(rows)
-    print(text)
-    if not args.no_write:
-        _results.write_section("bench_engines", text, RESULTS)
-        print(f"recorded in {RESULTS}")
+    _results.record("bench_engines", section(rows), write=not args.no_write)
 
 
 if __name__ == "__main__":

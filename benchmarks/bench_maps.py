@@ -15,7 +15,6 @@ animation frame after every script ran (a probe appended after the map's scripts
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -191,16 +190,8 @@ def section(rows: list[dict[str, object]]) -> str:
 
 def main() -> None:
     """Run the benchmark and record the results."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args()
-    rows = run(args.sizes)
-    text = section(rows)
-    print(text)
-    if not args.no_write:
-        _results.write_section("bench_maps", text, RESULTS)
-        print(f"wrote {RESULTS}")
+    args = _results.parser(__doc__, sizes=[1_000, 10_000, 100_000]).parse_args()
+    _results.record("bench_maps", section(run(args.sizes)), write=not args.no_write)
 
 
 if __name__ == "__main__":

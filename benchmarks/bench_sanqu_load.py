@@ -12,9 +12,6 @@ validation). Results go into benchmarks/RESULTS.md (section "三区三线 loader
 
 from __future__ import annotations
 
-import argparse
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -71,19 +68,6 @@ def make_gdb(n: int, folder: Path, seed: int = 0) -> Path:
     return path
 
 
-def run(path: Path, mode: str) -> dict[str, float]:
-    """One measurement in a fresh interpreter."""
-    import json
-
-    out = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(path), mode],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def _machine() -> str:
     return _results.machine(f"GDAL {pyogrio.__gdal_version_string__}")
 
@@ -114,31 +98,13 @@ def section(rows: list[dict[str, float]]) -> str:
 
 def main() -> None:
     """Measure and report."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args()
-    rows = []
+    args = _results.parser(__doc__, sizes=[10_000, 100_000]).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        for n in args.sizes:
-            path = make_gdb(n, Path(tmp))
-            plain, fz = run(path, "plain"), run(path, "fzgeo")
-            assert plain["n"] == fz["n"] == n, "a feature went missing"
-            rows.append(
-                {
-                    "n": n,
-                    "plain_s": plain["seconds"],
-                    "fzgeo_s": fz["seconds"],
-                    "plain_mb": plain["peak_mb"],
-                    "fzgeo_mb": fz["peak_mb"],
-                }
-            )
-            print(rows[-1], flush=True)
-    text = section(rows)
-    print(text)
-    if not args.no_write:
-        _results.write_section("bench_sanqu_load", text, RESULTS)
-        print(f"wrote {RESULTS}")
+        rows = [
+            _results.mode_row(RUNNER, make_gdb(n, Path(tmp)), ("plain", "fzgeo"), n)
+            for n in args.sizes
+        ]
+    _results.record("bench_sanqu_load", section(rows), write=not args.no_write)
 
 
 if __name__ == "__main__":

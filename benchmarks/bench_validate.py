@@ -12,10 +12,6 @@ duplicate search, and the attribute scan). Results go into benchmarks/RESULTS.md
 
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -72,14 +68,6 @@ def make_shapefile(n: int, folder: Path, seed: int = 0) -> Path:
     return path
 
 
-def run(path: Path, mode: str) -> dict[str, float]:
-    """One measurement in a fresh interpreter."""
-    out = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(path), mode], capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def _machine() -> str:
     return _results.machine(f"GDAL {pyogrio.__gdal_version_string__}")
 
@@ -112,26 +100,13 @@ def section(rows: list[dict[str, float]]) -> str:
 
 def main() -> None:
     """Measure and report."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args()
-    rows = []
+    args = _results.parser(__doc__, sizes=[10_000, 100_000]).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        for n in args.sizes:
-            path = make_shapefile(n, Path(tmp))
-            got = {mode: run(path, mode) for mode in MODES}
-            assert all(g["n"] == n for g in got.values()), "a feature went missing"
-            row: dict[str, float] = {"n": n}
-            for mode, g in got.items():
-                row[f"{mode}_s"], row[f"{mode}_mb"] = g["seconds"], g["peak_mb"]
-            rows.append(row)
-            print(row, flush=True)
-    text = section(rows)
-    print(text)
-    if not args.no_write:
-        _results.write_section("bench_validate", text, RESULTS)
-        print(f"wrote {RESULTS}")
+        rows = [
+            _results.mode_row(RUNNER, make_shapefile(n, Path(tmp)), MODES, n)
+            for n in args.sizes
+        ]
+    _results.record("bench_validate", section(rows), write=not args.no_write)
 
 
 if __name__ == "__main__":
