@@ -61,6 +61,18 @@ def machine(*extras: str) -> str:
     return "; ".join([head, f"Python {platform.python_version()}", *extras])
 
 
+def heading(name: str, title: str, *extras: str) -> list[str]:
+    """The first lines of benchmark ``name``'s section: marker, title, date and machine."""
+    return [markers(name)[0], f"## {title}", "", f"{stamp()}; {machine(*extras)}."]
+
+
+def gdal() -> str:
+    """``GDAL x.y.z``, the GDAL that pyogrio reads and writes with."""
+    import pyogrio
+
+    return f"GDAL {pyogrio.__gdal_version_string__}"
+
+
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages, e.g. ``1.2 0.9 0.7``."""
     return " ".join(f"{v:.1f}" for v in os.getloadavg())

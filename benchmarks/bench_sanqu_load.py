@@ -24,7 +24,7 @@ import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-START, END = _results.markers("bench_sanqu_load")
+END = _results.markers("bench_sanqu_load")[1]
 
 RUNNER = """
 import json, resource, sys, time, warnings
@@ -68,18 +68,10 @@ def make_gdb(n: int, folder: Path, seed: int = 0) -> Path:
     return path
 
 
-def _machine() -> str:
-    return _results.machine(f"GDAL {pyogrio.__gdal_version_string__}")
-
-
 def section(rows: list[dict[str, float]]) -> str:
     """The RESULTS.md section."""
-    stamp = _results.stamp()
     lines = [
-        START,
-        "## 三区三线 loader (`python benchmarks/bench_sanqu_load.py`)",
-        "",
-        f"{stamp}; {_machine()}.",
+        *_results.heading("bench_sanqu_load", "三区三线 loader (`python benchmarks/bench_sanqu_load.py`)", _results.gdal()),
         "A File GDB layer YJJBNTBHTB in EPSG:4527. Plain: `pyogrio.read_dataframe` + `to_crs(4490)`",
         "(no mapping, checks or report). fzgeo: `fzgeo.plan.sanqu.load(path)` with the `gb` profile.",
         "Each in a fresh subprocess; peak = max RSS of that process.",

@@ -19,12 +19,11 @@ import _results
 import numpy as np
 
 import geopandas as gpd
-import pyogrio
 import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-START, END = _results.markers("bench_validate")
+END = _results.markers("bench_validate")[1]
 
 RUNNER = """
 import json, resource, sys, time, warnings
@@ -68,18 +67,10 @@ def make_shapefile(n: int, folder: Path, seed: int = 0) -> Path:
     return path
 
 
-def _machine() -> str:
-    return _results.machine(f"GDAL {pyogrio.__gdal_version_string__}")
-
-
 def section(rows: list[dict[str, float]]) -> str:
     """The RESULTS.md section."""
-    stamp = _results.stamp()
     lines = [
-        START,
-        "## Input checks (`python benchmarks/bench_validate.py`)",
-        "",
-        f"{stamp}; {_machine()}.",
+        *_results.heading("bench_validate", "Input checks (`python benchmarks/bench_validate.py`)", _results.gdal()),
         "A Shapefile of N rectangles in EPSG:4527, GBK attributes without .cpg. Plain:",
         '`pyogrio.read_dataframe(path, encoding="gbk")` (encoding known in advance, no checks).',
         "read: `fzgeo.io.read` (parts, encoding detection, coordinate and CRS checks). validate:",
