@@ -31,7 +31,7 @@ from fzgeo.check import CheckResult
 from fzgeo.crs import to_storage
 from fzgeo.qgis.check_output import write_conflicts
 from fzgeo.report._html import write_html
-from fzgeo.report._summary import file_record, summary, write_json
+from fzgeo.report._summary import file_record, illustrative_layers, summary, write_json
 from fzgeo.report._tables import (
     detail_table,
     rule_table,
@@ -40,7 +40,7 @@ from fzgeo.report._tables import (
     write_xlsx,
 )
 
-__all__ = ["file_record", "summary", "write_report"]
+__all__ = ["file_record", "illustrative_layers", "summary", "write_report"]
 
 
 def _gpkg_frames(result: CheckResult, tables: Mapping[str, object]) -> dict[str, GeoDataFrame]:

@@ -16,6 +16,23 @@ from fzgeo.check.rules import CLEAR, CONFLICT, NEAR
 from fzgeo.crs import WORK_EPSG
 
 _SIDECARS = (".shx", ".dbf", ".prj", ".cpg")
+ILLUSTRATIVE = "illustrative"  #: the ``precision`` value of the packaged 示意 stand-ins
+
+
+def illustrative_layers(result: CheckResult) -> list[str]:
+    """The constraint layers of ``result`` that hold illustrative (示意) features, sorted.
+
+    A layer counts as illustrative when the ``precision`` values the check recorded for it
+    (``result.audit["layers"][name]["precision"]``) include ``illustrative``; a layer without a
+    ``precision`` column (a user's own file, normally their official data) does not. Every output
+    of the check carries the 示意 disclaimer when this list is not empty.
+    """
+    layers = (getattr(result, "audit", None) or {}).get("layers") or {}
+    return sorted(
+        str(name)
+        for name, record in layers.items()
+        if ILLUSTRATIVE in ((record or {}).get("precision") or ())
+    )
 
 
 def _sha256(path: Path) -> str:
