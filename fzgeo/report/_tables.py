@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from fzgeo._atomic import atomic_path, write_bytes
-from fzgeo.check import ROUNDING, CheckResult
+from fzgeo._atomic import write_bytes
+from fzgeo.check import M2_PER_HA, M2_PER_MU, ROUNDING, CheckResult
+from fzgeo.report._xlsx import Sheet, write_workbook
 from fzgeo.textsafe import neutralize_cell
 
-#: English measure -> (Chinese header, rounding key or None)
+#: English measure -> (Chinese header, rounding key or None). Areas come in m², 公顷 and 亩
+#: (the 公顷 and 亩 of a measure the check gives in m² only are derived here); shares in %.
 MEASURES: dict[str, tuple[str, str | None]] = {
     "verdict": ("结论", None),
     "exempt": ("是否豁免", None),
     "overlap_m2": ("重叠面积（平方米）", "m2"),
-    "overlap_m2_ellipsoidal": ("重叠椭球面积（平方米）", "m2"),
     "overlap_ha": ("重叠面积（公顷）", "ha"),
     "overlap_mu": ("重叠面积（亩）", "mu"),
+    "overlap_m2_ellipsoidal": ("重叠椭球面积（平方米）", "m2"),
+    "overlap_ha_ellipsoidal": ("重叠椭球面积（公顷）", "ha"),
+    "overlap_mu_ellipsoidal": ("重叠椭球面积（亩）", "mu"),
     "length_inside_m": ("线内长度（米）", "m"),
-    "share": ("占项目比例", "share"),
+    "share": ("占项目比例（%）", "pct"),
     "outside_m2": ("界外面积（平方米）", "m2"),
+    "outside_ha": ("界外面积（公顷）", "ha"),
+    "outside_mu": ("界外面积（亩）", "mu"),
     "distance_m": ("最近距离（米）", "m"),
     "feature_ids": ("涉及要素编号", None),
     "feature_names": ("涉及要素名称", None),
     "score": ("软因子得分", "score"),
     "slope_mean_deg": ("平均坡度（度）", "deg"),
     "slope_max_deg": ("最大坡度（度）", "deg"),
-    "steep_share": ("超过坡度阈值的面积比例", "share"),
-    "dem_nodata_share": ("高程无数据比例", "share"),
+    "steep_share": ("超过坡度阈值的面积比例（%）", "pct"),
+    "dem_nodata_share": ("高程无数据比例（%）", "pct"),
 }
+#: Measures of the area outside a boundary: only ``within`` rules have them.
+OUTSIDE = ("outside_m2", "outside_ha", "outside_mu")
 SITE_COLUMNS: dict[str, tuple[str, str | None]] = {
     "geometry_class": ("几何类型", None),
     "site_area_m2": ("项目面积（平方米）", "m2"),
+    "site_area_ha": ("项目面积（公顷）", "ha"),
+    "site_area_mu": ("项目面积（亩）", "mu"),
     "site_area_m2_ellipsoidal": ("项目椭球面积（平方米）", "m2"),
+    "site_area_ha_ellipsoidal": ("项目椭球面积（公顷）", "ha"),
+    "site_area_mu_ellipsoidal": ("项目椭球面积（亩）", "mu"),
     "site_length_m": ("项目长度（米）", "m"),
     "repaired": ("几何已修复", None),
     "verdict": ("综合结论", None),
@@ -52,6 +65,18 @@ DETAIL_COLUMNS: dict[str, tuple[str, str | None]] = {
     "severity": ("严重程度", None),
     **MEASURES,
 }
+#: Number format of a spreadsheet column by the unit its header ends with.
+UNIT_FORMATS = {
+    "（平方米）": "#,##0.00",
+    "（公顷）": "#,##0.0000",
+    "（亩）": "#,##0.0000",
+    "（%）": "0.00",
+    "（米）": "#,##0.00",
+    "（度）": "0.00",
+}
+#: Decimal places of a share in % (the fraction's ROUNDING["share"] places, moved by two).
+PERCENT_DECIMALS = ROUNDING["share"] - 2
+_PER_UNIT = {"ha": M2_PER_HA, "mu": M2_PER_MU}
 CLASS_ZH = {"polygon": "面", "line": "线", "point": "点"}
 KIND_ZH = {
     "veto": "一票否决",
@@ -66,27 +91,48 @@ YES_NO = {True: "是", False: "否"}
 def _round(series: pd.Series, key: str | None) -> pd.Series:
     if key is None:
         return series
-    return pd.to_numeric(series, errors="coerce").round(ROUNDING[key])
+    values = pd.to_numeric(series, errors="coerce")
+    if key == "pct":
+        return (values * 100).round(PERCENT_DECIMALS)
+    return values.round(ROUNDING[key])
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series | None:
+    """Column ``name`` of ``frame``; a ``_ha`` or ``_mu`` area derived from its ``_m2`` twin."""
+    if name in frame.columns:
+        return frame[name]
+    for unit, per in _PER_UNIT.items():
+        if f"_{unit}" in name and (m2 := name.replace(f"_{unit}", "_m2", 1)) in frame.columns:
+            return pd.to_numeric(frame[m2], errors="coerce") / per
+    return None
 
 
 def site_table(result: CheckResult) -> pd.DataFrame:
-    """One row per site: 序号, original attributes, then Chinese-headed results, rounded."""
+    """One row per site: 序号, original attributes, then Chinese-headed results, rounded.
+
+    Areas in m², 公顷 and 亩, shares in % (headers say the unit); 界外面积 only for ``within``
+    rules.
+    """
     sites = result.sites
     out = pd.DataFrame({"序号": np.arange(1, len(sites) + 1)}, index=sites.index)
     own = [c for c in sites.columns if c != sites.geometry.name and "__" not in c]
     for col in own:
-        if col in SITE_COLUMNS:
-            header, key = SITE_COLUMNS[col]
-            out[header] = _round(sites[col], key)
-        else:
+        if col not in SITE_COLUMNS:
             out[col] = sites[col]
+            continue
+        twins = [col.replace("_m2", u, 1) for u in ("_ha", "_mu")] if "_m2" in col else []
+        for name in (col, *(t for t in twins if t in SITE_COLUMNS and t not in own)):
+            header, key = SITE_COLUMNS[name]
+            out[header] = _round(_column(sites, name), key)  # type: ignore[arg-type]
     out["几何类型"] = out["几何类型"].map(CLASS_ZH)
     out["几何已修复"] = out["几何已修复"].map(YES_NO)
     for rule in result.rules.rules:
         for measure, (header, key) in MEASURES.items():
-            col = f"{rule.id}__{measure}"
-            if col in sites.columns:
-                values = _round(sites[col], key)
+            if measure in OUTSIDE and rule.kind != "within":
+                continue
+            values = _column(sites, f"{rule.id}__{measure}")
+            if values is not None:
+                values = _round(values, key)
                 if measure == "exempt":
                     values = values.map(YES_NO)
                 out[f"{rule.name_zh}·{header}"] = values
@@ -94,12 +140,13 @@ def site_table(result: CheckResult) -> pd.DataFrame:
 
 
 def detail_table(result: CheckResult) -> pd.DataFrame:
-    """One row per site and rule, Chinese headers, rounded."""
+    """One row per site and rule, Chinese headers, rounded (areas in m², 公顷, 亩; shares in %)."""
     d = result.details
     out = pd.DataFrame(index=d.index)
     for col, (header, key) in DETAIL_COLUMNS.items():
-        if col in d.columns:
-            out[header] = _round(d[col], key)
+        values = _column(d, col)
+        if values is not None:
+            out[header] = _round(values, key)
     out["项目序号"] = out["项目序号"] + 1
     out["规则类型"] = out["规则类型"].map(KIND_ZH)
     out["是否豁免"] = out["是否豁免"].map(YES_NO)
@@ -135,13 +182,31 @@ def rule_table(result: CheckResult) -> pd.DataFrame:
 
 
 def safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every text cell neutralised against spreadsheet formulas; headers too."""
+    """Every text cell neutralised against spreadsheet formulas; headers too.
+
+    Each distinct text is neutralised once (a batch repeats few distinct verdicts and names).
+    """
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].astype(object).map(neutralize_cell)
+            values = out[col].astype(object)
+            distinct = pd.unique(values[values.notna()])
+            out[col] = values.map({v: neutralize_cell(v) for v in distinct})
     out.columns = [neutralize_cell(str(c)) for c in out.columns]
     return out
+
+
+def number_formats(frame: pd.DataFrame) -> dict[str, str]:
+    """The spreadsheet number format of each numeric column, from the unit in its header."""
+    formats = {}
+    for col in frame.columns:
+        name = str(col)
+        if name.endswith("序号"):
+            formats[name] = "0"
+        for unit, fmt in UNIT_FORMATS.items():
+            if name.endswith(unit):
+                formats[name] = fmt
+    return formats
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -150,18 +215,26 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return write_bytes(path, data)
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> Path:
-    """One sheet per table, header row frozen and bold, columns sized to their content."""
-    from openpyxl.styles import Font
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path, *, notice: Sequence[str] = ()) -> Path:
+    """One sheet per table, written by the streaming writer :mod:`fzgeo.report._xlsx`.
 
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            safe(frame).to_excel(writer, sheet_name=name, index=False)
-            ws = writer.sheets[name]
-            ws.freeze_panes = "A2"
-            for cell in ws[1]:
-                cell.font = Font(bold=True)
-            for i, col in enumerate(frame.columns, start=1):
-                width = min(40, max(8, len(str(col)) * 2))
-                ws.column_dimensions[ws.cell(1, i).column_letter].width = width
-    return path
+    Header row bold, frozen and filtered, the first column (序号) frozen on the per-site and
+    per-rule sheets, columns fitted to their content (CJK characters count double), number
+    formats by unit (m² ``#,##0.00``, 公顷 and 亩 ``#,##0.0000``, % ``0.00``), 冲突/邻近 cells
+    shaded. ``notice`` lines (the 示意 disclaimer) come first on the first sheet, above the
+    header, so nobody reads the table without them.
+    """
+    out = []
+    for i, (name, frame) in enumerate(sheets.items()):
+        table = safe(frame)
+        out.append(
+            Sheet(
+                name,
+                table,
+                formats=number_formats(table),
+                notice=tuple(notice) if i == 0 else (),
+                freeze_columns=1 if "序号" in str(table.columns[0]) else 0,
+                verdict_columns=[str(c) for c in table.columns if str(c).endswith("结论")],
+            )
+        )
+    return write_workbook(out, path)
