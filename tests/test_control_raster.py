@@ -150,5 +150,7 @@ def test_cli_control_and_sample(scene: dict[str, GeoDataFrame], tmp_path: Path) 
     io.write(GeoDataFrame({"id": [1]}, geometry=[red], crs=4548).to_crs(4490), pts)
     out = tmp_path / "s.csv"
     assert main(["raster", "sample", str(tif), str(pts), "--out", str(out)]) == 0
-    table = pd.read_csv(out)
-    assert table["control_class"].tolist() == ["生态保护红线"]
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(table.columns) == ["id", "管控分区代码", "管控分区"]  # Chinese headers
+    assert table["管控分区"].tolist() == ["生态保护红线"]
+    assert table["管控分区代码"].tolist() == [1]

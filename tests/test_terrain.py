@@ -158,10 +158,21 @@ def test_cli_terrain_writes_a_csv_per_site(tmp_path: Path) -> None:
     assert main(["raster", "terrain", str(dem), str(site_file), "--out", str(out)]) == 0
     import pandas as pd
 
-    table = pd.read_csv(out)
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(table.columns) == [
+        "id",
+        "平均坡度（度）",
+        "最大坡度（度）",
+        "坡度大于15°的面积比例（%）",
+        "坡度大于25°的面积比例（%）",
+        "参与计算的栅格数",
+        "无数据栅格数",
+        "无数据比例（%）",
+    ]
     assert list(table["id"]) == [0, 1]
-    assert table["share_gt_25"].tolist() == [1.0, 1.0]
-    assert table["slope_mean"].round(0).tolist() == [30.0, 30.0]
+    assert table["坡度大于25°的面积比例（%）"].tolist() == [100.0, 100.0]  # shares in %
+    assert table["平均坡度（度）"].round(0).tolist() == [30.0, 30.0]
+    assert table["平均坡度（度）"].map(lambda v: round(v, 2) == v).all()  # 0.01° as reported
 
 
 def test_cli_terrain_neutralises_formula_cells(tmp_path: Path) -> None:

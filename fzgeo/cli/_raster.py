@@ -38,14 +38,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     c.set_defaults(func=cmd_control)
 
-    s = rsub.add_parser("sample", help="control class of each point of a file")
+    s = rsub.add_parser(
+        "sample",
+        help="control class of each point of a file (CSV columns 管控分区代码, 管控分区)",
+    )
     s.add_argument("control", type=Path, help="control GeoTIFF written by 'fzgeo raster control'")
     s.add_argument("points", type=Path, help="point file (any format fzgeo reads)")
     s.add_argument("--out", type=Path, required=True, help="CSV to write")
     add_input_options(s)
     s.set_defaults(func=cmd_sample)
 
-    t = rsub.add_parser("terrain", help="slope statistics of each site from a DEM (any CRS)")
+    t = rsub.add_parser(
+        "terrain",
+        help="slope statistics of each site from a DEM (any CRS): CSV columns 平均坡度（度）, "
+        "最大坡度（度）, 坡度大于15°的面积比例（%%）, ...",
+    )
     t.add_argument("dem", type=Path, help="elevation GeoTIFF in metres")
     t.add_argument("sites", type=Path, help="site file (any format fzgeo reads)")
     t.add_argument("--out", type=Path, required=True, help="CSV to write")
@@ -96,27 +103,22 @@ def cmd_control(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """Write the class of each point."""
-    import pandas as pd
-
+    """Write the class of each point (管控分区代码, 管控分区)."""
     from fzgeo.raster import control
 
     points = read_input(args, args.points, what="points")
     codes = control.sample(args.control, points)
-    names = control.class_names()
-    classes = [names.get(int(c), "") for c in codes]
-    results = pd.DataFrame({"control_code": codes, "control_class": classes}, index=points.index)
-    _write_rows(points, results, args.out)
+    _write_rows(points, control.sample_table(codes, points.index), args.out)
     return 0
 
 
 def cmd_terrain(args: argparse.Namespace) -> int:
-    """Write slope statistics per site."""
+    """Write slope statistics per site, Chinese headers (degrees, shares in %)."""
     from fzgeo.raster import terrain
 
     sites = read_input(args, args.sites, what="sites")
     stats = terrain.screen(args.dem, sites, thresholds=args.threshold or terrain.DEFAULT_THRESHOLDS)
-    _write_rows(sites, stats, args.out)
+    _write_rows(sites, terrain.chinese_table(stats), args.out)
     return 0
 
 

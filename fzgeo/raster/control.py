@@ -29,6 +29,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 import rasterio
 import rasterio.shutil
@@ -63,6 +64,14 @@ CLASSES: tuple[ControlClass, ...] = (
 )
 OTHER_NAME = "其他（市域内）"
 _FALLBACK_COLOURS = {1: "#2e7d32", 2: "#f9d71c", 3: "#e53935"}
+
+
+def sample_table(codes: npt.NDArray[np.uint8], index: pd.Index) -> pd.DataFrame:
+    """What ``fzgeo raster sample`` writes per point: 管控分区代码 and 管控分区 (Chinese name)."""
+    names = class_names()
+    return pd.DataFrame(
+        {"管控分区代码": codes, "管控分区": [names.get(int(c), "") for c in codes]}, index=index
+    )
 
 
 def class_names() -> dict[int, str]:

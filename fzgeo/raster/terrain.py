@@ -222,3 +222,26 @@ def _result(acc: _Acc) -> dict[str, float | int]:
     out["nodata_cells"] = acc.nodata
     out["nodata_share"] = acc.nodata / acc.cells if acc.cells else float("nan")
     return out
+
+
+#: Decimal places of the Chinese table: degrees as the check's reports (2), shares in % (4).
+DEGREE_DECIMALS, PERCENT_DECIMALS = 2, 4
+
+
+def chinese_table(stats: pd.DataFrame) -> pd.DataFrame:
+    """The figures of :func:`screen` with Chinese headers, as ``fzgeo raster terrain`` writes them.
+
+    平均坡度（度）, 最大坡度（度） (rounded to 0.01°), 坡度大于 t° 的面积比例（%） per threshold and
+    无数据比例（%） (shares in %, to 4 decimals), 参与计算的栅格数 and 无数据栅格数.
+    """
+    out = pd.DataFrame(index=stats.index)
+    out["平均坡度（度）"] = stats["slope_mean"].round(DEGREE_DECIMALS)
+    out["最大坡度（度）"] = stats["slope_max"].round(DEGREE_DECIMALS)
+    for col in stats.columns:
+        if col.startswith("share_gt_"):
+            t = col.removeprefix("share_gt_")
+            out[f"坡度大于{t}°的面积比例（%）"] = (stats[col] * 100).round(PERCENT_DECIMALS)
+    out["参与计算的栅格数"] = stats["cells"]
+    out["无数据栅格数"] = stats["nodata_cells"]
+    out["无数据比例（%）"] = (stats["nodata_share"] * 100).round(PERCENT_DECIMALS)
+    return out
