@@ -188,6 +188,12 @@ CATALOGUE: dict[str, ErrorCode] = {
         ErrorCode("FZ500", "packaged data not found"),
         # 6xx rules and configuration
         ErrorCode("FZ600", "invalid rules or configuration"),
+        ErrorCode(
+            "FZ601",
+            "site project types the rules' exemptions cannot use",
+            "name the sites' type column with type_column, or list the types in project_types",
+            severity=WARNING,
+        ),
         # 7xx database (70x) and distributed execution (71x)
         ErrorCode("FZ700", "cannot connect to the database", "check --dsn, the server and access"),
         ErrorCode("FZ701", "database connection lost or operation failed; nothing was written"),
@@ -361,3 +367,7 @@ class ExtentWarning(FzgeoWarning):
 
 class DeclaredAreaWarning(FzgeoWarning):
     """A parcel's declared area (e.g. 地块面积 in a 报部格式 TXT) differs from its computed area."""
+
+
+class ProjectTypeWarning(FzgeoWarning):
+    """The rules exempt project types, but sites have no type or a type no rule knows (FZ601)."""

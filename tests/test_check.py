@@ -16,7 +16,13 @@ from shapely.geometry import LineString, Point, Polygon, box
 from fzgeo import check
 from fzgeo.check import engines, pieces, rules
 from fzgeo.check.parts import PART_CHUNK
-from fzgeo.errors import ConfigError, ExtentWarning, GeometryError, RepairWarning
+from fzgeo.errors import (
+    ConfigError,
+    ExtentWarning,
+    GeometryError,
+    ProjectTypeWarning,
+    RepairWarning,
+)
 
 X, Y = 500_000.0, 3_100_000.0  # EPSG:4548 metres near 117 E, 28 N (inside 抚州)
 
@@ -121,15 +127,144 @@ def test_points_inside_and_with_radius():
     assert far.iloc[0]["red__verdict"] == "冲突"  # the 250 m circle reaches the red line
 
 
+WITHIN = rules.from_mapping(
+    {"rules": [{"id": "urb", "layer": "urb", "kind": "within", "name_zh": "城镇开发边界"}]}
+)
+
+
 def test_within_rule_reports_the_part_outside():
-    rs = rules.from_mapping(
-        {"rules": [{"id": "urb", "layer": "urb", "kind": "within", "name_zh": "城镇开发边界"}]}
-    )
     urb = gdf([sq(0, 0, 100, 100)])
-    out = check.conflicts(gdf([sq(50, 0, 150, 100), sq(10, 10, 20, 20)]), {"urb": urb}, rs)
-    assert out.iloc[0]["urb__outside_m2"] == pytest.approx(5000.0)
-    assert list(out["urb__verdict"]) == ["冲突", "无冲突"]
-    assert out.iloc[1]["urb__outside_m2"] == 0.0
+    sites = gdf([sq(50, 0, 150, 100), sq(10, 10, 20, 20), sq(300, 0, 340, 50)])
+    res = check.run(sites, {"urb": urb}, WITHIN)
+    out = res.sites
+    assert list(out["urb__verdict"]) == ["冲突", "无冲突", "冲突"]
+    assert list(out["urb__outside_m2"]) == pytest.approx([5000.0, 0.0, 2000.0])
+    assert list(out["urb__outside_mu"]) == pytest.approx([7.5, 0.0, 3.0])
+    assert list(out["urb__share"]) == pytest.approx([0.5, 0.0, 1.0])  # the part outside
+    assert list(out["urb__overlap_m2"]) == pytest.approx([5000.0, 100.0, 0.0])  # the part inside
+    # the conflict parts are the parts outside the boundary: the east half, and the whole site
+    parts = res.parts.to_crs(4548)
+    assert list(parts["site"]) == [0, 2]
+    assert set(parts["side"]) == {"outside"}
+    assert list(parts["inside"]) == pytest.approx([5000.0, 2000.0])
+    assert parts.geometry.iloc[0].symmetric_difference(sq(100, 0, 150, 100)).area < 1e-6
+    assert parts.geometry.iloc[1].symmetric_difference(sq(300, 0, 340, 50)).area < 1e-6
+
+
+def test_within_rule_parts_of_lines_and_points_lie_outside():
+    urb = gdf([sq(0, 0, 100, 100)])
+    road = LineString([(X + 50, Y + 50), (X + 250, Y + 50)])
+    res = check.run(gdf([road, Point(X + 500, Y + 500), Point(X + 5, Y + 5)]), {"urb": urb}, WITHIN)
+    assert list(res.sites["urb__verdict"]) == ["冲突", "冲突", "无冲突"]
+    assert res.sites["urb__share"].iloc[0] == pytest.approx(0.75)
+    parts = res.parts.to_crs(4548)
+    assert list(parts["site"]) == [0, 1]
+    outside = LineString([(X + 100, Y + 50), (X + 250, Y + 50)])
+    assert parts.geometry.iloc[0].length == pytest.approx(150.0, abs=1e-5)
+    assert parts.geometry.iloc[0].hausdorff_distance(outside) < 1e-5
+    assert parts.geometry.iloc[1].distance(Point(X + 500, Y + 500)) < 1e-6
+
+
+def touching_in_zone_39(pairs: int = 40, seed: int = 0) -> tuple[GeoDataFrame, GeoDataFrame]:
+    """Sites in zone-prefixed EPSG:4527 whose edge lies on a red-line edge, as delivered.
+
+    Each site shares a slanted edge (corners to the mm, as a 界址点 table gives them) with its own
+    red-line polygon; the red line is stored in EPSG:4490. Both come back to the work CRS
+    EPSG:4548 by different paths, so some shared edges leave slivers of about 1e-8 m².
+    """
+    rng = np.random.default_rng(seed)
+    reds, sites = [], []
+    for k in range(pairs):
+        a = np.round([39_430_000.0 + (k % 8) * 1000, 3_090_000.0 + (k // 8) * 1000], 3)
+        b = np.round(a + rng.uniform(-300, 300, 2), 3)
+        d = b - a
+        normal = np.array([-d[1], d[0]]) / np.hypot(*d)
+        reds.append(Polygon([a, b, np.round(b + 200 * normal, 3), np.round(a + 200 * normal, 3)]))
+        sites.append(Polygon([a, np.round(a - 150 * normal, 3), np.round(b - 150 * normal, 3), b]))
+    red = gdf(reds, crs=4527, BSM=[f"HX{k:03d}" for k in range(pairs)]).to_crs(4490)
+    return gdf(sites, crs=4527, 项目名称=[f"项目{k}" for k in range(pairs)]), red
+
+
+def raw_slivers(sites: GeoDataFrame, red: GeoDataFrame) -> np.ndarray:
+    """The area (m²) each site's plain intersection with its red-line polygon has in EPSG:4548."""
+    from fzgeo.crs import to_work
+
+    a = np.asarray(to_work(sites).geometry.values)
+    b = np.asarray(to_work(red).geometry.values)
+    return shapely.area(shapely.intersection(a, b))
+
+
+def test_touching_in_zone_prefixed_gauss_kruger_is_no_conflict():
+    sites, red = touching_in_zone_39()
+    slivers = raw_slivers(sites, red)
+    assert (slivers > 0).sum() >= 2 and slivers.max() < 0.01  # the round trip leaves slivers
+    res = check.run(sites, {"red": red}, VETO)
+    out = res.sites
+    assert set(out["red__verdict"]) == {"无冲突"}
+    assert (out["red__overlap_m2"] == 0).all()
+    assert (out["red__share"] == 0).all()
+    assert (out["red__distance_m"] == 0).all()
+    assert (out["red__feature_ids"] == "").all()
+    assert len(res.parts) == 0
+    assert res.audit["touch_tolerance"] == {"m2": 0.01, "m": 0.01}
+    near = rules.from_mapping(
+        {"rules": [{"id": "red", "layer": "red", "kind": "veto", "near_m": 50}]}
+    )
+    out = check.conflicts(sites, {"red": red}, near)
+    assert set(out["red__verdict"]) == {"邻近"}  # distance 0: within the near distance
+    assert list(out["red__feature_ids"]) == red["BSM"].tolist()
+
+
+def test_touch_tolerance_is_configurable():
+    sites, red = touching_in_zone_39()
+    slivers = raw_slivers(sites, red) > 0
+    exact = rules.from_mapping(
+        {"touch_tolerance_m2": 0, "rules": [{"id": "red", "layer": "red", "kind": "veto"}]}
+    )
+    out = check.conflicts(sites, {"red": red}, exact)
+    assert (out["red__verdict"] == "冲突").tolist() == slivers.tolist()  # every sliver counts
+    wide = rules.from_mapping(
+        {"touch_tolerance_m2": 1.0, "rules": [{"id": "red", "layer": "red", "kind": "veto"}]}
+    )
+    small = gdf([sq(99.5, 0, 200, 1), sq(99, 0, 200, 2)])  # 0.5 m² and 2 m² inside
+    out = check.conflicts(small, {"red": gdf([sq(0, 0, 100, 100)])}, wide)
+    assert list(out["red__verdict"]) == ["无冲突", "冲突"]
+    assert list(out["red__overlap_m2"]) == pytest.approx([0.0, 2.0])
+    with pytest.raises(ConfigError, match="must not be negative"):
+        rules.from_mapping(
+            {"touch_tolerance_m": -1, "rules": [{"id": "a", "layer": "a", "kind": "veto"}]}
+        )
+
+
+def test_line_ending_on_a_red_line_only_touches_it():
+    sites, red = touching_in_zone_39(pairs=40, seed=3)
+    # roads from inside each site to a corner it shares with the red line
+    corners = [np.asarray(g.exterior.coords)[3] for g in sites.geometry]
+    starts = [np.asarray(g.centroid.coords[0]).round(3) for g in sites.geometry]
+    roads = gdf([LineString([s, e]) for s, e in zip(starts, corners, strict=True)], crs=4527)
+    from fzgeo.crs import to_work
+
+    raw = shapely.length(
+        shapely.intersection(
+            np.asarray(to_work(roads).geometry.values), np.asarray(to_work(red).geometry.values)
+        )
+    )
+    assert (raw > 0).any() and raw.max() < 0.01  # the round trip puts some ends inside
+    out = check.conflicts(roads, {"red": red}, VETO)
+    assert set(out["red__verdict"]) == {"无冲突"}
+    assert (out["red__length_inside_m"] == 0).all()
+    assert (out["red__distance_m"] == 0).all()
+
+
+def test_within_boundary_edge_shared_from_inside_is_no_conflict():
+    _, red = touching_in_zone_39()
+    # each site moved onto the other side of its edge: wholly inside its polygon, edge on edge
+    inside = gdf(
+        [Polygon(np.asarray(r.exterior.coords)) for r in red.to_crs(4527).geometry], crs=4527
+    )
+    out = check.conflicts(inside, {"urb": red}, WITHIN)
+    assert set(out["urb__verdict"]) == {"无冲突"}
+    assert (out["urb__outside_m2"] == 0).all()
 
 
 def test_proximity_rule_and_where_filter():
@@ -159,24 +294,148 @@ def test_proximity_rule_and_where_filter():
     assert not out["verdict"].eq("冲突").any()
 
 
+EXEMPT = rules.from_mapping(
+    {
+        "project_types": ["工业"],
+        "rules": [
+            {
+                "id": "red",
+                "layer": "red",
+                "kind": "veto",
+                "exempt_types": ["线性基础设施"],
+                "exempt_verdict": "邻近",
+            }
+        ],
+    }
+)
+
+
 def test_exempt_project_type_needs_review_not_clear():
+    sites = gdf([sq(0, 0, 50, 50)] * 2, project_type=["线性基础设施", "工业"])
+    res = check.run(sites, {"red": gdf([sq(0, 0, 100, 100)])}, EXEMPT)
+    assert list(res.sites["red__verdict"]) == ["邻近", "冲突"]
+    assert list(res.sites["red__exempt"]) == [True, False]
+    assert res.audit["type_column"] == "project_type"
+    assert res.audit["unknown_types"] == {}
+
+
+def test_project_type_from_the_usual_chinese_column_normalised():
+    # 项目类型 as design institutes name it; a full-width space (U+3000) and stray spaces
+    types = ["线性基础设施", "线性\u3000基础设施", " 线性 基础设施 ", "工业", None]
+    sites = gdf([sq(0, 0, 50, 50)] * 5, 项目类型=types)
+    res = check.run(sites, {"red": gdf([sq(0, 0, 100, 100)])}, EXEMPT)
+    assert list(res.sites["red__verdict"]) == ["邻近", "邻近", "邻近", "冲突", "冲突"]
+    assert list(res.sites["red__exempt"]) == [True, True, True, False, False]
+    assert res.audit["type_column"] == "项目类型"
+    assert res.audit["untyped_sites"] == 1
+    # the rules' own column wins over the usual names; a full-width rule type matches too
+    named = rules.from_mapping(
+        {
+            "type_column": "类别",
+            "rules": [{"id": "red", "layer": "red", "kind": "veto", "exempt_types": ["ＡＢＣ"]}],
+        }
+    )
+    both = gdf([sq(0, 0, 50, 50)], 类别=["ABC"], 项目类型=["工业"])
+    out = check.conflicts(both, {"red": gdf([sq(0, 0, 100, 100)])}, named)
+    assert out["red__exempt"].tolist() == [True]
+
+
+def test_unknown_project_types_warn_with_count_and_values():
+    sites = gdf([sq(0, 0, 50, 50)] * 4, 项目类型=["线形基础设施", "线形基础设施", "住宅", "工业"])
+    with pytest.warns(
+        ProjectTypeWarning, match=r"\[FZ601\] 3 site\(s\) have a project type"
+    ) as got:
+        res = check.run(sites, {"red": gdf([sq(0, 0, 100, 100)])}, EXEMPT)
+    message = str(got[0].message)
+    assert "column 项目类型" in message and "线形基础设施 (2), 住宅 (1)" in message
+    assert "exemptions apply to 线性基础设施 only" in message
+    assert res.audit["unknown_types"] == {"线形基础设施": 2, "住宅": 1}
+    assert list(res.sites["red__verdict"]) == ["冲突"] * 4  # a misspelt type exempts nothing
+
+
+def test_no_project_type_column_warns_when_rules_exempt():
+    sites = gdf([sq(0, 0, 50, 50)] * 3, 用地类型=["交通运输用地"] * 3)  # land use, not a type
+    with pytest.warns(ProjectTypeWarning, match=r"no project type column .*any of the 3 site"):
+        res = check.run(sites, {"red": gdf([sq(0, 0, 100, 100)])}, EXEMPT)
+    assert res.audit["type_column"] is None
+    assert res.audit["untyped_sites"] == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # rules without exemptions need no type
+        res = check.run(sites, {"red": gdf([sq(0, 0, 100, 100)])}, VETO)
+    assert res.audit["type_column"] is None and res.audit["unknown_types"] == {}
+
+
+def test_features_are_named_by_the_layers_own_id_and_name_columns():
+    red = gdf(
+        [sq(0, 0, 100, 100), sq(100, 0, 200, 100), sq(500, 0, 600, 100)],
+        bsm=[3601001.0, 3601002.0, None],  # a float column, as a Shapefile's numbers come
+        HXMC=["马头山红线", "洪门红线", "远处红线"],
+        id=["a", "b", "c"],
+    )
+    out = one(gdf([sq(50, 0, 150, 100), sq(550, 0, 560, 10)]), red)
+    assert list(out["red__feature_ids"]) == ["3601001;3601002", "#3"]  # no BSM: its position
+    assert list(out["red__feature_names"]) == ["马头山红线;洪门红线", "远处红线"]
+    res = check.run(gdf([sq(50, 0, 150, 100)]), {"red": red}, VETO)
+    assert res.audit["layers"]["red"]["id_column"] == "bsm"
+    assert res.audit["layers"]["red"]["name_column"] == "HXMC"
+    # a rule may name its columns; a column it names must exist
+    chosen = rules.from_mapping(
+        {"rules": [{"id": "red", "layer": "red", "kind": "veto", "id_column": "ID"}]}
+    )
+    assert one(gdf([sq(50, 0, 150, 100)]), red, chosen).iloc[0]["red__feature_ids"] == "a;b"
+    wrong = rules.from_mapping(
+        {"rules": [{"id": "red", "layer": "red", "kind": "veto", "name_column": "红线名称"}]}
+    )
+    with pytest.raises(ConfigError, match="layer 'red' has no column '红线名称' \\(name_column\\)"):
+        one(gdf([sq(50, 0, 150, 100)]), red, wrong)
+
+
+def test_features_without_ids_are_numbered_in_the_whole_layer():
+    rivers = gdf(
+        [sq(0, 0, 10, 1000), sq(200, 0, 210, 1000), sq(400, 0, 410, 1000)],
+        main=[False, False, True],
+    )
     rs = rules.from_mapping(
         {
             "rules": [
-                {
-                    "id": "red",
-                    "layer": "red",
-                    "kind": "veto",
-                    "exempt_types": ["线性基础设施"],
-                    "exempt_verdict": "邻近",
-                }
+                {"id": "r", "layer": "rivers", "kind": "proximity", "distance_m": 50,
+                 "where": {"main": True}},
             ]
         }
-    )
-    sites = gdf([sq(0, 0, 50, 50)] * 2, project_type=["线性基础设施", "工业"])
-    out = one(sites, gdf([sq(0, 0, 100, 100)]), rs)
-    assert list(out["red__verdict"]) == ["邻近", "冲突"]
-    assert list(out["red__exempt"]) == [True, False]
+    )  # fmt: skip
+    out = check.conflicts(gdf([sq(420, 0, 430, 10)]), {"rivers": rivers}, rs)
+    assert out.iloc[0]["r__feature_ids"] == "#3"  # the third feature, not the first kept
+
+
+def test_audit_records_engine_tolerances_and_layers():
+    from fzgeo.plan import layers
+
+    red = layers.load("eco_redline")
+    site = red.to_crs(4548).geometry.iloc[0].representative_point().buffer(50)
+    res = check.run(gdf([site], project_type=["工业"]), {"eco_redline": red}, rules.load())
+    audit = res.audit
+    assert audit["engine"] == {"name": "local", "threads": 1}
+    assert audit["touch_tolerance"] == {"m2": 0.01, "m": 0.01}
+    record = audit["layers"]["eco_redline"]
+    assert record["sha256"] == pieces.layer_sha256(np.asarray(red.geometry.values), "EPSG:4490")
+    assert record["features"] == len(red)
+    assert record["precision"] == ["illustrative"]
+    assert record["id_column"] is None and record["name_column"] == "name"
+    assert res.sites.iloc[0]["eco_redline__feature_names"] == red["name"].iloc[0]
+    assert list(audit["layers"]) == ["eco_redline"]  # only the layers given
+    import json
+
+    json.dumps(audit)  # JSON-ready
+
+
+def test_layer_sha256_is_the_layer_as_delivered_with_its_crs():
+    geoms = np.array([sq(0, 0, 10, 10), None, sq(5, 5, 20, 20)], dtype=object)
+    digest = pieces.layer_sha256(geoms, "EPSG:4548")
+    assert digest == pieces.layer_sha256(geoms.copy(), 4548)  # the same CRS however given
+    assert digest != pieces.layer_sha256(geoms, "EPSG:4527")
+    assert digest != pieces.layer_sha256(geoms[::-1], "EPSG:4548")  # order matters
+    three_d = shapely.force_3d(geoms)
+    assert pieces.layer_sha256(three_d, "EPSG:4548") == digest  # 2-D, as every engine reads
 
 
 def test_missing_layer_is_skipped_never_passed():
@@ -279,6 +538,11 @@ def test_pieces_cache_round_trip(tmp_path):
         ({"rules": [{"id": "a", "layer": "x", "kind": "proximity"}]}, "distance_m > 0"),
         ({"rules": [{"id": "a", "layer": "x", "kind": "veto"}] * 2}, "used twice"),
         ({"rule": []}, "list under 'rules'"),
+        ({"rules": [{"id": "a", "layer": "x", "kind": "veto"}], "type_colum": "x"}, "unknown keys"),
+        (
+            {"rules": [{"id": "a", "layer": "x", "kind": "veto"}], "touch_tolerance_m2": "x"},
+            "could not convert",
+        ),
     ],
 )
 def test_bad_rules_are_config_errors(doc, message):
@@ -416,7 +680,9 @@ def test_sites_in_the_wrong_zone_warn_naming_the_likely_crs():
 
 def test_sites_outside_the_city_warn_even_when_every_rule_is_skipped():
     far = gdf([Point(X, Y)]).set_crs(4547, allow_override=True)
-    with pytest.warns(ExtentWarning, match=r"sites \(.*\) and 抚州市 \(.*\) share no common extent"):
+    with pytest.warns(
+        ExtentWarning, match=r"sites \(.*\) and 抚州市 \(.*\) share no common extent"
+    ):
         result = check.run(far, {}, VETO)
     assert result.skipped == {"red": "layer 'red' is not available"}
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pytest
+from test_check import raw_slivers, touching_in_zone_39
 from test_db import interrupt_while_locked
 
 import shapely
@@ -154,6 +155,131 @@ def test_hand_computed_cases_agree(
     assert_same(results[0].details, results[1].details)
     assert_same(results[0].details, results[2].details)
     assert results[1].notes[-1] == "measured in PostGIS"
+
+
+def test_touching_sites_in_zone_39_are_no_conflict_on_every_engine(
+    postgis_dsn: str, dask_engine: scale.DaskEngine
+) -> None:
+    """Sites in EPSG:4527 sharing an edge with a red line stored in EPSG:4490: touches only."""
+    sites, red = touching_in_zone_39()
+    assert (raw_slivers(sites, red) > 0).sum() >= 2  # slivers of ~1e-8 m² before the tolerance
+    near = rules.from_mapping(
+        {"rules": [{"id": "red", "layer": "red", "kind": "veto"},
+                   {"id": "near", "layer": "red", "kind": "veto", "near_m": 10}]}
+    )  # fmt: skip
+    results = three_engines(sites, {"red": red}, near, postgis_dsn, dask_engine)
+    for result, engine in zip(results, ("file", "PostGIS", "dask"), strict=True):
+        out = result.sites
+        assert set(out["red__verdict"]) == {"无冲突"}, engine
+        assert set(out["near__verdict"]) == {"邻近"}, engine  # distance 0, within near_m
+        assert (out["red__overlap_m2"] == 0).all(), engine
+        assert (out["red__distance_m"] == 0).all(), engine
+        assert (out["red__feature_ids"] == "").all(), engine
+        assert list(out["near__feature_ids"]) == red["BSM"].tolist(), engine
+        assert len(result.parts) == 0, engine
+        assert result.audit["touch_tolerance"] == {"m2": 0.01, "m": 0.01}, engine
+    assert_same(results[0].details, results[1].details)
+    assert_same(results[0].details, results[2].details)
+
+
+WITHIN = rules.from_mapping(
+    {"rules": [{"id": "urb", "name_zh": "城镇开发边界", "layer": "urb", "kind": "within"}]}
+)
+
+
+def test_within_conflict_part_is_the_part_outside_on_every_engine(
+    postgis_dsn: str, dask_engine: scale.DaskEngine
+) -> None:
+    urb = frame([b(0, 0, 100, 100), b(100, 0, 200, 50)])  # two features, meeting on an edge
+    sites = frame([b(50, 0, 150, 100), b(300, 0, 340, 50), b(10, 10, 20, 20)])
+    results = three_engines(sites, {"urb": urb}, WITHIN, postgis_dsn, dask_engine)
+    east_quarter = b(100, 50, 150, 100)  # outside both features
+    for result, engine in zip(results, ("file", "PostGIS", "dask"), strict=True):
+        out = result.sites
+        assert list(out["urb__verdict"]) == ["冲突", "冲突", "无冲突"], engine
+        assert list(out["urb__outside_m2"]) == pytest.approx([2500.0, 2000.0, 0.0]), engine
+        assert list(out["urb__share"]) == pytest.approx([0.25, 1.0, 0.0]), engine
+        parts = result.parts.to_crs(crs.WORK_CRS)
+        assert list(parts["site"]) == [0, 1], engine
+        assert list(parts["side"]) == ["outside", "outside"], engine
+        assert list(parts["inside"]) == pytest.approx([2500.0, 2000.0]), engine
+        assert parts.geometry.iloc[0].symmetric_difference(east_quarter).area < 1e-6, engine
+        assert parts.geometry.iloc[1].symmetric_difference(b(300, 0, 340, 50)).area < 1e-6
+    assert_same(results[0].details, results[1].details)
+    assert_same(results[0].details, results[2].details)
+
+
+def test_feature_codes_names_and_project_types_on_every_engine(
+    postgis_dsn: str, dask_engine: scale.DaskEngine
+) -> None:
+    """A user's layer with BSM and HXMC; sites typed in 项目类型 (one with a full-width space)."""
+    red = frame(
+        [b(0, 0, 100, 100), b(100, 0, 200, 100), b(0, 500, 100, 600)],
+        BSM=["3610001", "3610002", "3610003"],
+        HXMC=["马头山红线", "洪门水库红线", "廖坊水库红线"],
+    )
+    sites = frame(
+        [b(50, 0, 150, 100), b(50, 500, 60, 510), b(10, 10, 20, 20)],
+        项目类型=["线性基础设施", "线性\u3000基础设施", "工业"],
+    )
+    rule_set = rules.from_mapping(
+        {"project_types": ["工业"],
+         "rules": [{"id": "red", "layer": "red", "kind": "veto",
+                    "exempt_types": ["线性基础设施"], "exempt_verdict": "邻近"}]}
+    )  # fmt: skip
+    results = three_engines(sites, {"red": red}, rule_set, postgis_dsn, dask_engine)
+    for result, engine in zip(results, ("file", "PostGIS", "dask"), strict=True):
+        out = result.sites
+        assert list(out["red__feature_ids"]) == ["3610001;3610002", "3610003", "3610001"], engine
+        assert list(out["red__feature_names"]) == [
+            "马头山红线;洪门水库红线",
+            "廖坊水库红线",
+            "马头山红线",
+        ], engine
+        assert list(out["red__verdict"]) == ["邻近", "邻近", "冲突"], engine
+        assert list(out["red__exempt"]) == [True, True, False], engine
+        assert result.audit["type_column"] == "项目类型", engine
+        layer = result.audit["layers"]["red"]
+        assert (layer["id_column"], layer["name_column"]) == ("BSM", "HXMC"), engine
+    assert_same(results[0].sites, results[1].sites)
+    assert_same(results[0].sites, results[2].sites)
+
+
+def test_same_layer_same_sha256_and_engine_recorded_on_every_engine(
+    postgis_dsn: str, dask_engine: scale.DaskEngine
+) -> None:
+    """A layer delivered in zone-prefixed EPSG:4527 and one in EPSG:4490: one hash per layer."""
+    red = frame([b(0, 0, 100, 100), b(200, 0, 300, 100)], precision=["surveyed", "official"])
+    layers = {"red": red.to_crs(4527), "farm": frame([b(0, 200, 100, 300)]).to_crs(4490)}
+    rule_set = rules.from_mapping(
+        {"rules": [{"id": "red", "layer": "red", "kind": "veto"},
+                   {"id": "farm", "layer": "farm", "kind": "soft"}]}
+    )  # fmt: skip
+    sites = frame([b(50, 50, 250, 250)])
+    results = three_engines(sites, layers, rule_set, postgis_dsn, dask_engine)
+    expected = {
+        name: check.pieces.layer_sha256(np.asarray(gdf.geometry.values), gdf.crs)
+        for name, gdf in layers.items()
+    }
+    for result, engine in zip(results, ("file", "PostGIS", "dask"), strict=True):
+        recorded = result.audit["layers"]
+        assert {n: r["sha256"] for n, r in recorded.items()} == expected, engine
+        assert recorded["red"]["features"] == 2, engine
+        assert recorded["red"]["precision"] == ["official", "surveyed"], engine
+        assert recorded["farm"]["precision"] == [], engine
+    assert results[0].audit["engine"] == {"name": "local", "threads": 1}
+    assert results[1].audit["engine"] == {"name": "postgis", "database": postgis_dsn}
+    assert results[2].audit["engine"] == {
+        "name": "dask",
+        "scheduler": "local cluster",
+        "workers": 2,
+    }
+    for dsn in ("postgresql://planner:secret@db.example/fz", "host=db password=secret dbname=fz"):
+        described = db_check.PostgisEngine(dsn).describe()["database"]
+        assert "secret" not in described and "db" in described
+    with psycopg.connect(postgis_dsn) as conn:  # what fzgeo db push recorded: the same hash
+        stored = dict(conn.execute(f'SELECT name, sha256 FROM {SCHEMA}."_layers"').fetchall())
+    assert stored == expected
 
 
 def noisy_ring(rng: np.random.Generator, cx: float, cy: float, r: float, k: int) -> np.ndarray:
@@ -389,16 +515,47 @@ def test_lost_connection_while_storing_results_keeps_the_old_table(postgis_dsn: 
 
 
 @pytest.mark.filterwarnings("ignore::fzgeo.errors.RepairWarning")
+@pytest.mark.filterwarnings("ignore::fzgeo.errors.RepairWarning")
 def test_result_table_holds_the_report(postgis_dsn: str) -> None:
+    from fzgeo.report import site_table
+
     sites, layers = generated(seed=3, n_sites=40)
     push.push(layers, postgis_dsn)
     result = db_check.run(sites, postgis_dsn, GENERATED_RULES, result_table="检查结果")
+    report = site_table(result)  # the report's own table: Chinese headers, its rounding
     with psycopg.connect(postgis_dsn) as conn:
+        columns = [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                "AND table_name = %s ORDER BY ordinal_position",
+                (SCHEMA, "检查结果"),
+            ).fetchall()
+        ]
         rows = conn.execute(
-            'SELECT site_id, verdict, red__overlap_m2 FROM fzgeo."检查结果" ORDER BY fid'
+            'SELECT "序号", site_id, "综合结论", "red·重叠面积（平方米）" FROM fzgeo."检查结果" '
+            "ORDER BY fid"
         ).fetchall()
-    assert [r[0] for r in rows] == result.sites["site_id"].tolist()
-    assert [r[1] for r in rows] == result.sites["verdict"].tolist()
+    assert columns == ["fid", *map(str, report.columns), "geom"]
+    assert "综合结论" in columns and "verdict" not in columns
+    assert [r[0] for r in rows] == report["序号"].tolist()
+    assert [r[1] for r in rows] == result.sites["site_id"].tolist()
+    assert [r[2] for r in rows] == result.sites["verdict"].tolist()
+    np.testing.assert_allclose(
+        np.array([np.nan if r[3] is None else r[3] for r in rows], dtype=float),
+        report["red·重叠面积（平方米）"].to_numpy(dtype=float),
+    )
+
+
+def test_result_table_headers_too_long_for_postgresql_name_the_rule_by_id() -> None:
+    long_name = "生态保护红线与永久基本农田及其他重要生态空间"  # 21 characters, 63 bytes
+    rule_set = rules.from_mapping(
+        {"rules": [{"id": "red", "name_zh": long_name, "layer": "red", "kind": "veto"}]}
+    )
+    result = check.run(frame([b(0, 0, 10, 10)]), {"red": frame([b(0, 0, 5, 5)])}, rule_set)
+    table = db_check.result_frame(result)
+    assert "red·重叠面积（平方米）" in table.columns
+    assert all(len(str(c).encode("utf-8")) <= 63 for c in table.columns)
 
 
 def test_cli_check_on_every_engine(postgis_dsn: str, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from fzgeo import check
 from fzgeo.check import rules
 from fzgeo.cli import main
 from fzgeo.crs import STORAGE_CRS, WORK_CRS
-from fzgeo.errors import ConfigError, DataNotFoundError, InputError
+from fzgeo.errors import ConfigError, DataNotFoundError, InputError, ProjectTypeWarning
 from fzgeo.plan import coverage, layers, placement
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,7 +267,8 @@ def test_plan_constraint_rules_run_on_the_issue10_layers() -> None:
         geometry=[reservoir, mine, shapely.Point(116.9, 26.9)],
         crs=STORAGE_CRS,
     )
-    result = check.run(sites, built, rule_set, use_cache=False)
+    with pytest.warns(ProjectTypeWarning, match=r"\[FZ601\] .* no project type column"):
+        result = check.run(sites, built, rule_set, use_cache=False)  # the sites have no type
     verdicts = result.sites.set_index("name")
     assert verdicts.loc["水库内", "reservoir_inundation__verdict"] == "邻近"
     assert verdicts.loc["矿区内", "hazard_buffer__verdict"] == "邻近"

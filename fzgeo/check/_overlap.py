@@ -188,6 +188,48 @@ def measure(
     return Measure(inside, parts, distance, _feature_lists(hit_site, hit_feat, n))
 
 
+def _tolerance(cls: np.ndarray, area_m2: float, length_m: float) -> np.ndarray:
+    """Per site, the touch tolerance of its class: m² for polygons, m for lines, 0 for points."""
+    return np.where(cls == POLYGON, area_m2, np.where(cls == LINE, length_m, 0.0))
+
+
+def drop_touches(
+    m: Measure, cls: np.ndarray, *, area_m2: float, length_m: float, reach_m: float = 0.0
+) -> Measure:
+    """``m`` with overlaps below the touch tolerance made touches, whichever engine measured.
+
+    A polygon site inside by less than ``area_m2`` (m²), or a line site by less than
+    ``length_m`` (m), only touches the layer (e.g. the sliver a coordinate round trip leaves
+    where edges coincide): nothing inside, no part, distance 0, and no feature listed unless the
+    rule has a reach (``reach_m`` > 0: a touching feature lies within it). A site nearer to the
+    layer than ``length_m`` (the gap the same round trip can leave) touches it too: distance 0.
+    """
+    touch = (m.inside > 0) & (m.inside < _tolerance(cls, area_m2, length_m))
+    gap = (m.distance > 0) & (m.distance < length_m)
+    if not (touch.any() or gap.any()):
+        return m
+    inside, parts, distance = m.inside.copy(), m.parts.copy(), m.distance.copy()
+    inside[touch], parts[touch], distance[touch | gap] = 0.0, None, 0.0
+    features = list(m.features)
+    if reach_m <= 0:
+        for i in np.flatnonzero(touch):
+            features[i] = np.empty(0, dtype=np.int64)
+    return Measure(inside, parts, distance, features)
+
+
+def outside(
+    inside: np.ndarray, whole: np.ndarray, cls: np.ndarray, *, area_m2: float, length_m: float
+) -> np.ndarray:
+    """The measure of each site outside the layer: ``whole`` less ``inside``.
+
+    Rounding noise of a site wholly inside (1e-9 relative) and an outside part below the touch
+    tolerance (``area_m2`` for polygons, ``length_m`` for lines) count as nothing.
+    """
+    out = np.maximum(whole - inside, 0.0)
+    out[(out <= 1e-9 * whole) | (out < _tolerance(cls, area_m2, length_m))] = 0.0
+    return out
+
+
 def _positive(cut: np.ndarray, cls: np.ndarray) -> np.ndarray:
     """Which intersections have a positive measure (a shared edge or corner has none)."""
     if not len(cut):

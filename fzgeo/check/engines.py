@@ -85,6 +85,10 @@ class Engine(ABC):
     def measure(self, task: Task) -> _overlap.Measure:
         """Measure every site of the task against its rule's layer."""
 
+    def describe(self) -> dict[str, Any]:
+        """What the audit records of the engine: ``name`` and where it measured (JSON-ready)."""
+        return {"name": type(self).__name__}
+
 
 def chunks(n: int, workers: int) -> list[slice]:
     """Slices of at most :data:`CHUNK` sites, as many as a multiple of ``workers``, near-equal.
@@ -116,6 +120,10 @@ class LocalEngine(Engine):
     def __init__(self, workers: int = 1, bar: Any = None) -> None:
         self.workers = workers
         self.bar = bar
+
+    def describe(self) -> dict[str, Any]:
+        """``{"name": "local", "threads": workers}``."""
+        return {"name": "local", "threads": self.workers}
 
     def measure(self, task: Task) -> _overlap.Measure:
         """:func:`fzgeo.check._overlap.measure` chunk by chunk, in threads for large batches."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,33 @@ M2_PER_MU = 10_000.0 / 15.0  #: 1 亩 = 666.666... m²
 ROUNDING = {"m2": 2, "ha": 4, "mu": 4, "share": 6, "m": 2, "score": 4, "deg": 2}
 
 
+@dataclass(frozen=True)
+class LayerRecord:
+    """What the audit records of a constraint layer as given (whole, before a rule's ``where``).
+
+    ``sha256`` is :func:`fzgeo.check.pieces.layer_sha256` (the same for the same layer on every
+    engine), ``precision`` the distinct values of the layer's ``precision`` column (e.g.
+    ``illustrative`` for the packaged 示意 stand-ins; empty without the column), ``id_column`` and
+    ``name_column`` the columns that name the features met (:mod:`fzgeo.check.labels`).
+    """
+
+    sha256: str
+    features: int
+    precision: tuple[str, ...] = ()
+    id_column: str | None = None
+    name_column: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``sha256``, ``features``, ``precision`` (a list), the two columns."""
+        return {
+            "sha256": self.sha256,
+            "features": self.features,
+            "precision": list(self.precision),
+            "id_column": self.id_column,
+            "name_column": self.name_column,
+        }
+
+
 @dataclass
 class Constraint:
     """A constraint layer prepared for checking: work-CRS pieces and feature labels.
@@ -35,7 +63,9 @@ class Constraint:
     ``extent`` is the bounding box of the features the rule selects, (x0, y0, x1, y1) in metres
     of the work CRS EPSG:4548 (NaN when they have no geometry); the extent guard
     (:mod:`fzgeo.check.guard`) compares the sites with it. The PostGIS engine leaves ``pieces``
-    empty (its pieces are in the database) but fills ``extent``.
+    empty (its pieces are in the database) but fills ``extent``. ``ids`` and ``names`` label the
+    selected features (:mod:`fzgeo.check.labels`); ``record`` is what the audit keeps of the
+    whole layer.
     """
 
     name: str
@@ -46,11 +76,18 @@ class Constraint:
     features: int
     repaired: int
     extent: Bounds
+    record: LayerRecord | None = None
 
 
 @dataclass
 class CheckResult:
-    """Everything a check found; see :func:`fzgeo.check.run`."""
+    """Everything a check found; see :func:`fzgeo.check.run`.
+
+    ``audit`` (JSON-ready) records how the check was made: ``engine`` (``name`` local, dask or
+    postgis, with ``threads``, ``scheduler`` or ``database`` without password),
+    ``touch_tolerance`` (``m2``, ``m``), ``type_column``, ``unknown_types`` (type -> sites),
+    ``untyped_sites`` and ``layers`` (layer name -> :meth:`LayerRecord.as_dict`).
+    """
 
     sites: GeoDataFrame
     details: pd.DataFrame
@@ -61,16 +98,24 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)
     measured: list[tuple[Rule, _overlap.Measure]] = field(default_factory=list, repr=False)
     workers: int = 1  #: threads for building :attr:`parts`
+    audit: dict[str, Any] = field(default_factory=dict)
+    #: the sites in the work CRS and their classes (:func:`fzgeo.check.vector.work_sites`)
+    work_sites: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @cached_property
     def parts(self) -> GeoDataFrame:
-        """The overlap parts (the site inside each rule's layer), EPSG:4490, built on first use.
+        """The conflict parts of every site and measured rule, EPSG:4490, built on first use.
 
-        Parts of one site cut from several pieces of a feature are dissolved here, so a check
-        that needs only the numbers does not pay for the geometry.
+        For a ``within`` rule the part of the site outside the layer (column ``side``
+        ``outside``; a site wholly outside is its whole self), for the other kinds the part
+        inside (``side`` ``inside``); ``inside`` holds the part's measure (m², m, or 1 for a
+        point). Parts of one site cut from several pieces of a feature are dissolved here, so a
+        check that needs only the numbers does not pay for the geometry.
         """
         checked = self.details[self.details["verdict"] != SKIPPED].reset_index(drop=True)
-        return parts_frame(self.measured, checked, len(self.sites), self.workers)
+        return parts_frame(
+            self.measured, checked, len(self.sites), self.workers, self.work_sites, self.rules
+        )
 
     @property
     def any_conflict(self) -> bool:

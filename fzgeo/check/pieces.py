@@ -9,12 +9,14 @@ exactly (they meet only along the cut lines), so their overlap areas add up; pie
 features may overlap, and :mod:`fzgeo.check` unions such parts per site so nothing is counted
 twice.
 
-The red line changes rarely. :class:`Pieces` carries the SHA-256 of the layer it came from (its
-geometries' WKB as delivered, in order, and their CRS); :func:`for_layer` keeps the pieces, already
-in the work CRS, in a cache folder keyed by that hash (``$FZGEO_CACHE_DIR``, default
-``~/.cache/fzgeo/pieces``) together with the number of geometries that had to be repaired. A check
-pays the projection, repair and cutting once per version of the layer and afterwards only the
-query.
+The red line changes rarely. :func:`layer_sha256` is the one definition of a layer's version
+(the ``sha256`` every engine's audit records, and what ``fzgeo db push`` stores): SHA-256 over
+the 2-D WKB of its geometries as delivered, in order, then its CRS (``EPSG:n`` when the CRS is
+exactly an EPSG one, else its WKT). :func:`for_layer` keeps the pieces, already in the work CRS,
+in a cache folder keyed by that hash, the CRS's WKT and the piece format (:func:`cache_key`;
+``$FZGEO_CACHE_DIR``, default ``~/.cache/fzgeo/pieces``) together with the number of geometries
+that had to be repaired. A check pays the projection, repair and cutting once per version of the
+layer and afterwards only the query.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from fzgeo.errors import FzgeoWarning
 from fzgeo.geom import LINE_TYPES, POINT_TYPES, POLYGON_TYPES
 
 EDGE_VERTICES = 32  #: longest edge run searched for nearest distances
-CACHE_VERSION = 3  #: bump when the piece format changes (3: keyed on the delivered layer)
+CACHE_VERSION = 4  #: bump when the piece format or key changes (4: key from layer_sha256)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Pieces:
 
     geoms: np.ndarray  #: shapely geometries, every one polygonal and valid
     feature: np.ndarray  #: int64 position of the source feature in the layer
-    digest: str  #: SHA-256 of the source layer (see :func:`layer_digest`)
+    digest: str  #: the cache key of the source layer (see :func:`cache_key`)
     max_vertices: int = MAX_VERTICES
 
     def __len__(self) -> int:
@@ -93,15 +95,49 @@ class Pieces:
         return cached
 
 
-def layer_digest(geoms: np.ndarray, crs: str = "") -> str:
-    """SHA-256 over the WKB of every geometry, in order, and the CRS they are in."""
+def crs_label(crs: object) -> str:
+    """A CRS as :func:`layer_sha256` records it: ``EPSG:n`` when exactly that, else its WKT.
+
+    ``crs`` is anything :class:`pyproj.CRS` takes; None or "" gives "".
+    """
+    if crs is None or crs == "":
+        return ""
+    from pyproj import CRS
+
+    parsed = CRS.from_user_input(crs)
+    code = parsed.to_epsg(min_confidence=100)
+    return f"EPSG:{code}" if code is not None else parsed.to_wkt()
+
+
+def layer_sha256(geoms: np.ndarray, crs: object = None) -> str:
+    """The version of a layer: SHA-256 over its geometries as delivered and its CRS.
+
+    Each geometry's 2-D WKB (little-endian; a null geometry as zero bytes), preceded by its length
+    as 8 bytes little-endian, in order; then :func:`crs_label` of ``crs`` in UTF-8. Every engine
+    records this for the layer it was given (``CheckResult.audit``), and ``fzgeo db push`` stores
+    it for the layer it was given, so the same file gives the same hash on every engine.
+    """
     h = hashlib.sha256()
-    h.update(f"fzgeo-pieces-{CACHE_VERSION}".encode())
-    h.update(crs.encode())
-    for wkb in shapely.to_wkb(geoms, hex=False, include_srid=False):
-        h.update(len(wkb).to_bytes(8, "little"))
-        h.update(wkb)
+    blobs = shapely.to_wkb(
+        np.asarray(geoms, dtype=object), hex=False, output_dimension=2, byte_order=1
+    )
+    for wkb in blobs:
+        data = wkb or b""
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    h.update(crs_label(crs).encode("utf-8"))
     return h.hexdigest()
+
+
+def cache_key(sha256: str, crs_wkt: str = "") -> str:
+    """The piece cache's key for a layer of :func:`layer_sha256` ``sha256`` in ``crs_wkt``."""
+    text = f"fzgeo-pieces-{CACHE_VERSION}\n{crs_wkt}\n{sha256}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def layer_digest(geoms: np.ndarray, crs: str = "") -> str:
+    """The piece cache's key of geometries in ``crs`` (any text pyproj reads, e.g. WKT)."""
+    return cache_key(layer_sha256(geoms, crs or None), crs)
 
 
 def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, int]:
@@ -276,6 +312,7 @@ def for_layer(
     project: Callable[[], np.ndarray] | None = None,
     max_vertices: int = MAX_VERTICES,
     use_cache: bool = True,
+    sha256: str | None = None,
 ) -> tuple[Pieces, int]:
     """The pieces of a layer in the work CRS, from the cache when present.
 
@@ -292,6 +329,8 @@ def for_layer(
         Largest piece.
     use_cache
         Read and write the piece cache (see :func:`cache_dir`).
+    sha256
+        :func:`layer_sha256` of ``geoms`` and ``crs``, when the caller has it already.
 
     Returns
     -------
@@ -300,7 +339,7 @@ def for_layer(
         what reprojection alone bends is repaired too, without being counted).
     """
     geoms = np.asarray(geoms, dtype=object)
-    digest = layer_digest(geoms, crs)
+    digest = cache_key(sha256 or layer_sha256(geoms, crs or None), crs)
     path = _cache_path(digest, max_vertices)
     cached = _load_cached(path) if use_cache and path.is_file() else None
     if cached is not None:

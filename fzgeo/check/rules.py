@@ -3,8 +3,11 @@
 A rules file is YAML (the packaged default is ``layers/rules/default.yaml``)::
 
     version: 1
-    type_column: project_type      # site attribute that declares the project type
+    type_column: project_type      # site attribute that declares the project type (optional)
+    project_types: [一般建设项目]  # project types known besides the exempt ones (optional)
     radius_column: radius_m        # site attribute giving a point site's radius in metres
+    touch_tolerance_m2: 0.01       # an overlap below this area (m²) is a touch, not an overlap
+    touch_tolerance_m: 0.01        # a line's length inside below this (m) is a touch
     rules:
       - id: eco_redline
         name_zh: 生态保护红线
@@ -13,6 +16,8 @@ A rules file is YAML (the packaged default is ``layers/rules/default.yaml``)::
         severity: 一票否决
         exempt_types: [国家重大项目]
         exempt_verdict: 邻近
+        id_column: BSM             # the layer's feature id and name (optional; see below)
+        name_column: HXMC
 
 Rule kinds (verdicts are 冲突 conflict, 邻近 near/review, 无冲突 clear):
 
@@ -20,7 +25,8 @@ Rule kinds (verdicts are 冲突 conflict, 邻近 near/review, 无冲突 clear):
     any overlap with the layer is 冲突; with ``near_m``, a site that does not overlap but lies
     within that distance is 邻近.
 ``within``
-    the site must lie inside the layer (e.g. 城镇开发边界); any part outside is 冲突.
+    the site must lie inside the layer (e.g. 城镇开发边界); any part outside is 冲突, and that
+    part outside is the conflict part (its area, share and geometry).
 ``proximity`` (buffer)
     a site within ``distance_m`` of the layer (overlap counts as distance 0) is 邻近.
 ``soft`` (soft factor)
@@ -30,19 +36,29 @@ Rule kinds (verdicts are 冲突 conflict, 邻近 near/review, 无冲突 clear):
     a site whose share of area steeper than ``max_slope_deg`` exceeds ``max_share`` gets
     ``hit_verdict`` (default 冲突). Slopes come from :mod:`fzgeo.raster.terrain`.
 
+Touching is not overlapping: an overlap of a polygon site below ``touch_tolerance_m2``
+(default 0.01 m², the reports' precision) or a line site's length inside below
+``touch_tolerance_m`` (default 0.01 m) is a touch, such as the sliver a coordinate round trip
+leaves where a site's edge lies on a red line's edge: area 0, distance 0, and the verdict the
+rule gives a site at distance 0 (邻近 with a ``near_m`` or ``distance_m``, else 无冲突). The same
+tolerance applies to the part of a site outside a ``within`` layer.
+
 ``where`` keeps only the layer's features whose attributes equal the given values (e.g. the
 抚河 main stem of a river layer). ``min_overlap_m2`` ignores overlaps up to that area (slivers
-from digitising); the default 0 counts every overlap. A site whose ``type_column`` value is in
-``exempt_types`` gets ``exempt_verdict`` instead of 冲突 and is marked exempt (the national rules
-let certain major projects occupy a red line under conditions; the exemption means "needs the
-statutory review", not "allowed"). A rule whose layer is missing, or whose ``where`` keeps no
-feature, is reported as skipped (跳过), never silently passed.
+from digitising); the default 0 counts every overlap above the touch tolerance. A site whose
+project type (:mod:`fzgeo.check.project_types`: the ``type_column``, else the usual column names
+such as 项目类型) is in ``exempt_types`` gets ``exempt_verdict`` instead of 冲突 and is marked
+exempt (the national rules let certain major projects occupy a red line under conditions; the
+exemption means "needs the statutory review", not "allowed"). ``id_column`` and ``name_column``
+name the layer's columns that identify the features a site meets (default: the usual ones, see
+:mod:`fzgeo.check.labels`). A rule whose layer is missing, or whose ``where`` keeps no feature,
+is reported as skipped (跳过), never silently passed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +101,20 @@ _RULE_KEYS = {
     "max_slope_deg",
     "max_share",
     "hit_verdict",
+    "id_column",
+    "name_column",
+}
+#: The report's precision: an overlap below 0.01 m² (a length below 0.01 m) is a touch.
+TOUCH_TOLERANCE_M2 = 0.01
+TOUCH_TOLERANCE_M = 0.01
+_TOP_KEYS = {
+    "version",
+    "rules",
+    "type_column",
+    "project_types",
+    "radius_column",
+    "touch_tolerance_m2",
+    "touch_tolerance_m",
 }
 
 
@@ -109,6 +139,8 @@ class Rule:
     max_slope_deg: float = 0.0
     max_share: float = 0.0
     hit_verdict: str = CONFLICT
+    id_column: str = ""  #: the layer's feature id column ("": the usual names)
+    name_column: str = ""  #: the layer's feature name column ("": the usual names)
 
     def __post_init__(self) -> None:
         """Check the values a YAML author can get wrong."""
@@ -140,13 +172,25 @@ class RuleSet:
     """The rules of one check, with the site attributes they read."""
 
     rules: tuple[Rule, ...]
-    type_column: str = "project_type"
+    type_column: str | None = None  #: None: look for the usual names (project_types.py)
     radius_column: str = "radius_m"
     source: str = ""
+    project_types: tuple[str, ...] = ()  #: known project types besides the exempt ones
+    touch_tolerance_m2: float = TOUCH_TOLERANCE_M2
+    touch_tolerance_m: float = TOUCH_TOLERANCE_M
+
+    def __post_init__(self) -> None:
+        """Refuse negative tolerances."""
+        if not min(self.touch_tolerance_m2, self.touch_tolerance_m) >= 0:
+            raise ValueError("touch_tolerance_m2 and touch_tolerance_m must not be negative")
 
     def layers(self) -> list[str]:
         """The constraint layers the rules need, in rule order, each once."""
         return list(dict.fromkeys(r.layer for r in self.rules))
+
+    def exempt_types(self) -> tuple[str, ...]:
+        """Every type some rule exempts, in rule order, each once."""
+        return tuple(dict.fromkeys(t for r in self.rules for t in r.exempt_types))
 
     def layer_title(self, layer: str) -> str:
         """The Chinese name of the first rule on ``layer`` (for legends), else the layer name."""
@@ -181,6 +225,8 @@ def _rule(data: Any, i: int, source: str) -> Rule:
             max_slope_deg=float(data.get("max_slope_deg", 0.0)),
             max_share=float(data.get("max_share", 0.0)),
             hit_verdict=str(data.get("hit_verdict", CONFLICT)),
+            id_column=str(data.get("id_column") or ""),
+            name_column=str(data.get("name_column") or ""),
         )
     except KeyError as exc:
         raise ConfigError(f"missing key {exc.args[0]!r}", path=source, where=where) from exc
@@ -194,6 +240,9 @@ def from_mapping(doc: Any, *, source: str = "rules") -> RuleSet:
         raise ConfigError("a rules file is a mapping with a list under 'rules'", path=source)
     if doc.get("version", 1) != 1:
         raise ConfigError(f"unsupported rules version {doc.get('version')!r}", path=source)
+    unknown = sorted(set(doc) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown keys {unknown}; known: {sorted(_TOP_KEYS)}", path=source)
     rules = tuple(_rule(r, i, source) for i, r in enumerate(doc["rules"]))
     if not rules:
         raise ConfigError("no rules", path=source)
@@ -201,12 +250,18 @@ def from_mapping(doc: Any, *, source: str = "rules") -> RuleSet:
     dupes = sorted({x for x in ids if ids.count(x) > 1})
     if dupes:
         raise ConfigError(f"rule ids used twice: {dupes}", path=source)
-    return RuleSet(
-        rules=rules,
-        type_column=str(doc.get("type_column", "project_type")),
-        radius_column=str(doc.get("radius_column", "radius_m")),
-        source=source,
-    )
+    try:
+        return RuleSet(
+            rules=rules,
+            type_column=str(doc["type_column"]) if doc.get("type_column") else None,
+            radius_column=str(doc.get("radius_column", "radius_m")),
+            source=source,
+            project_types=tuple(str(t) for t in doc.get("project_types") or ()),
+            touch_tolerance_m2=float(doc.get("touch_tolerance_m2", TOUCH_TOLERANCE_M2)),
+            touch_tolerance_m=float(doc.get("touch_tolerance_m", TOUCH_TOLERANCE_M)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc), path=source) from exc
 
 
 def with_terrain(rule_set: RuleSet) -> RuleSet:
@@ -223,10 +278,9 @@ def with_terrain(rule_set: RuleSet) -> RuleSet:
         raise ConfigError(
             f"rule ids {clash} clash with the packaged terrain rules", path=rule_set.source
         )
-    return RuleSet(
+    return replace(
+        rule_set,
         rules=rule_set.rules + terrain.rules,
-        type_column=rule_set.type_column,
-        radius_column=rule_set.radius_column,
         source=f"{rule_set.source} + layers/{TERRAIN_RULES}",
     )
 

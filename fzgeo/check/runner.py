@@ -26,14 +26,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from geopandas import GeoDataFrame
 
-from fzgeo.check import _overlap, engines, guard, rules, slope, tables, vector
-from fzgeo.check.model import CheckResult
+from fzgeo.check import _overlap, engines, guard, project_types, rules, slope, tables, vector
+from fzgeo.check.model import CheckResult, Constraint
 from fzgeo.check.parts import ellipsoidal_area
 from fzgeo.check.rules import RASTER_KINDS, RuleSet
 
@@ -90,13 +90,16 @@ def run(
     -------
     CheckResult
         ``sites`` (one row per input site, in order, original columns first), ``details`` (one
-        row per site and rule), ``parts`` (overlap geometries, EPSG:4490), and what was skipped
-        or repaired.
+        row per site and rule), ``parts`` (conflict geometries, EPSG:4490), what was skipped
+        or repaired, and ``audit`` (engine, tolerances, project types, layers' SHA-256).
 
     Warns
     -----
     ExtentWarning
         FZ106 when the sites lie outside 抚州市 and every constraint layer (likely a wrong CRS).
+    ProjectTypeWarning
+        FZ601 when the rules exempt project types but the sites have no type column, or types
+        no rule knows (:mod:`fzgeo.check.project_types`).
     RepairWarning
         When sites or constraint features had to be repaired.
     """
@@ -104,11 +107,10 @@ def run(
     n = len(sites)
     geoms, cls, repaired = vector.work_sites(sites, rule_set.radius_column, point_radius_m)
     whole = _overlap.size(geoms, cls)
-    types = (
-        sites[rule_set.type_column].astype(str).to_numpy(dtype=object)
-        if rule_set.type_column in sites.columns
-        else np.full(n, "", dtype=object)
-    )
+    site_types = project_types.site_types(sites, rule_set)
+    project_types.warn(site_types, rule_set, stacklevel=2)
+    types = site_types.values
+    touch = (rule_set.touch_tolerance_m2, rule_set.touch_tolerance_m)
     workers = workers or ((os.cpu_count() or 1) if n >= engines.PARALLEL_FROM else 1)
     local = engines.LocalEngine(workers)
     measurer: engines.Engine = engine or local
@@ -133,7 +135,13 @@ def run(
         layer = layers.get(rule.id)
         task = None if layer is None else engines.Task(geoms, cls, layer, rule, nearest)
         m = None if task is None else measurer.measure(task)
-        blocks.append(vector.rule_table(rule, layer, (m, cls, whole, types) if m else None, n))
+        if m is not None:
+            m = _overlap.drop_touches(
+                m, cls, area_m2=touch[0], length_m=touch[1], reach_m=rule.reach_m
+            )
+        blocks.append(
+            vector.rule_table(rule, layer, (m, cls, whole, types) if m else None, n, touch=touch)
+        )
         if m is not None:
             found.append((rule, m))
             if ellipsoidal:
@@ -156,7 +164,30 @@ def run(
         int(repaired.sum()),
         measured=found,
         workers=workers,
+        audit=audit(measurer, rule_set, site_types, layers),
+        work_sites=(geoms, cls),
     )
+
+
+def audit(
+    engine: engines.Engine,
+    rule_set: RuleSet,
+    types: project_types.SiteTypes,
+    layers: Mapping[str, Constraint],
+) -> dict[str, Any]:
+    """How the check was made, JSON-ready (:attr:`fzgeo.check.CheckResult.audit`)."""
+    records: dict[str, dict[str, Any]] = {}
+    for layer in layers.values():
+        if layer.name not in records and layer.record is not None:
+            records[layer.name] = layer.record.as_dict()
+    return {
+        "engine": engine.describe(),
+        "touch_tolerance": {"m2": rule_set.touch_tolerance_m2, "m": rule_set.touch_tolerance_m},
+        "type_column": types.column,
+        "unknown_types": dict(types.unknown),
+        "untyped_sites": types.untyped,
+        "layers": records,
+    }
 
 
 def conflicts(

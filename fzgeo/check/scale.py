@@ -183,6 +183,14 @@ class DaskEngine(Engine):
         """Workers currently connected to the scheduler."""
         return len(self.client.scheduler_info()["workers"])
 
+    def describe(self) -> dict[str, Any]:
+        """``name`` dask, the ``scheduler`` address (or "local cluster") and its ``workers``."""
+        return {
+            "name": "dask",
+            "scheduler": self.scheduler or "local cluster",
+            "workers": self.n_workers if self.client is not None else self.workers,
+        }
+
     def _site_partitions(self, geoms: np.ndarray, cls: np.ndarray) -> list[Any]:
         """Futures of the site partitions, contiguous runs along a Hilbert curve (made once).
 

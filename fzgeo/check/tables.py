@@ -16,12 +16,21 @@ import pandas as pd
 from geopandas import GeoDataFrame
 
 from fzgeo.check import _overlap
+from fzgeo.check.project_types import normalise
 from fzgeo.check.rules import CLEAR, CONFLICT, NEAR, RANK, RASTER_KINDS, SKIPPED, Rule
 
 CLASS_NAMES = {_overlap.POLYGON: "polygon", _overlap.LINE: "line", _overlap.POINT: "point"}
 #: per-rule columns of the wide table (vector rules)
 WIDE = ("verdict", "exempt", "overlap_m2", "overlap_ha", "overlap_mu", "length_inside_m")
-WIDE_MORE = ("share", "outside_m2", "distance_m", "feature_ids", "feature_names")
+WIDE_MORE = (
+    "share",
+    "outside_m2",
+    "outside_ha",
+    "outside_mu",
+    "distance_m",
+    "feature_ids",
+    "feature_names",
+)
 #: per-rule columns of slope rules (terrain screening)
 WIDE_SLOPE = ("slope_mean_deg", "slope_max_deg", "steep_share", "dem_nodata_share")
 
@@ -44,8 +53,13 @@ def skipped_table(rule: Rule, n: int) -> pd.DataFrame:
 
 
 def exempt(rule: Rule, verdict: np.ndarray, types: np.ndarray) -> np.ndarray:
-    """Which conflicts the rule exempts by project type; their verdict becomes the exempt one."""
-    exempted = (verdict == CONFLICT) & np.isin(types, rule.exempt_types)
+    """Which conflicts the rule exempts by project type; their verdict becomes the exempt one.
+
+    ``types`` are the sites' normalised project types
+    (:func:`fzgeo.check.project_types.normalise`); the rule's types are normalised the same way.
+    """
+    wanted = [normalise(t) for t in rule.exempt_types]
+    exempted = (verdict == CONFLICT) & np.isin(types.astype(object), wanted)
     verdict[exempted] = rule.exempt_verdict
     return exempted
 

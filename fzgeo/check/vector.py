@@ -12,9 +12,11 @@ Constraint layers (:func:`prepare`, :func:`prepare_layers`)
     Each layer is cut once into pieces of at most 256 vertices (:mod:`fzgeo.check.pieces`,
     cached); features are selected by a rule's ``where``.
 Verdicts (:func:`rule_table`)
-    From the measures of :func:`fzgeo.check._overlap.measure` (whichever engine computed them):
-    冲突 / 邻近 / 无冲突 with the rule's tolerances and reach, exemptions by project type, and the
-    overlap in m², 公顷 and 亩, share, length inside, nearest distance and the features met.
+    From the measures of :func:`fzgeo.check._overlap.measure` (whichever engine computed them,
+    touches below the rules' tolerance dropped): 冲突 / 邻近 / 无冲突 with the rule's tolerances
+    and reach, exemptions by project type, and the overlap in m², 公顷 and 亩, share of the
+    conflict part (outside the layer for a ``within`` rule), length inside, the part outside,
+    nearest distance and the features met, by the layer's id and name columns.
 """
 
 from __future__ import annotations
@@ -28,9 +30,17 @@ import pandas as pd
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo.check import _overlap, pieces, tables
-from fzgeo.check.model import M2_PER_HA, M2_PER_MU, Constraint
-from fzgeo.check.rules import CLEAR, CONFLICT, NEAR, Rule, RuleSet
+from fzgeo.check import _overlap, labels, pieces, tables
+from fzgeo.check.model import M2_PER_HA, M2_PER_MU, Constraint, LayerRecord
+from fzgeo.check.rules import (
+    CLEAR,
+    CONFLICT,
+    NEAR,
+    TOUCH_TOLERANCE_M,
+    TOUCH_TOLERANCE_M2,
+    Rule,
+    RuleSet,
+)
 from fzgeo.crs import require_crs, to_work
 from fzgeo.errors import GeometryError, RepairWarning
 from fzgeo.geom import POLYGON_TYPES
@@ -44,42 +54,62 @@ def prepare(
     *,
     where: Mapping[str, object] | None = None,
     use_cache: bool = True,
+    rule: Rule | None = None,
 ) -> Constraint:
-    """Cut a constraint layer (any CRS) into work-CRS pieces, keeping rows that match ``where``."""
+    """Cut a constraint layer (any CRS) into work-CRS pieces, keeping rows that match ``where``.
+
+    ``rule`` gives the layer's ``id_column`` and ``name_column`` (default: the usual names,
+    :mod:`fzgeo.check.labels`).
+    """
     require_crs(gdf, what=f"constraint layer {name}")
-    if where:
-        keep = np.ones(len(gdf), dtype=bool)
-        for col, value in where.items():
-            keep &= (
-                (gdf[col] == value).fillna(False).to_numpy(dtype=bool)
-                if col in gdf.columns
-                else False
-            )
-        gdf = gdf[keep]
-    delivered = np.asarray(gdf.geometry.values, dtype=object)
+    whole = np.asarray(gdf.geometry.values, dtype=object)
+    sha256 = pieces.layer_sha256(whole, gdf.crs)
+    attributes = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    id_column, name_column = labels.columns_for(attributes, rule or Rule(name, name, "veto"))
+    keep = np.ones(len(gdf), dtype=bool)
+    for col, value in (where or {}).items():
+        keep &= (
+            (gdf[col] == value).fillna(False).to_numpy(dtype=bool) if col in gdf.columns else False
+        )
+    ids, names = labels.feature_labels(attributes, id_column, name_column, keep)
+    selected = gdf[keep] if not keep.all() else gdf
+    delivered = np.asarray(selected.geometry.values, dtype=object)
     cut, repaired = pieces.for_layer(
         delivered,
         crs=gdf.crs.to_wkt(),
         project=lambda: np.asarray(
-            to_work(gdf, what=f"constraint layer {name}").geometry.values, dtype=object
+            to_work(selected, what=f"constraint layer {name}").geometry.values, dtype=object
         ),
         use_cache=use_cache,
+        sha256=sha256 if keep.all() else None,
     )
     _ = cut.tree  # built here, before threads share it
     warn_repaired(name, repaired, stacklevel=4)
-    ids = gdf["id"] if "id" in gdf.columns else pd.Series(range(len(gdf)), index=gdf.index)
-    names = gdf["name"] if "name" in gdf.columns else pd.Series([""] * len(gdf), index=gdf.index)
     x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(cut.geoms))
     return Constraint(
         name=name,
         polygons=bool(np.isin(shapely.get_type_id(delivered), POLYGON_TYPES).any()),
         pieces=cut,
-        ids=ids.astype(str).to_numpy(dtype=object),
-        names=names.fillna("").astype(str).to_numpy(dtype=object),
-        features=len(gdf),
+        ids=ids,
+        names=names,
+        features=len(selected),
         repaired=repaired,
         extent=(x0, y0, x1, y1),
+        record=LayerRecord(
+            sha256=sha256,
+            features=len(gdf),
+            precision=precision_values(attributes),
+            id_column=id_column,
+            name_column=name_column,
+        ),
     )
+
+
+def precision_values(attributes: pd.DataFrame) -> tuple[str, ...]:
+    """The sorted distinct values of a layer's ``precision`` column (none without it)."""
+    if "precision" not in attributes.columns:
+        return ()
+    return tuple(sorted({v for v in labels.text(attributes["precision"]) if v}))
 
 
 def warn_repaired(layer: str, count: int, *, stacklevel: int) -> None:
@@ -98,7 +128,7 @@ def prepare_layers(
     """Per rule: its prepared layer, or the reason it is skipped (the local and dask engines)."""
     layers: dict[str, Constraint] = {}
     skipped: dict[str, str] = {}
-    by_key: dict[tuple[str, str], Constraint] = {}
+    by_key: dict[tuple[str, ...], Constraint] = {}
     for rule in rule_set.rules:
         gdf = constraints.get(rule.layer)
         if gdf is None:
@@ -108,9 +138,9 @@ def prepare_layers(
         if missing:
             skipped[rule.id] = f"layer {rule.layer!r} has no column(s) {missing} for 'where'"
             continue
-        key = (rule.layer, repr(sorted(rule.where.items())))
+        key = (rule.layer, repr(sorted(rule.where.items())), rule.id_column, rule.name_column)
         if key not in by_key:
-            by_key[key] = prepare(rule.layer, gdf, where=rule.where, use_cache=use_cache)
+            by_key[key] = prepare(rule.layer, gdf, where=rule.where, use_cache=use_cache, rule=rule)
         if by_key[key].features == 0:
             skipped[rule.id] = f"layer {rule.layer!r} has no feature matching {dict(rule.where)}"
             continue
@@ -157,24 +187,22 @@ def work_sites(
 
 
 def _verdicts(
-    rule: Rule, m: _overlap.Measure, whole: np.ndarray, cls: np.ndarray, types: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Verdict, exempt flag and outside measure per site for one rule."""
+    rule: Rule, m: _overlap.Measure, outside: np.ndarray, cls: np.ndarray, types: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Verdict and exempt flag per site for one rule (touches already dropped from ``m``)."""
     tol = np.where(cls == _overlap.POLYGON, rule.min_overlap_m2, 0.0)
-    outside = np.maximum(whole - m.inside, 0.0)
-    outside[outside <= 1e-9 * whole] = 0.0  # rounding noise of a site wholly inside
     if rule.kind == "veto":
         hit = m.inside > tol
     elif rule.kind == "within":
         hit = outside > tol
     elif rule.kind == "proximity":
-        hit = np.zeros(len(whole), dtype=bool)
+        hit = np.zeros(len(cls), dtype=bool)
     else:  # soft
         hit = m.inside > tol
     verdict = np.where(hit, CONFLICT if rule.kind in ("veto", "within") else NEAR, CLEAR)
     near = (~hit) & (m.distance <= rule.reach_m) if rule.reach_m > 0 else np.zeros_like(hit)
     verdict = np.where(near, NEAR, verdict).astype(object)
-    return verdict, tables.exempt(rule, verdict, types), outside
+    return verdict, tables.exempt(rule, verdict, types)
 
 
 def _labels(layer: Constraint, features: list[np.ndarray]) -> tuple[list[str], list[str]]:
@@ -190,19 +218,29 @@ def rule_table(
     layer: Constraint | None,
     measured: tuple[_overlap.Measure, np.ndarray, np.ndarray, np.ndarray] | None,
     n: int,
+    *,
+    touch: tuple[float, float] = (TOUCH_TOLERANCE_M2, TOUCH_TOLERANCE_M),
 ) -> pd.DataFrame:
     """One row per site: the long-table columns for one vector rule.
 
-    ``measured`` is the measure and, per site, the class, whole size and project type; None (or
-    no ``layer``) makes the rule skipped.
+    ``measured`` is the measure (touches dropped, :func:`fzgeo.check._overlap.drop_touches`)
+    and, per site, the class, whole size and normalised project type; None (or no ``layer``)
+    makes the rule skipped. ``touch`` is the touch tolerance (m², m) for the part outside a
+    ``within`` layer. ``share`` is the conflict part's share of the site: the part inside the
+    layer, or for a ``within`` rule the part outside (``outside_m2``, ``outside_ha``,
+    ``outside_mu``, polygons only).
     """
     if layer is None or measured is None:
         return tables.skipped_table(rule, n)
     m, cls, whole, types = measured
-    verdict, exempt, outside = _verdicts(rule, m, whole, cls, types)
+    out_of = _overlap.outside(m.inside, whole, cls, area_m2=touch[0], length_m=touch[1])
+    verdict, exempt = _verdicts(rule, m, out_of, cls, types)
     area = np.where(cls == _overlap.POLYGON, m.inside, np.nan)  # lines and points have none
+    within = rule.kind == "within"
+    part = out_of if within else m.inside
+    outside_area = np.where(cls == _overlap.POLYGON, out_of, np.nan) if within else np.nan
     ids, names = _labels(layer, m.features)
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             **tables.base_columns(rule, n),
             "verdict": verdict,
@@ -211,8 +249,10 @@ def rule_table(
             "overlap_ha": area / M2_PER_HA,
             "overlap_mu": area / M2_PER_MU,
             "length_inside_m": np.where(cls == _overlap.LINE, m.inside, np.nan),
-            "share": np.where(whole > 0, m.inside / np.where(whole > 0, whole, 1), 0.0),
-            "outside_m2": np.where(cls == _overlap.POLYGON, outside, np.nan),
+            "share": np.where(whole > 0, part / np.where(whole > 0, whole, 1), 0.0),
+            "outside_m2": outside_area,
+            "outside_ha": outside_area / M2_PER_HA,
+            "outside_mu": outside_area / M2_PER_MU,
             "distance_m": m.distance,
             "score": np.where(
                 rule.kind == "soft", rule.weight * m.inside / np.maximum(whole, 1e-300), 0.0
@@ -221,9 +261,6 @@ def rule_table(
             "feature_names": names,
         }
     )
-    if rule.kind != "within":
-        out["outside_m2"] = np.nan
-    return out
 
 
 def polygons_only(geoms: np.ndarray, cls: np.ndarray) -> np.ndarray:

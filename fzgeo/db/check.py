@@ -14,8 +14,10 @@ and every site is measured against the layer's pre-subdivided pieces (``<layer>_
     ORDER BY site <-> piece LIMIT 1      -- nearest distance (KNN) for sites that do not overlap
     ST_DWithin(site, piece, reach)       -- features within a proximity rule's reach
 
-Verdicts, shares, units and the report come from :mod:`fzgeo.check` unchanged, so both engines
-give the same table (to floating-point noise, far below the reports' rounding).
+Verdicts, shares, units, touch tolerance, feature labels and the report come from
+:mod:`fzgeo.check` unchanged, so both engines give the same table (to floating-point noise, far
+below the reports' rounding). The audit records the layer's SHA-256 that ``fzgeo db push``
+stored (the same as the file engine's for the same layer) and the database without password.
 
 The measuring runs in one REPEATABLE READ transaction (a consistent view of the layers even if
 someone pushes meanwhile). Results are written to the database only when ``result_table`` is
@@ -35,14 +37,20 @@ import shapely
 from geopandas import GeoDataFrame
 
 from fzgeo import check, crs
-from fzgeo.check import _overlap, pieces
+from fzgeo.check import _overlap, labels, pieces
 from fzgeo.check.engines import Engine, Task
+from fzgeo.check.labels import ID_COLUMNS, NAME_COLUMNS
+from fzgeo.check.model import LayerRecord
+from fzgeo.check.project_types import find_column
 from fzgeo.check.rules import Rule, RuleSet
+from fzgeo.check.vector import precision_values
 from fzgeo.db.connect import (
+    MAX_IDENTIFIER_BYTES,
     META_TABLE,
     PIECES_SUFFIX,
     SCHEMA,
     connect,
+    redact,
     table_exists,
     translated,
 )
@@ -119,6 +127,10 @@ class PostgisEngine(Engine):
             self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         return self
 
+    def describe(self) -> dict[str, Any]:
+        """``name`` postgis and the ``database`` (the DSN with its password hidden)."""
+        return {"name": "postgis", "database": redact(self.dsn)}
+
     def __exit__(self, *exc: object) -> None:
         """Roll back (the temporary table goes with it) and close."""
         conn, self._conn = self._conn, None
@@ -143,7 +155,7 @@ class PostgisEngine(Engine):
         """Per rule: the layer's features as the rule selects them, or why the rule is skipped."""
         layers: dict[str, check.Constraint] = {}
         skipped: dict[str, str] = {}
-        by_key: dict[tuple[str, str], tuple[check.Constraint, np.ndarray]] = {}
+        by_key: dict[tuple[str, ...], tuple[check.Constraint, np.ndarray]] = {}
         with translated(self.dsn, "check"):
             meta = self._meta()
             for rule in rule_set.rules:
@@ -151,7 +163,8 @@ class PostgisEngine(Engine):
                 if reason:
                     skipped[rule.id] = reason
                     continue
-                key = (rule.layer, repr(sorted(rule.where.items())))
+                where = repr(sorted(rule.where.items()))
+                key = (rule.layer, where, rule.id_column, rule.name_column)
                 if key not in by_key:
                     by_key[key] = (self._constraint(rule, meta[rule.layer]), self._fids[rule.id])
                 layer, self._fids[rule.id] = by_key[key]
@@ -216,28 +229,35 @@ class PostgisEngine(Engine):
         return list(self._conn.execute(query).fetchall())
 
     def _constraint(self, rule: Rule, meta: tuple[str, int]) -> check.Constraint:
-        """The layer's attributes, filtered by ``where`` exactly as the file engine filters."""
-        columns = self._column_names(rule.layer)
-        wanted = [c for c in ("id", "name", *rule.where) if c in columns]
-        rows = self._feature_rows(rule.layer, wanted)
+        """The layer's attributes, filtered by ``where`` exactly as the file engine filters.
+
+        The id and name columns are chosen as the file engine chooses them
+        (:mod:`fzgeo.check.labels`), from the same columns in the same order.
+        """
         types = dict(pg_columns(self._conn, rule.layer))
+        order = list(types)
+        candidates = [rule.id_column, rule.name_column, *ID_COLUMNS, *NAME_COLUMNS]
+        found = {find_column(order, [c]) for c in candidates if c} | {
+            find_column(order, ["precision"])
+        }
+        wanted = [c for c in order if c in found or c in rule.where]
+        rows = self._feature_rows(rule.layer, wanted)
         frame = pd.DataFrame(
             {
                 col: pd.Series([r[3 + i] for r in rows], dtype=PG_TO_PANDAS.get(types[col], object))
                 for i, col in enumerate(wanted)
             }
         )
+        id_column, name_column = labels.columns_for(frame, rule)
         keep = np.ones(len(rows), dtype=bool)
         for col, value in rule.where.items():  # as fzgeo.check.prepare filters
             keep &= (frame[col] == value).fillna(False).to_numpy(dtype=bool)
+        ids, names = labels.feature_labels(frame, id_column, name_column, keep)
         fids = np.array([r[0] for r in rows], dtype=np.int64)[keep]
-        frame = frame[keep].reset_index(drop=True)
         self._fids[rule.id] = fids
         polygonal = np.array([bool(r[1]) for r in rows], dtype=bool)[keep]
         invalid = np.array([bool(r[2]) for r in rows], dtype=bool)
         check.warn_repaired(rule.layer, int(invalid[keep].sum()), stacklevel=5)
-        ids = frame["id"] if "id" in frame.columns else pd.Series(range(len(frame)))
-        names = frame["name"] if "name" in frame.columns else pd.Series([""] * len(frame))
         digest, max_vertices = meta
         extent = self._extent(rule.layer, fids)
         empty = pieces.Pieces(
@@ -247,11 +267,18 @@ class PostgisEngine(Engine):
             name=rule.layer,
             polygons=bool(polygonal.any()),
             pieces=empty,
-            ids=ids.astype(str).to_numpy(dtype=object),
-            names=names.fillna("").astype(str).to_numpy(dtype=object),
-            features=len(frame),
+            ids=ids,
+            names=names,
+            features=int(keep.sum()),
             repaired=int(invalid[keep].sum()),
             extent=extent,
+            record=LayerRecord(
+                sha256=digest,
+                features=len(rows),
+                precision=precision_values(frame),
+                id_column=id_column,
+                name_column=name_column,
+            ),
         )
 
     def _extent(self, layer: str, fids: np.ndarray) -> crs.Bounds:
@@ -375,7 +402,8 @@ def run(
         the ``fzgeo`` schema; a layer that is not there makes the rule skipped (跳过).
     result_table
         Also store the per-site result table as ``fzgeo."<result_table>"`` (replaced whole, in
-        one transaction after the check).
+        one transaction after the check): the report's table (``report.csv``: Chinese headers,
+        the reports' rounding) with the sites' geometry in EPSG:4490.
     options
         As for :func:`fzgeo.check.run` (``point_radius_m``, ``ellipsoidal``, ``progress``).
 
@@ -390,17 +418,41 @@ def run(
         result = check.run(sites, {}, rule_set, engine=engine, **options)
     result.notes.append("measured in PostGIS")
     if result_table:
-        store_result(dsn, result_table, result.sites)
+        store_result(dsn, result_table, result)
     return result
 
 
-def store_result(dsn: str, table: str, result_sites: GeoDataFrame) -> None:
-    """Write a per-site result table into the ``fzgeo`` schema, all or nothing."""
+def result_frame(result: check.CheckResult) -> GeoDataFrame:
+    """The per-site table as the reports show it (``report.csv``), with the sites' geometry.
+
+    Chinese headers and rounding from :func:`fzgeo.report.site_table`; a header longer than
+    PostgreSQL's 63 bytes names its rule by id instead of its Chinese name (e.g.
+    ``eco_redline·重叠面积（平方米）``).
+    """
+    from fzgeo.report import site_table
+
+    table = site_table(result)
+    renamed = {}
+    for rule in result.rules.rules:
+        prefix = f"{rule.name_zh}·"
+        for col in table.columns:
+            text = str(col)
+            if text.startswith(prefix) and len(text.encode("utf-8")) > MAX_IDENTIFIER_BYTES:
+                renamed[col] = f"{rule.id}·{text[len(prefix) :]}"
+    table = table.rename(columns=renamed)
+    return GeoDataFrame(table, geometry=result.sites.geometry.values, crs=result.sites.crs)
+
+
+def store_result(dsn: str, table: str, result: check.CheckResult) -> None:
+    """Write the per-site result table (:func:`result_frame`) into the ``fzgeo`` schema.
+
+    All or nothing: the table is replaced whole in one transaction.
+    """
     from psycopg import sql
 
     from fzgeo.db.push import prepare, write_layer
 
-    frame = prepare(table, result_sites)
+    frame = prepare(table, result_frame(result))
     with connect(dsn) as conn, translated(dsn, "storing the check result"):
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
         write_layer(conn, table, frame)

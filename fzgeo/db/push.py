@@ -9,7 +9,9 @@ and cut by ``ST_Subdivide`` into pieces of at most ``max_vertices`` vertices, Gi
 check pays for the cutting once per version of the layer. The table comment records the layer's
 Chinese name, its sources and its precision mix; the Chinese column aliases become column
 comments, which QGIS shows. One row per layer in ``fzgeo._layers`` records the feature count,
-the SHA-256 of the geometries, when it was pushed and by which fzgeo.
+the layer's SHA-256 (:func:`fzgeo.check.pieces.layer_sha256` of the layer as given, before it
+is converted to EPSG:4490, so a check in PostGIS records the same hash as a check of the same
+file), when it was pushed and by which fzgeo.
 
 Nothing half-written is ever visible: new tables are written under temporary names
 (``_fzgeo_tmp_...``) and renamed over the old ones in the same transaction; if the connection is
@@ -18,7 +20,6 @@ lost before the commit, PostgreSQL rolls everything back and the old tables stay
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ import shapely
 from geopandas import GeoDataFrame
 
 from fzgeo import __version__, crs
-from fzgeo.check.pieces import MAX_VERTICES, polygonal
+from fzgeo.check.pieces import MAX_VERTICES, layer_sha256, polygonal
 from fzgeo.db.connect import (
     META_TABLE,
     PIECES_SUFFIX,
@@ -139,12 +140,8 @@ def layer_comment(name: str, gdf: GeoDataFrame) -> str:
 
 
 def geometry_digest(gdf: GeoDataFrame) -> str:
-    """SHA-256 over the WKB of the geometries, in order (the version of a layer)."""
-    h = hashlib.sha256()
-    for wkb in shapely.to_wkb(np.asarray(gdf.geometry.values), hex=False, output_dimension=2):
-        h.update(len(wkb or b"").to_bytes(8, "little"))
-        h.update(wkb or b"")
-    return h.hexdigest()
+    """The layer's version: :func:`fzgeo.check.pieces.layer_sha256` of its geometries and CRS."""
+    return layer_sha256(np.asarray(gdf.geometry.values, dtype=object), gdf.crs)
 
 
 def _rows(gdf: GeoDataFrame, columns: list[str]) -> Any:
@@ -350,11 +347,13 @@ def write_layer(
     *,
     work: tuple[np.ndarray, np.ndarray] | None = None,
     max_vertices: int = MAX_VERTICES,
+    sha256: str | None = None,
 ) -> Pushed:
     """Write one prepared layer (and its pieces) inside the caller's transaction.
 
     ``work`` is what :func:`work_geometries` returns for the layer as given; without it the
-    table is written alone (a check result, say) and stale pieces are dropped.
+    table is written alone (a check result, say) and stale pieces are dropped. ``sha256`` is
+    :func:`geometry_digest` of the layer as given (default: of ``gdf``).
     """
     from psycopg import sql
 
@@ -376,7 +375,7 @@ def write_layer(
                 sql.Identifier(SCHEMA), sql.Identifier(name + PIECES_SUFFIX)
             )
         )
-    done = Pushed(name, len(gdf), n_pieces, geometry_digest(gdf))
+    done = Pushed(name, len(gdf), n_pieces, sha256 or geometry_digest(gdf))
     comment = layer_comment(name, gdf)
     _comments(conn, name, gdf, comment)
     _record(conn, name, gdf, done, comment, max_vertices)
@@ -419,7 +418,8 @@ def push(
         msg = f"`max_vertices` must be at least 8 (ST_Subdivide's minimum), got {max_vertices}"
         raise ValueError(msg)
     prepared = {
-        name: (prepare(name, gdf), work_geometries(gdf, name)) for name, gdf in layers.items()
+        name: (prepare(name, gdf), work_geometries(gdf, name), geometry_digest(gdf))
+        for name, gdf in layers.items()
     }
     done: list[Pushed] = []
     with connect(dsn) as conn, translated(dsn, "push"):
@@ -429,7 +429,9 @@ def push(
                 meta=sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(META_TABLE))
             )
         )
-        for name, (gdf, work) in prepared.items():
-            done.append(write_layer(conn, name, gdf, work=work, max_vertices=max_vertices))
+        for name, (gdf, work, sha256) in prepared.items():
+            done.append(
+                write_layer(conn, name, gdf, work=work, max_vertices=max_vertices, sha256=sha256)
+            )
         conn.commit()
     return done
