@@ -475,3 +475,141 @@ def test_thumbnail_draws_the_casing_under_the_centre():
     assert dark > 50 and red > 50  # black existing casings, dark red planned ones
     only_casings = counts(MapLayer(rail.id, rail.kind, casings, rail.gdf))
     assert white > only_casings[2] + 200  # the white centres on top of them
+
+
+# --- the layers a check used, on the conflict map and in conflicts.gpkg ---------------------
+
+
+def _checked_output(folder, constraint, *, stand_in: bool):
+    """A check of two sites against ``constraint`` (rule layer eco_redline) into ``folder``.
+
+    conflicts.gpkg is written as the report writes it (sites, parts) with the layers used.
+    """
+    from fzgeo import check
+    from fzgeo.check import rules
+    from fzgeo.crs import to_storage, to_work
+    from fzgeo.qgis.check_output import write_conflicts
+
+    rule_set = rules.from_mapping(
+        {
+            "rules": [
+                {
+                    "id": "eco_redline",
+                    "name_zh": "生态保护红线",
+                    "layer": "eco_redline",
+                    "kind": "veto",
+                },
+                {"id": "urban", "name_zh": "城镇开发边界", "layer": "urban", "kind": "within"},
+            ]
+        }
+    )
+    work = to_work(constraint)
+    inside = work.geometry.iloc[0].representative_point()
+    sites = GeoDataFrame(
+        {"名称": ["红线内项目", "边界外项目"]},
+        geometry=[inside.buffer(150), shapely.Point(inside.x + 8000, inside.y).buffer(150)],
+        crs=work.crs,
+    ).to_crs(4490)
+    urban = GeoDataFrame({"名称": ["城镇边界"]}, geometry=[inside.buffer(3000)], crs=work.crs)
+    layers_used = {"eco_redline": constraint, "urban": urban}
+    result = check.run(sites, layers_used, rule_set, use_cache=False)
+    if not stand_in:
+        assert result.sites["verdict"].tolist() == ["冲突", "冲突"]
+    parts = result.parts.rename(
+        columns={"site": "项目序号", "rule": "规则编号", "verdict": "结论", "exempt": "是否豁免"}
+    )
+    frames = {
+        "conflict_parts": parts,
+        "sites": to_storage(result.sites)[["名称", "verdict", "geometry"]].rename(
+            columns={"verdict": "综合结论"}
+        ),
+    }
+    titled = {rule_set.layer_title(k): v for k, v in layers_used.items()}
+    return write_conflicts(frames, folder / "conflicts.gpkg", result=result, layers=titled)
+
+
+@pytest.fixture(scope="module")
+def user_redline() -> GeoDataFrame:
+    """A user's official red line (BSM, HXMC; no precision column) where the stand-in lies."""
+    packaged = layers.load("eco_redline")
+    return GeoDataFrame(
+        {"BSM": ["U-0001", "U-0002"], "HXMC": ["用户红线甲", "用户红线乙"]},
+        geometry=list(packaged.geometry.iloc[:2]),
+        crs=packaged.crs,
+    )
+
+
+def test_conflicts_gpkg_holds_the_users_layer_not_the_stand_in(tmp_path, user_redline):
+    from fzgeo import io
+
+    out = _checked_output(tmp_path, user_redline, stand_in=False)
+    names = io.list_layers(out.gpkg)
+    assert {"sites", "conflict_parts", "constraint_eco_redline", "constraint_urban"} <= set(names)
+    used = io.read(out.gpkg, layer="constraint_eco_redline")
+    assert set(used["HXMC"]) <= {"用户红线甲", "用户红线乙"} and "用户红线甲" in set(used["HXMC"])
+    assert set(used[conflict.LAYER_TITLE]) == {"生态保护红线"}
+    assert "precision" not in used.columns  # the user's columns, nothing of the stand-in's
+    parts = io.read(out.gpkg, layer="conflict_parts")
+    by_rule = dict(zip(parts["规则编号"], parts[conflict.PART_CLASS], strict=True))
+    assert by_rule == {"eco_redline": "与管控线重叠（冲突）", "urban": "界外部分（冲突）"}
+    groups = {info.name: info.group for info in out.layers}
+    assert groups["constraint_eco_redline"] == conflict.CONSTRAINT_GROUP
+    assert groups["sites"] == conflict.GROUP
+
+
+def test_conflict_map_draws_the_layers_the_check_used(tmp_path, user_redline):
+    _checked_output(tmp_path, user_redline, stand_in=False)
+    spec = compose.spec("conflicts")
+    map_layers = conflict.map_layers(spec, tmp_path)
+    ids = [ml.id for ml in map_layers]
+    assert "eco_redline" not in ids and "basic_farmland" not in ids  # packaged 三区三线 replaced
+    assert {"constraint_eco_redline", "constraint_urban", "admin_boundaries"} <= set(ids)
+    html = render.render_spec(spec, map_layers, offline_mode=True).html
+    assert "用户红线甲" in html and "U-0001" in html
+    packaged = set(layers.load("eco_redline")["name"])
+    assert not [n for n in packaged if json.dumps(n)[1:-1] in html or n in html]
+    assert "fz-notice" not in html  # official data: no 示意 banner
+    assert "界外部分（冲突）" in html  # the legend of the within part
+
+
+def test_conflict_map_banner_for_the_illustrative_stand_ins(tmp_path):
+    stand_in = layers.load("eco_redline")
+    _checked_output(tmp_path, stand_in, stand_in=True)
+    assert conflict.illustrative(tmp_path) == ["生态保护红线"]
+    spec = compose.spec("conflicts")
+    html = render.render_spec(spec, conflict.map_layers(spec, tmp_path), offline_mode=True).html
+    assert "fz-notice" in html and "示意：本次检查所用的生态保护红线为示意数据" in html
+    # summary.json, when the report wrote one, is the record the banner follows
+    (tmp_path / "summary.json").write_text(
+        json.dumps({"illustrative_layers": [], "audit": {"layers": {}}}), encoding="utf-8"
+    )
+    assert conflict.illustrative(tmp_path) == []
+    (tmp_path / "summary.json").write_text(
+        json.dumps(
+            {
+                "illustrative_layers": ["eco_redline"],
+                "audit": {"layers": {"eco_redline": {"name_zh": "生态保护红线"}}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert conflict.illustrative(tmp_path) == ["生态保护红线"]
+
+
+def test_part_classes_name_the_outside_part_of_a_within_rule():
+    assert conflict.part_class("within", "冲突", False) == "界外部分（冲突）"
+    assert conflict.part_class("veto", "冲突", False) == "与管控线重叠（冲突）"
+    assert conflict.part_class("proximity", "邻近", False) == "缓冲范围内（邻近）"
+    assert conflict.part_class("veto", "邻近", True) == "豁免（需复核）"
+    assert conflict.part_class("within", "无冲突", True) == "豁免（无冲突）"
+    values = {
+        v["value"]
+        for v in compose.spec("conflicts").check_styles["conflict_parts"]["categories"]["values"]
+    }
+    assert values == {
+        conflict.OVERLAP,
+        conflict.OUTSIDE,
+        conflict.BAND,
+        conflict.EXEMPT,
+        conflict.EXEMPT_CLEAR,
+    }

@@ -99,6 +99,7 @@ class MapLayer:
     style: Style
     gdf: GeoDataFrame
     visible: bool = True
+    notice: str = ""  #: a disclaimer the map shows under its title (e.g. 示意 data used)
 
     @property
     def group(self) -> str:

@@ -298,7 +298,7 @@ def render(
         "fit": center is None,
         "fitTo": list(fit_to),
         "collapsed": len(map_layers) > COLLAPSE_FROM,
-        "titleHtml": legend.title_html(title, sub),
+        "titleHtml": legend.title_html(title, sub) + _notice_html(map_layers),
         "legendHtml": legend.legend_html(map_layers, order, by_id),
         "groupOrder": order,
     }
@@ -307,6 +307,20 @@ def render(
     _element(token).add_to(fmap)
     html = _fill(offline.localise(fmap.get_root().render(), assets), token, config, datasets)
     return RenderedMap(title=title, html=html, reports=reports, layers=list(map_layers))
+
+
+def _notice_html(map_layers: Sequence[MapLayer]) -> str:
+    """The layers' disclaimers (:attr:`MapLayer.notice`, e.g. 示意 data) as a box under the title."""
+    notices = list(dict.fromkeys(ml.notice for ml in map_layers if ml.notice))
+    return "".join(
+        f'<div class="fz-notice" style="{_NOTICE_CSS}">{escape_html(n)}</div>' for n in notices
+    )
+
+
+_NOTICE_CSS = (
+    "margin-top:4px;padding:4px 6px;max-width:340px;background:#fff3cd;border:2px solid #c62828;"
+    "color:#7f0000;font-weight:bold"
+)
 
 
 def choose_basemap(spec: MapSpec, basemap: str | None = None, *, offline_mode: bool = False) -> str:
