@@ -165,3 +165,76 @@ def test_all_of_fuzhou_is_in_the_work_zone() -> None:
     x0, _, x1, _ = city.total_bounds
     assert 115.5 < x0 < x1 < 118.5
     assert np.isfinite(crs.to_work(city).area).all()
+
+
+@pytest.mark.parametrize(
+    ("given", "datum"),
+    [
+        (2384, "Xian 1980"),
+        (4610, "Xian 1980"),
+        (4214, "Beijing 1954"),
+        (2435, "Beijing 1954"),
+        (4555, "New Beijing"),
+        ("+proj=tmerc +lon_0=117 +x_0=500000 +ellps=IAU76 +towgs84=0,0,0 +units=m", "Xian 1980"),
+        ("+proj=tmerc +lon_0=117 +x_0=500000 +ellps=krass +units=m", "Beijing 1954"),
+        (4490, None),
+        (4548, None),
+        (4326, None),
+        (4284, None),  # Pulkovo 1942: Krassowsky too, but a named datum of its own
+    ],
+)
+def test_legacy_datum_by_name_then_ellipsoid(given: object, datum: str | None) -> None:
+    assert crs.legacy_datum(CRS.from_user_input(given)) == datum
+
+
+def test_legacy_datum_names_as_written() -> None:
+    for text in ("D_Xian_1980", "GCS_Xian_1980", "1980西安坐标系", "西安80", "Xi'an 1980"):
+        assert crs.legacy_datum_named(text) == "Xian 1980", text
+    for text in ("D_Beijing_1954", "北京54", "Beijing 1954"):
+        assert crs.legacy_datum_named(text) == "Beijing 1954", text
+    assert crs.legacy_datum_named("D_New_Beijing") == "New Beijing"
+    assert crs.legacy_datum_named("2000国家大地坐标系") is None
+
+
+def test_cgcs2000_counterpart_keeps_the_projection() -> None:
+    assert [crs.cgcs2000_counterpart(CRS.from_epsg(c)) for c in (2384, 2362, 4610, 2435)] == [
+        4548,
+        4526,
+        4490,
+        4547,
+    ]
+    assert crs.is_cgcs2000(CRS.from_epsg(4527))
+    assert not crs.is_cgcs2000(CRS.from_epsg(4326))
+
+
+def test_resolve_refuses_xian80_unless_a_cgcs2000_crs_vouches() -> None:
+    with pytest.raises(CRSError, match=r"EPSG:2384 .*Xian 1980 datum \(西安80\)") as info:
+        crs.resolve_crs(frame(GK, 2384), path="sites.shp")
+    assert info.value.code == "FZ108"
+    assert "--assume-crs EPSG:4548 (CGCS2000" in info.value.hint
+    with pytest.warns(CRSAssumptionWarning, match=r"\[FZ108\] sites.shp: .*no datum"):
+        out = crs.resolve_crs(frame(GK, 2384), assume="EPSG:4548", path="sites.shp")
+    assert out.crs.to_epsg() == 4548
+    assert out.geometry.x.tolist() == [x for x, _ in GK]  # as given, not shifted
+    with pytest.raises(CRSError, match="not a CGCS2000 CRS") as info:
+        crs.resolve_crs(frame(GK, 2384), assume="EPSG:32650")
+    assert info.value.code == "FZ108"
+
+
+def test_assume_replaces_a_declared_crs_only_when_the_coordinates_say_so() -> None:
+    with pytest.warns(CRSAssumptionWarning, match=r"\[FZ101\] .*declared EPSG:4326"):
+        out = crs.resolve_crs(frame(GK, 4326), assume="EPSG:4548")
+    assert out.crs.to_epsg() == 4548
+    assert crs.resolve_crs(frame(LONLAT, 4490), assume="EPSG:4548").crs.to_epsg() == 4490
+    with pytest.raises(CRSError, match="not degrees in China"):  # neither fits: the declared error
+        crs.resolve_crs(frame(GK, 4326), assume="EPSG:4545")
+
+
+def test_one_outlier_is_named_by_the_labels_given() -> None:
+    points = [*LONLAT, (1163.58, 27.948)]
+    with pytest.raises(CRSError, match=r"1 of 3 feature\(s\) lie outside China") as info:
+        crs.resolve_crs(frame(points, 4490), labels=lambda ps: [f"site #{p}" for p in ps])
+    assert (info.value.code, info.value.where) == ("FZ103", "site #2")
+    with pytest.raises(CRSError) as info:  # all of them wrong: the CRS is the problem
+        crs.resolve_crs(frame(GK, 4490))
+    assert info.value.code == "FZ101"
