@@ -116,9 +116,9 @@ CATALOGUE: dict[str, ErrorCode] = {
         ),
         ErrorCode(
             "FZ312",
-            "text encoding detected, not declared",
-            "pass --encoding to override",
-            severity=INFO,
+            "text encoding guessed (GB18030/GBK, or line by line), not declared",
+            "check the text as read; pass --encoding to state it (for a Shapefile, add a .cpg)",
+            severity=WARNING,
         ),
         ErrorCode(
             "FZ313",
@@ -358,7 +358,7 @@ class CoordinateSourceWarning(FzgeoWarning):
 
 
 class TextEncodingWarning(FzgeoWarning):
-    """Attribute text looks wrongly decoded (e.g. GBK read as Latin-1)."""
+    """Attribute text was decoded by a guess (GB18030, line by line) or looks wrongly decoded."""
 
 
 class ExtentWarning(FzgeoWarning):

@@ -12,6 +12,10 @@ from fzgeo import io
 from fzgeo.errors import CRSAssumptionWarning, FzgeoError
 from fzgeo.io import validate
 
+#: the GBK files written here are read by a guess, a TextEncodingWarning (FZ312) tested in
+#: tests/test_input_encoding.py
+pytestmark = pytest.mark.filterwarnings(r"ignore:\[FZ312\]:fzgeo.errors.TextEncodingWarning")
+
 E0, N0 = 39_435_000.0, 3_092_000.0  # zone 39 (CM 117E), zone-prefixed easting; 抚州 northing
 RADIUS = 100.0
 

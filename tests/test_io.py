@@ -17,6 +17,7 @@ from fzgeo.errors import (
     CRSAssumptionWarning,
     DataNotFoundError,
     InputError,
+    TextEncodingWarning,
 )
 
 WRITE_SUFFIXES = [".gpkg", ".geojson", ".fgb", ".parquet", ".shp"]
@@ -92,7 +93,10 @@ def test_csv_with_lon_lat(tmp_path: Path) -> None:
 def test_csv_in_gb18030_with_wkt(tmp_path: Path) -> None:
     path = tmp_path / "wkt.csv"
     path.write_bytes("名称,wkt\n甲,POINT (116.35 27.95)\n".encode("gb18030"))
-    with pytest.warns(CRSAssumptionWarning, match="EPSG:4490"):
+    with (
+        pytest.warns(CRSAssumptionWarning, match="EPSG:4490"),
+        pytest.warns(TextEncodingWarning, match=r"\[FZ312\].*gb18030 \(detected"),
+    ):
         back = io.read(path)
     assert list(back["名称"]) == ["甲"]
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 ORDER = 30
 EXIT_CLEAR, EXIT_CONFLICT, EXIT_INCOMPLETE = 0, 1, 3
+READ_BAR_BYTES = 1 << 20  #: site files from this size get a reading bar on a terminal
 
 EPILOG = """\
 --against takes a packaged layer name (e.g. eco_redline), NAME=FILE to use your own file for the
@@ -27,6 +28,10 @@ layer the rules call NAME (e.g. eco_redline=红线.shp), or a FILE whose stem is
 GeoPackage or File GDB holding several layers, NAME=FILE reads the layer called NAME (as written by
 `fzgeo sanqu load`). Without --against, the packaged layers the rules name are used. With
 --against, only the layers given are used and rules on other layers are reported as skipped.
+
+When a constraint layer used is illustrative (示意, e.g. the packaged 三区三线 stand-ins), every
+report says so first and the last line printed is that notice. A user's file counts as official
+unless its `precision` column says illustrative.
 
 exit status: 0 no conflict and every rule checked; 1 at least one conflict (冲突);
 2 user error; 3 no conflict but some rule skipped (incomplete check)."""
@@ -66,8 +71,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--ellipsoidal", action="store_true", help="also report areas on the CGCS2000 ellipsoid"
     )
+    p.add_argument(
+        "--site-maps",
+        choices=("review", "all", "none"),
+        default="review",
+        help="which sites get a map in report.html (maps/): review = 冲突 and 邻近 sites "
+        "(default), all = every site, none = no maps; at most 200, the most serious first",
+    )
     add_engine_options(p)
-    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="never show progress bars (by default they show on a terminal, from 1000 sites, "
+        "on stderr; never in pipes or logs)",
+    )
     p.add_argument("--no-cache", action="store_true", help="do not read or write cut pieces")
     add_input_options(p)
     p.set_defaults(func=cmd_check)
@@ -75,16 +92,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the check and write the reports; the exit status says what was found."""
-    from fzgeo import io, report
+    from fzgeo import _progress, io, report
     from fzgeo.check import rules
 
+    show = None if not args.no_progress else False
     rule_set = rules.load(args.rules)
     rasters = {}
     if args.dem is not None:
         rule_set = rules.with_terrain(rule_set)
         rasters["dem"] = args.dem
-    sites = read_input(args, args.sites, what="sites")
-    constraints = _engine.constraint_layers(args, rule_set)
+    with _progress.phase("读取项目", show=_reading_shown(args.sites, show)):
+        sites = read_input(args, args.sites, what="sites")
+    shown = _progress.wanted(len(sites), show)
+    with _progress.phase("读取管控图层", show=shown):
+        constraints = _engine.constraint_layers(args, rule_set)
     result = _engine.run(
         args,
         sites,
@@ -93,7 +114,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         point_radius_m=args.point_radius,
         ellipsoidal=args.ellipsoidal,
         workers=args.threads,
-        progress=False if args.no_progress else None,
+        progress=shown,
         use_cache=not args.no_cache,
         rasters=rasters,
     )
@@ -103,12 +124,39 @@ def cmd_check(args: argparse.Namespace) -> int:
     read_as = {
         f.attrs[io.READ_AS]["path"]: f.attrs[io.READ_AS] for f in frames if io.READ_AS in f.attrs
     }
-    shown = constraints.titled(rule_set)
-    written = report.write_report(result, args.out, inputs=inputs, layers=shown, read_as=read_as)
+    written = report.write_report(
+        result,
+        args.out,
+        inputs=inputs,
+        layers=constraints.titled(rule_set),
+        read_as=read_as,
+        site_maps=args.site_maps,
+        origins=report.layer_origins(constraints.layers, database=bool(args.dsn)),
+        progress=shown,
+    )
     return _print_outcome(result, written)
 
 
+def _reading_shown(path: Path, show: bool | None) -> bool:
+    """Whether reading the sites gets a bar: by default on a terminal for files of 1 MB and up.
+
+    The number of sites is not known before reading; a 1 MB file holds about a thousand
+    parcels or more.
+    """
+    from fzgeo import _progress
+
+    if show is not None:
+        return show
+    try:
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        size = 0
+    return size >= READ_BAR_BYTES and _progress.terminal()
+
+
 def _print_outcome(result: check.CheckResult, written: list[Path]) -> int:
+    """Print counts, repairs, skipped rules and files; the 示意 notice is the very last line."""
+    from fzgeo import report
     from fzgeo.check import rules
 
     counts = result.sites["verdict"].value_counts()
@@ -122,6 +170,9 @@ def _print_outcome(result: check.CheckResult, written: list[Path]) -> int:
         print(f"skipped rule {rid}: {reason}")
     for path in written:
         print(f"wrote {path}")
+    text = report.notice(result)
+    if text:
+        print(text)
     if result.any_conflict:
         return EXIT_CONFLICT
     return EXIT_INCOMPLETE if result.skipped else EXIT_CLEAR

@@ -1,13 +1,19 @@
 """Where ``fzgeo check`` measures: here (threads), in PostGIS (``--dsn``) or on dask.
 
 Not a subcommand (no ``register``): :mod:`fzgeo.cli._check` calls :func:`add_engine_options`,
-:func:`constraint_layers` and :func:`run`.
+:func:`constraint_layers` and :func:`run`. The engine records where it measured
+in ``CheckResult.audit["engine"]`` (the database as a DSN without password, the dask scheduler);
+:func:`run` passes it the DSN, scheduler or thread count, and removes any password of ``--dsn``
+from that record before it reaches an output (:func:`without_password`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from fzgeo.errors import ConfigError
 
@@ -92,7 +98,10 @@ def run(
     if args.dsn:
         from fzgeo.db import check as db_check
 
-        return db_check.run(sites, args.dsn, rule_set, result_table=args.db_table, **options)
+        result = db_check.run(sites, args.dsn, rule_set, result_table=args.db_table, **options)
+        if hasattr(result, "audit"):
+            result.audit = without_password(result.audit, args.dsn)
+        return result
     if args.workers or args.scheduler:
         from fzgeo.check import scale
 
@@ -103,3 +112,38 @@ def run(
     from fzgeo import check
 
     return check.run(sites, layers, rule_set, **options)
+
+
+def _passwords(dsn: str) -> list[str]:
+    """The password(s) a libpq URI or keyword DSN carries (``user:PASSWORD@`` or ``password=``)."""
+    found = []
+    with contextlib.suppress(ValueError):
+        if (password := urlsplit(dsn).password) is not None:
+            found += [password, unquote(password)]
+    for match in re.finditer(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn, re.IGNORECASE):
+        found.append(match.group(1).strip("'"))
+    return [p for p in dict.fromkeys(found) if p]
+
+
+def without_password(value: Any, dsn: str | None) -> Any:
+    """``value`` (nested dicts, lists, text) with any password of ``dsn`` replaced by ``***``.
+
+    The audit record names the database (``summary.json``, the report); the password must never
+    reach an output, whatever an engine recorded.
+    """
+    secrets = _passwords(dsn) if dsn else []
+    if not secrets:
+        return value
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, str):
+            for secret in secrets:
+                item = item.replace(secret, "***")
+            return item
+        if isinstance(item, dict):
+            return {clean(k): clean(v) for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return type(item)(clean(v) for v in item)
+        return item
+
+    return clean(value)

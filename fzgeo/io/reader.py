@@ -306,6 +306,9 @@ def load(
     _note_mojibake(gdf, src)
     if src.encoding is not None:
         log.info("%s: attribute text read as %s", path, src.encoding)
+        if src.encoding.guessed:
+            msg = f"text read as {src.encoding}: a guess, no encoding is declared"
+            src.notes.insert(0, InputError(msg, path=path, code="FZ312", hint=None))
     return gdf, src
 
 

@@ -273,10 +273,7 @@ def validate_file(
         return report
     report.format, report.layer, report.features_in = src.format, src.layer, len(gdf)
     if src.encoding is not None:
-        report.encoding = str(src.encoding)
-        if src.encoding.source.startswith("detected"):
-            msg = f"attribute text read as {src.encoding}"
-            report.findings.append(Finding.new("FZ312", msg))
+        report.encoding = str(src.encoding)  # a guess is FZ312 among the notes
     if src.skipped:
         msg = f"sheets without a 点号/X/Y header were skipped: {', '.join(src.skipped)}"
         # the other sheets were read: a remark, not FZ404's unreadable table

@@ -1,20 +1,30 @@
-"""The printable HTML report: a summary table and a small static map of each conflicting site."""
+"""The printable HTML report: 示意 banner, summary, audit, rules, per-site table, site maps.
+
+Responsive (a viewport, tables that scroll sideways inside their own box on a phone) and laid out
+for A4 when printed (``@page``, page breaks before the map section and never inside a site's
+block, table headers repeated on each page). Areas in m², 公顷 and 亩, shares in %, times in
+Asia/Shanghai with the offset.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geopandas import GeoDataFrame
 
-from fzgeo._atomic import write_bytes, write_text
-from fzgeo.check import CheckResult
-from fzgeo.check.rules import CONFLICT, NEAR
-from fzgeo.crs import to_work
+from fzgeo import __version__
+from fzgeo._atomic import write_text
+from fzgeo.check import M2_PER_HA, M2_PER_MU, CheckResult
+from fzgeo.check.rules import CLEAR, CONFLICT, NEAR
+from fzgeo.plan.schema import PRECISION_ZH
+from fzgeo.report._summary import constraint_layers, notice, now, stamp
+from fzgeo.report._summary import rules_files as summary_rules_files
 from fzgeo.textsafe import escape_html
 
 DETAIL_SHOWN = (
@@ -22,173 +32,251 @@ DETAIL_SHOWN = (
     "结论",
     "严重程度",
     "是否豁免",
+    "重叠面积（平方米）",
     "重叠面积（公顷）",
     "重叠面积（亩）",
     "线内长度（米）",
-    "占项目比例",
+    "占项目比例（%）",
     "界外面积（平方米）",
+    "界外面积（公顷）",
+    "界外面积（亩）",
     "最近距离（米）",
+    "涉及要素编号",
     "涉及要素名称",
 )
-MAX_MAPS = 200  #: static maps drawn at most (the most serious sites first)
-_COLOURS = ("#1a9641", "#fdae61", "#abd9e9", "#2c7bb6", "#a6611a", "#bababa")
+WRAP_FROM = 14  #: characters (escaped) above which a text column wraps
+MAX_ROWS = 2000  #: rows of the per-site table at most; larger batches list 冲突 and 邻近 sites
+#: How a number is shown, by the unit its column header ends with (as in the XLSX).
+HTML_FORMATS = {
+    "（平方米）": "{:,.2f}",
+    "（公顷）": "{:,.4f}",
+    "（亩）": "{:,.4f}",
+    "（%）": "{:.2f}",
+    "（米）": "{:,.2f}",
+    "（度）": "{:.2f}",
+}
 _VERDICT_CLASS = {CONFLICT: "conflict", NEAR: "near"}
 _CSS = """
-body{font-family:"Noto Sans CJK SC","Noto Sans SC","Microsoft YaHei",sans-serif;margin:2em;color:#222}
-h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.5em}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-th,td{border:1px solid #999;padding:.2em .5em;text-align:left;vertical-align:top}
-th{background:#eee} td.num{text-align:right}
+*{box-sizing:border-box}
+body{font-family:"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC",
+"Microsoft YaHei",sans-serif;margin:0 auto;padding:1.5em 2em;max-width:1200px;color:#222;
+line-height:1.5;-webkit-text-size-adjust:100%}
+h1{font-size:1.45em;margin:.4em 0} h2{font-size:1.15em;margin:1.6em 0 .4em;
+border-bottom:2px solid #555;padding-bottom:.15em} h3{font-size:1em;margin:1em 0 .4em}
+.banner{border:3px solid #c00;background:#fff2cc;color:#900;font-weight:bold;padding:.7em 1em;
+margin:0 0 1em;font-size:1.05em}
+.meta{color:#444;font-size:.85em;margin:.2em 0} .note{color:#555;font-size:.85em}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%;margin:.5em 0}
+table{border-collapse:collapse;font-size:.85em}
+th,td{border:1px solid #999;padding:.25em .5em;text-align:left;vertical-align:top;
+white-space:nowrap} th{background:#eee;font-weight:bold} td.num{text-align:right}
+td.w{white-space:normal;min-width:10em;max-width:28em} thead{display:table-header-group}
 tr.conflict td.v{background:#f8d0d0;font-weight:bold} tr.near td.v{background:#fcebc4}
-.site{page-break-inside:avoid;margin-bottom:1.5em} .note{color:#555;font-size:.85em}
-@media print{body{margin:1cm} a{color:#222}}
+.counts td{font-size:1.1em;text-align:center}
+.site{margin-bottom:1.5em;border-top:1px solid #ccc;padding-top:.3em}
+.site img{display:block;width:100%;max-width:800px;height:auto;border:1px solid #ccc}
+@media (max-width:600px){body{padding:.8em} h1{font-size:1.2em} table{font-size:.8em}
+.banner{font-size:.95em;padding:.6em}}
+@page{size:A4;margin:14mm 12mm}
+@media print{body{padding:0;max-width:none;font-size:10pt}
+.banner,tr.conflict td.v,tr.near td.v,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.scroll{overflow:visible} table{width:100%;font-size:8pt} th,td{padding:1px 3px}
+td,th{white-space:normal;word-break:break-word} td.w{min-width:0}
+h2{break-after:avoid} tr,.site img{break-inside:avoid} .site{break-inside:avoid-page}
+.sites h2{break-before:page} .site img{max-width:15cm} a{color:#222;text-decoration:none}}
 """
 
 
-@cache
-def cjk_font() -> str | None:
-    """The file of an installed CJK font (Noto Sans/Serif CJK) for matplotlib, if any."""
-    from matplotlib import font_manager
-
-    for font in sorted(font_manager.findSystemFonts(), key=lambda p: ("Sans" not in p, p)):
-        if "CJK" in font and font.lower().endswith((".ttc", ".otf", ".ttf")):
-            return font
-    return None
-
-
-def _table(frame: pd.DataFrame, *, verdict_col: str | None = None) -> str:
-    head = "".join(f"<th>{escape_html(c)}</th>" for c in frame.columns)
-    rows = []
-    for _, row in frame.iterrows():
-        cls = _VERDICT_CLASS.get(row.get(verdict_col, ""), "") if verdict_col else ""
-        cells = []
-        for col, value in row.items():
-            num = isinstance(value, int | float | np.integer | np.floating)
-            text = "" if value is None or (num and pd.isna(value)) else escape_html(value)
-            kind = "v" if col == verdict_col else ("num" if num else "")
-            cells.append(f'<td class="{kind}">{text}</td>')
-        rows.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+def _cell_text(values: pd.Series, header: str) -> tuple[list[str], bool]:
+    """Escaped text of each cell of a column and whether it is numeric (right-aligned)."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        pattern = next((f for unit, f in HTML_FORMATS.items() if header.endswith(unit)), "{:g}")
+        if values.dtype.kind in "iu" or header.endswith("序号"):
+            pattern = "{:d}" if values.dtype.kind in "iu" else pattern
+        data = pd.to_numeric(values, errors="coerce").tolist()
+        return ["" if pd.isna(v) else pattern.format(v) for v in data], True
+    raw = values.astype(object).tolist()
+    seen: dict[object, str] = {}
+    out = []
+    for v in raw:
+        key = v if isinstance(v, str | int | float | bool) or v is None else str(v)
+        if key not in seen:
+            seen[key] = (
+                "" if v is None or (isinstance(v, float) and np.isnan(v)) else escape_html(v)
+            )
+        out.append(seen[key])
+    return out, False
 
 
-LABEL_COLUMNS = ("name", "名称", "项目名称", "项目", "site_name", "title")
+def _rows(frame: pd.DataFrame, verdict_col: str | None = None) -> tuple[str, list[str]]:
+    """The header row and each row of ``frame`` as HTML (built column by column).
 
-
-def site_label(result: CheckResult, position: int) -> str:
-    """A site's name from its first name-like attribute, else ``项目 n``."""
-    row = result.sites.iloc[position]
-    for col in LABEL_COLUMNS:
-        if col in result.sites.columns and isinstance(row[col], str) and row[col]:
-            return row[col]
-    return f"项目 {position + 1}"
-
-
-def _draw_site(ax: object, site: GeoDataFrame) -> None:
-    if site.geom_type.iloc[0] in ("Polygon", "MultiPolygon"):
-        site.boundary.plot(ax=ax, color="black", linewidth=1.2)
-    else:
-        site.plot(ax=ax, color="black", linewidth=1.5, markersize=20)
-
-
-def site_map(
-    result: CheckResult, position: int, path: Path, layers: dict[str, GeoDataFrame]
-) -> Path:
-    """A small PNG: the site (black), its overlap parts (red) and nearby constraint features.
-
-    ``layers`` are in the work CRS (EPSG:4548), by display name.
+    Headers and short cells stay on one line; columns of long texts wrap (class ``w``).
     """
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import font_manager
-    from matplotlib import pyplot as plt
-    from matplotlib.patches import Patch
-
-    site = to_work(result.sites.iloc[[position]])
-    x0, y0, x1, y1 = site.total_bounds
-    pad = max(x1 - x0, y1 - y0, 400.0) * 0.6
-    box = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-    font = cjk_font()
-    prop = font_manager.FontProperties(fname=font, size=7) if font else None
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
-    handles = []
-    for (name, gdf), colour in zip(layers.items(), _COLOURS, strict=False):
-        near = gdf.cx[box[0] : box[2], box[1] : box[3]]
-        if len(near):
-            near.clip(box).plot(ax=ax, color=colour, alpha=0.45, edgecolor="0.3", lw=0.5)
-            handles.append(Patch(facecolor=colour, alpha=0.45, label=name))
-    if len(result.parts[result.parts["site"] == position]):
-        handles.append(Patch(facecolor="#d7191c", label="冲突部分"))
-    if handles:
-        ax.legend(handles=handles, prop=prop, loc="upper right", framealpha=0.8)
-    parts = result.parts[result.parts["site"] == position]
-    _draw_site(ax, site)
-    if len(parts):  # drawn over the site so the parts of a line project show
-        to_work(parts).plot(ax=ax, color="#d7191c", alpha=0.85, linewidth=2.5, zorder=3)
-    ax.set_xlim(box[0], box[2])
-    ax.set_ylim(box[1], box[3])
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    ax.set_title(site_label(result, position), fontproperties=prop)
-    width_km = (box[2] - box[0]) / 1000
-    ax.text(0.02, 0.02, f"图幅宽 {width_km:.1f} 公里", transform=ax.transAxes, fontproperties=prop)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return write_bytes(path, buf.getvalue())
+    head = "<tr>" + "".join(f"<th>{escape_html(c)}</th>" for c in frame.columns) + "</tr>"
+    columns = []
+    for col in frame.columns:
+        texts, numeric = _cell_text(frame[col], str(col))
+        kind = "v" if col == verdict_col else ("num" if numeric else "")
+        if not numeric and max((len(t) for t in texts), default=0) > WRAP_FROM:
+            kind = f"{kind} w".strip()
+        opening = f'<td class="{kind}">' if kind else "<td>"
+        columns.append([f"{opening}{t}</td>" for t in texts])
+    verdicts = frame[verdict_col].astype(object).tolist() if verdict_col else [None] * len(frame)
+    rows = []
+    for i, verdict in enumerate(verdicts):
+        row_cls = _VERDICT_CLASS.get(verdict, "") if isinstance(verdict, str) else ""
+        opening = f'<tr class="{row_cls}">' if row_cls else "<tr>"
+        rows.append(opening + "".join(c[i] for c in columns) + "</tr>")
+    return head, rows
 
 
-def _brief(result: CheckResult) -> pd.DataFrame:
-    """The compact per-site table of the HTML: name, size, overall and per-rule verdicts."""
+def _wrap(head: str, rows: list[str], cls: str = "") -> str:
+    """A table in a box that scrolls sideways on narrow screens."""
+    table_cls = f' class="{cls}"' if cls else ""
+    return (
+        f'<div class="scroll"><table{table_cls}><thead>{head}</thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _table(frame: pd.DataFrame, *, verdict_col: str | None = None, cls: str = "") -> str:
+    """An HTML table of ``frame`` (:func:`_rows`) in its scrolling box."""
+    return _wrap(*_rows(frame, verdict_col), cls=cls)
+
+
+def _site_tables(details: pd.DataFrame, positions: Sequence[int]) -> dict[int, str]:
+    """Each mapped site's rule table (site position -> HTML), built in one pass.
+
+    Columns empty for every mapped site (线内长度 of parcels, 界外 without a ``within`` rule)
+    are left out.
+    """
+    if not positions:
+        return {}
+    wanted = details[details["项目序号"].isin([p + 1 for p in positions])]
+    shown = wanted[[c for c in DETAIL_SHOWN if c in wanted.columns]]
+    shown = shown.loc[:, [c in ("规则", "结论") or shown[c].notna().any() for c in shown.columns]]
+    head, rows = _rows(shown, "结论")
+    by_site: dict[int, list[str]] = {}
+    for site, row in zip(wanted["项目序号"].tolist(), rows, strict=True):
+        by_site.setdefault(int(site) - 1, []).append(row)
+    return {p: _wrap(head, by_site.get(p, [])) for p in positions}
+
+
+def _labels(result: CheckResult) -> list[str]:
+    """Every site's name from its first name-like attribute, else ``项目 n`` (vectorised)."""
+    from fzgeo.report._sitemaps import LABEL_COLUMNS
+
     sites = result.sites
-    ha = (sites["site_area_m2"] / 10_000).round(4)
+    labels = np.array([f"项目 {i + 1}" for i in range(len(sites))], dtype=object)
+    missing = np.ones(len(sites), dtype=bool)
+    for col in (c for c in LABEL_COLUMNS if c in sites.columns):
+        values = sites[col].astype(object).to_numpy()
+        good = missing & np.array([isinstance(v, str) and v != "" for v in values], dtype=bool)
+        labels[good] = values[good]
+        missing &= ~good
+    return labels.tolist()
+
+
+def _area_text(m2: float, what: str) -> str:
+    """``重叠 5,000.00 平方米 / 0.5000 公顷 / 7.5000 亩`` (empty for no area)."""
+    if not m2 > 0:
+        return ""
+    return f"{what} {m2:,.2f} 平方米 / {m2 / M2_PER_HA:,.4f} 公顷 / {m2 / M2_PER_MU:,.4f} 亩"
+
+
+def _brief(result: CheckResult, rows: list[int]) -> pd.DataFrame:
+    """The per-site table of the HTML: name, size (m², 公顷, 亩), verdicts with their areas."""
+    sites = result.sites.iloc[rows]
+    m2 = pd.to_numeric(sites["site_area_m2"], errors="coerce")
+    labels = _labels(result)
     out = pd.DataFrame(
         {
-            "序号": range(1, len(sites) + 1),
-            "项目": [site_label(result, i) for i in range(len(sites))],
-            "面积（公顷）": ha.to_numpy(),
-            "长度（米）": sites["site_length_m"].round(2).to_numpy(),
+            "序号": [i + 1 for i in rows],
+            "项目": [labels[i] for i in rows],
+            "项目面积（平方米）": m2.round(2).to_numpy(),
+            "项目面积（公顷）": (m2 / M2_PER_HA).round(4).to_numpy(),
+            "项目面积（亩）": (m2 / M2_PER_MU).round(4).to_numpy(),
+            "项目长度（米）": pd.to_numeric(sites["site_length_m"], errors="coerce")
+            .round(2)
+            .to_numpy(),
             "综合结论": sites["verdict"].to_numpy(),
             "严重程度": sites["severity"].to_numpy(),
-            "触及规则": sites["rules_hit"].to_numpy(),
         }
     )
-    if result.rules.type_column in sites.columns:
-        out.insert(2, "项目类型", sites[result.rules.type_column].to_numpy())
+    if out["项目长度（米）"].isna().all() or not (out["项目长度（米）"] > 0).any():
+        out = out.drop(columns="项目长度（米）")
+    type_col = result.rules.type_column
+    if type_col and type_col in sites.columns:
+        out.insert(2, "项目类型", sites[type_col].to_numpy())
     for rule in result.rules.rules:
-        verdict = sites[f"{rule.id}__verdict"].to_numpy()
+        verdict = sites[f"{rule.id}__verdict"].astype(object).to_numpy()
         if rule.kind == "slope":
-            steep = pd.to_numeric(sites[f"{rule.id}__steep_share"], errors="coerce").to_numpy()
+            steep = pd.to_numeric(sites.get(f"{rule.id}__steep_share"), errors="coerce")
+            steep_pct = np.broadcast_to(np.asarray(steep, dtype=float) * 100, len(sites))
             out[rule.name_zh] = [
-                f"{v}（超限 {s:.0%}）" if s > 0 else v for v, s in zip(verdict, steep, strict=True)
+                f"{v}（超限 {s:.2f} %）" if s > 0 else v
+                for v, s in zip(verdict, steep_pct, strict=True)
             ]
             continue
         col, what = ("outside_m2", "界外") if rule.kind == "within" else ("overlap_m2", "重叠")
-        column = sites.get(f"{rule.id}__{col}")
-        area = (
-            (pd.to_numeric(column, errors="coerce") / 10_000).round(4).to_numpy()
-            if column is not None
-            else np.full(len(sites), np.nan)
-        )
+        area = pd.to_numeric(sites.get(f"{rule.id}__{col}"), errors="coerce")
+        area_m2 = np.broadcast_to(np.asarray(area, dtype=float), len(sites))
         out[rule.name_zh] = [
-            f"{v}（{what} {a:g} 公顷）" if a > 0 else v for v, a in zip(verdict, area, strict=True)
+            f"{v}（{_area_text(a, what)}）" if a > 0 else v
+            for v, a in zip(verdict, area_m2, strict=True)
         ]
     return out
 
 
-def _order(result: CheckResult) -> list[int]:
-    """Sites to map: conflicts first, then 邻近, in input order; at most MAX_MAPS."""
-    v = result.sites["verdict"].to_numpy()
-    chosen = [i for i in range(len(v)) if v[i] == CONFLICT] + [
-        i for i in range(len(v)) if v[i] == NEAR
+def _listed(result: CheckResult) -> tuple[list[int], str]:
+    """The sites of the per-site table, and a note when not all are listed."""
+    n = len(result.sites)
+    if n <= MAX_ROWS:
+        return list(range(n)), ""
+    verdict = result.sites["verdict"].to_numpy()
+    flagged = [i for i in range(n) if verdict[i] in (CONFLICT, NEAR)]
+    shown = flagged[:MAX_ROWS]
+    note = (
+        f"共 {n} 个项目，此处列出冲突与邻近的 {len(shown)} 个"
+        + (f"（共 {len(flagged)} 个，超过上限 {MAX_ROWS}）" if len(flagged) > MAX_ROWS else "")
+        + "；全部项目的结论见 report.xlsx 与 report.csv。"
+    )
+    return shown, note
+
+
+def _sources(constraint: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """The constraint layers used: name, origin, precision, features, SHA-256 (audit)."""
+    origin_zh = {"packaged": "fzgeo 内置", "file": "用户文件", "database": "数据库"}
+    rows = []
+    for name, rec in constraint.items():
+        precision = rec.get("precision") or []
+        rows.append(
+            {
+                "图层": rec.get("name_zh") or name,
+                "图层名": name,
+                "来源": origin_zh.get(str(rec.get("origin")), str(rec.get("origin") or "")),
+                "文件或表": "—" if rec.get("origin") == "packaged" else rec.get("source") or "",
+                "精度": "、".join(PRECISION_ZH.get(p, p) for p in precision)
+                or "未标注（按官方数据）",
+                "要素数": rec.get("features"),
+                "SHA-256": str(rec.get("sha256") or "")[:16],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _engine_text(audit: dict[str, Any]) -> str:
+    engine = audit.get("engine") or {}
+    name = {"local": "本机", "dask": "dask 集群", "postgis": "PostGIS 数据库"}.get(
+        str(engine.get("name")), str(engine.get("name") or "本机")
+    )
+    extra = [
+        f"{label} {engine[key]}"
+        for key, label in (("threads", "线程"), ("scheduler", "调度器"), ("database", "数据库"))
+        if engine.get(key)
     ]
-    return chosen[:MAX_MAPS]
+    return name + (f"（{'，'.join(extra)}）" if extra else "")
 
 
 def write_html(
@@ -198,47 +286,81 @@ def write_html(
     layers: dict[str, GeoDataFrame],
     *,
     title: str,
+    site_maps: str = "review",
+    created: dt.datetime | None = None,
+    origins: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
-    """``report.html`` with summary, rules, per-site table and maps in ``folder/maps/``."""
+    """``report.html``: 示意 banner, summary, audit, rules, per-site table, site maps.
+
+    Responsive (tables scroll sideways inside their own box on a phone) and printable on A4.
+    ``site_maps`` (``review``, ``all`` or ``none``) chooses the sites that get a map
+    (:func:`fzgeo.report._sitemaps.write_site_maps`, drawn into ``folder/maps/``).
+    """
+    from fzgeo.report._sitemaps import chosen, write_site_maps
+
     counts = result.sites["verdict"].value_counts()
-    layers = {name: to_work(gdf, what=name) for name, gdf in layers.items()}
     summary = pd.DataFrame(
         {
             "项目数": [len(result.sites)],
             "冲突": [int(counts.get(CONFLICT, 0))],
             "邻近（需复核）": [int(counts.get(NEAR, 0))],
-            "无冲突": [int(counts.get("无冲突", 0))],
+            "无冲突": [int(counts.get(CLEAR, 0))],
             "几何已修复": [result.repaired_sites],
             "跳过的规则": ["、".join(result.skipped) or "无"],
         }
     )
-    brief = _brief(result)
-    blocks = []
-    for pos in _order(result):
-        png = site_map(result, pos, folder / "maps" / f"site_{pos + 1:05d}.png", layers)
-        rows = tables["details"][tables["details"]["项目序号"] == pos + 1]
-        rows = rows[[c for c in DETAIL_SHOWN if c in rows.columns]]
-        blocks.append(
-            f'<div class="site"><h3>{escape_html(pos + 1)}. {escape_html(site_label(result, pos))}'
-            f'</h3><img src="maps/{png.name}" width="320" alt="site map">'
-            f"{_table(rows, verdict_col='结论')}</div>"
-        )
+    maps = write_site_maps(result, folder, layers, which=site_maps)
+    asked = chosen(result, site_maps)[1]
+    labels = _labels(result)
+    site_tables = _site_tables(tables["details"], list(maps))
+    blocks = [
+        f'<div class="site"><h3>{pos + 1}. {escape_html(labels[pos])}</h3>'
+        f'<img src="{escape_html(rel)}" alt="项目 {pos + 1} 位置图" loading="lazy">'
+        f"{site_tables[pos]}</div>"
+        for pos, rel in maps.items()
+    ]
+    maps_note = (
+        f'<p class="note">需要图件的项目共 {asked} 个，此处绘制前 {len(maps)} 个（按严重程度排序）。</p>'
+        if asked > len(maps)
+        else ""
+    )
     skipped_note = (
-        f'<p class="note">未检查（跳过）的规则不代表无冲突：{escape_html("；".join(f"{k}: {v}" for k, v in result.skipped.items()))}</p>'
+        '<p class="note">未检查（跳过）的规则不代表无冲突：'
+        f"{escape_html('；'.join(f'{k}: {v}' for k, v in result.skipped.items()))}</p>"
         if result.skipped
         else ""
     )
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = notice(result)
+    banner = f'<div class="banner" role="alert">⚠ {escape_html(text)}</div>' if text else ""
+    audit = dict(getattr(result, "audit", None) or {})
+    rules_files = "；".join(
+        f"{r['source']}（SHA-256 {r['sha256'][:16]}…）" if r["sha256"] else r["source"]
+        for r in summary_rules_files(result)
+    )
+    listed, listed_note = _listed(result)
+    sources = _sources(constraint_layers(result, origins))
+    map_section = (
+        f'<section class="sites"><h2>冲突与邻近项目图件</h2>{maps_note}{"".join(blocks)}</section>'
+        if blocks
+        else f"<h2>冲突与邻近项目图件</h2>{maps_note}<p>无（--site-maps {escape_html(site_maps)}）</p>"
+    )
     html = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{escape_html(title)}</title>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape_html(title)}</title>
 <style>{_CSS}</style></head><body>
-<h1>{escape_html(title)}</h1>
-<p class="note">生成时间 {stamp}；面积按 EPSG:4548（CGCS2000 高斯-克吕格 3 度带 中央经线 117°E）平面计算，
-1 公顷 = 10000 平方米，1 亩 = 10000/15 平方米。</p>
-<h2>汇总</h2>{_table(summary)}{skipped_note}
+{banner}<h1>{escape_html(title)}</h1>
+<p class="meta">生成时间：{stamp(created or now())}（北京时间）；fzgeo {escape_html(__version__)}；\
+计算引擎：{escape_html(_engine_text(audit))}</p>
+<p class="meta">规则文件：{escape_html(rules_files)}</p>
+<p class="meta">面积按 EPSG:4548（CGCS2000 / 3 度带高斯-克吕格，中央经线 117°E）平面计算；
+1 公顷 = 10 000 平方米，1 亩 = 10 000/15 平方米（约 666.67 平方米）；比例为占项目面积的百分比。</p>
+<h2>汇总</h2>{_table(summary, cls="counts")}{skipped_note}
+<h2>管控图层（数据来源）</h2>{_table(sources) if len(sources) else "<p>无</p>"}
 <h2>规则</h2>{_table(tables["rules"])}
-<h2>逐项目结论</h2>{_table(brief, verdict_col="综合结论")}
-<h2>冲突与邻近项目</h2>{"".join(blocks) or "<p>无</p>"}
+<h2>逐项目结论</h2>{f'<p class="note">{escape_html(listed_note)}</p>' if listed_note else ""}
+{_table(_brief(result, listed), verdict_col="综合结论")}
+{map_section}
 </body></html>
 """
     return write_text(folder / "report.html", html)

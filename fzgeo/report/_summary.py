@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from fzgeo import __version__, _resources
 from fzgeo._atomic import write_text
 from fzgeo.check import M2_PER_MU, ROUNDING, CheckResult
@@ -209,11 +211,9 @@ def summary(
         "sites": len(result.sites),
         "verdicts": {v: int(counts.get(v, 0)) for v in (CONFLICT, NEAR, CLEAR)},
         "any_conflict": result.any_conflict,
-        "sites_with_conflict": [
-            int(i) + 1
-            for i in range(len(result.sites))
-            if result.sites["verdict"].iloc[i] == CONFLICT
-        ],
+        "sites_with_conflict": (
+            np.flatnonzero(result.sites["verdict"].to_numpy() == CONFLICT) + 1
+        ).tolist(),
         "repaired_site_geometries": result.repaired_sites,
         "audit": {
             **audit,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pandas as pd
 from fzgeo._atomic import write_bytes
 from fzgeo.check import M2_PER_HA, M2_PER_MU, ROUNDING, CheckResult
 from fzgeo.report._xlsx import Sheet, write_workbook
-from fzgeo.textsafe import neutralize_cell
+from fzgeo.textsafe import CONTROL_CHARS, FORMULA_PREFIXES, MAX_TEXT, neutralize_cell
 
 #: English measure -> (Chinese header, rounding key or None). Areas come in m², 公顷 and 亩
 #: (the 公顷 and 亩 of a measure the check gives in m² only are derived here); shares in %.
@@ -76,6 +77,8 @@ UNIT_FORMATS = {
 }
 #: Decimal places of a share in % (the fraction's ROUNDING["share"] places, moved by two).
 PERCENT_DECIMALS = ROUNDING["share"] - 2
+#: Text that :func:`fzgeo.textsafe.neutralize_cell` would change (besides over-long text).
+_RISKY = "^(?:" + "|".join(map(re.escape, FORMULA_PREFIXES)) + ")|" + CONTROL_CHARS.pattern
 _PER_UNIT = {"ha": M2_PER_HA, "mu": M2_PER_MU}
 CLASS_ZH = {"polygon": "面", "line": "线", "point": "点"}
 KIND_ZH = {
@@ -184,14 +187,27 @@ def rule_table(result: CheckResult) -> pd.DataFrame:
 def safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Every text cell neutralised against spreadsheet formulas; headers too.
 
-    Each distinct text is neutralised once (a batch repeats few distinct verdicts and names).
+    Only the cells that need it are rewritten (a formula prefix, a control character, an
+    over-long text), found with vectorised string tests.
     """
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            values = out[col].astype(object)
-            distinct = pd.unique(values[values.notna()])
-            out[col] = values.map({v: neutralize_cell(v) for v in distinct})
+        values = out[col]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        if values.dtype == object:  # mixed: test the strings only
+            strings = values.map(type).eq(str).to_numpy(dtype=bool)
+            text = pd.Series(values.where(strings, None), dtype="string")
+        else:
+            text = values
+        risky = (
+            text.str.contains(_RISKY, regex=True).fillna(False)
+            | text.str.len().gt(MAX_TEXT).fillna(False)
+        ).to_numpy(dtype=bool)
+        if risky.any():
+            fixed = values.astype(object).copy()
+            fixed[risky] = [neutralize_cell(v) for v in fixed[risky]]
+            out[col] = fixed
     out.columns = [neutralize_cell(str(c)) for c in out.columns]
     return out
 
