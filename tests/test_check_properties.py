@@ -15,6 +15,7 @@ from fzgeo import check
 from fzgeo.check import rules
 
 X, Y = 500_000.0, 3_100_000.0
+TOUCH = rules.TOUCH_TOLERANCE_M2  #: 0.01 m²
 WITHIN = rules.from_mapping({"rules": [{"id": "c", "layer": "c", "kind": "within"}]})
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -56,8 +57,13 @@ def test_inside_plus_outside_is_the_site_area(sites, layer):
     outside = out["c__outside_m2"].to_numpy()
     area = out["site_area_m2"].to_numpy()
     exact = np.array([s.difference(shapely.union_all(layer)).area for s in sites])
-    np.testing.assert_allclose(inside + outside, area, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(outside, exact, rtol=1e-6, atol=1e-3)
+    # to the touch tolerance (0.01 m²): less than that inside or outside counts as nothing
+    np.testing.assert_allclose(inside + outside, area, rtol=1e-6, atol=TOUCH)
+    np.testing.assert_allclose(outside, exact, rtol=1e-6, atol=TOUCH)
+    assert not ((inside > 0) & (inside < TOUCH)).any()
+    assert not ((outside > 0) & (outside < TOUCH)).any()
+    assert set(out.loc[outside > 0, "c__verdict"]) <= {"冲突"}
+    assert set(out.loc[outside == 0, "c__verdict"]) <= {"无冲突"}
 
 
 @SETTINGS
@@ -82,6 +88,9 @@ def test_reordering_sites_and_constraints_changes_nothing(sites, layer, seed):
         atol=1e-6,
     )
     assert list(shuffled["c__verdict"]) == list(base["c__verdict"].to_numpy()[order])
+    conflict = base["c__verdict"].to_numpy() == "冲突"  # never a conflict below the tolerance
+    assert (base["c__overlap_m2"].to_numpy()[conflict] >= TOUCH).all()
+    assert (base["c__overlap_m2"].to_numpy()[~conflict] == 0).all()
 
 
 @SETTINGS
@@ -100,5 +109,5 @@ def test_cutting_a_constraint_polygon_into_pieces_changes_nothing(sites, layer, 
     np.testing.assert_allclose(
         cut["c__overlap_m2"].to_numpy(), whole["c__overlap_m2"].to_numpy(), rtol=1e-6, atol=1e-6
     )
-    grave = whole["c__overlap_m2"].to_numpy() > 1e-3
+    grave = np.abs(whole["c__overlap_m2"].to_numpy() - TOUCH) > 1e-3  # clear of the tolerance
     assert list(cut["c__verdict"].to_numpy()[grave]) == list(whole["c__verdict"].to_numpy()[grave])

@@ -19,8 +19,12 @@ each one job:
     the slope rules on a DEM;
 :mod:`fzgeo.check.tables`
     the long table's shared columns and the wide per-site table with the overall verdict;
+:mod:`fzgeo.check.project_types`
+    the sites' project types (项目类型) for exemptions, and the FZ601 warning;
+:mod:`fzgeo.check.labels`
+    the features met, named by the layer's id and name columns (BSM, HXMC, ...);
 :mod:`fzgeo.check.parts`
-    the overlap parts in EPSG:4490, areas on the ellipsoid;
+    the conflict parts in EPSG:4490 (outside the layer for ``within`` rules), ellipsoidal areas;
 :mod:`fzgeo.check.guard`
     the extent guard: sites outside the city and every layer warn (FZ106, likely a wrong CRS);
 :mod:`fzgeo.check.engines`
