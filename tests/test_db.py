@@ -278,3 +278,28 @@ def test_cli_errors_are_one_line(
         main(["db", "pull", "--dsn", postgis_dsn, "nope", "--out", str(tmp_path / "x.gpkg")]) == 2
     )
     assert "[FZ703]" in capsys.readouterr().err
+
+
+def test_pushed_file_records_the_sha256_the_file_engine_records(
+    postgis_dsn: str, tmp_path: Path
+) -> None:
+    """A user's EPSG:4527 red line: one SHA-256 from the file and from PostGIS after a push.
+
+    The file engine reads it with ``fzgeo.io.read``; ``fzgeo db push --from`` reads it the same.
+    """
+    from fzgeo import check
+    from fzgeo.check import rules
+    from fzgeo.db import check as db_check
+
+    red = sample_layer(3).assign(BSM=["HX1", "HX2", "HX3"]).to_crs(4527)
+    src = io.write(red, tmp_path / "红线.gpkg")
+    assert main(["db", "push", "--dsn", postgis_dsn, "--from", str(src), "--as", "red"]) == 0
+    veto = rules.from_mapping({"rules": [{"id": "red", "layer": "red", "kind": "veto"}]})
+    sites = GeoDataFrame(geometry=[box(X0 + 50, Y0, X0 + 250, Y0 + 50)], crs=crs.WORK_CRS)
+    from_file = check.run(sites, {"red": io.read(src)}, veto)
+    in_db = db_check.run(sites, postgis_dsn, veto)
+    sha = from_file.audit["layers"]["red"]["sha256"]
+    assert in_db.audit["layers"]["red"]["sha256"] == sha
+    assert pull.listing(postgis_dsn).set_index("name").loc["red", "sha256"] == sha
+    assert list(in_db.sites["red__feature_ids"]) == list(from_file.sites["red__feature_ids"])
+    assert from_file.sites["red__feature_ids"].iloc[0] == "HX1;HX2"
