@@ -73,14 +73,15 @@ CATALOGUE: dict[str, ErrorCode] = {
         ),
         ErrorCode(
             "FZ107",
-            "names suggest GCJ-02/BD-09 (Amap/Baidu) coordinates",
-            "pass --input-coords gcj02 or bd09 if the points were picked on Amap or Baidu",
-            severity=WARNING,
+            "lon/lat named as GCJ-02/BD-09 (Amap/Tencent/Baidu) coordinates, not converted",
+            "pass --input-coords gcj02 (Amap/Tencent) or bd09 (Baidu) to convert them, or "
+            "--input-coords wgs84 if they are not shifted",
         ),
         ErrorCode(
             "FZ108",
             "coordinate system not supported for conversion (西安80, 北京54, local)",
-            "convert the coordinates to CGCS2000 first, or pass --assume-crs to vouch for a CRS",
+            "convert the coordinates to CGCS2000 with local transformation parameters first, or "
+            "pass --assume-crs with the CGCS2000 CRS they are in to vouch for them",
         ),
         # 2xx layer kinds and schema
         ErrorCode("FZ200", "schema violation"),
@@ -111,8 +112,9 @@ CATALOGUE: dict[str, ErrorCode] = {
         ),
         ErrorCode(
             "FZ311",
-            "GeoParquet without geo metadata",
-            "write it with geopandas.to_parquet or ogr2ogr, or send a GeoPackage",
+            "Parquet without geo metadata or a WKB geometry column",
+            "name the WKB column geometry, write it with geopandas.to_parquet or ogr2ogr, or send "
+            "a GeoPackage",
         ),
         ErrorCode(
             "FZ312",
@@ -351,10 +353,6 @@ class CRSAssumptionWarning(FzgeoWarning):
 
 class RepairWarning(FzgeoWarning):
     """Features were repaired; the message gives the count."""
-
-
-class CoordinateSourceWarning(FzgeoWarning):
-    """Names suggest GCJ-02/BD-09 (Amap, Baidu) coordinates that were not declared."""
 
 
 class TextEncodingWarning(FzgeoWarning):

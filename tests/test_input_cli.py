@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -21,9 +22,10 @@ from input_fixtures import (
 
 import shapely
 from geopandas import GeoDataFrame
+from pyproj import CRS
 from shapely.geometry import Point, Polygon
 
-from fzgeo import io
+from fzgeo import crs, io
 from fzgeo.cli import main
 from fzgeo.errors import CATALOGUE
 
@@ -56,8 +58,12 @@ def bad_files(folder: Path) -> dict[str, tuple[Path, str]]:
     f["zip slip"] = (zip_entries(folder / "slip.zip", {"../x.shp": b"x"}), "FZ306")
     f["zip bomb"] = (zip_entries(folder / "bomb.zip", {"a.dbf": b"\0" * (4 << 20)}), "FZ306")
     plain = folder / "plain.parquet"
-    pd.DataFrame({"geometry": shapely.to_wkb(sites().geometry.values)}).to_parquet(plain)
+    pd.DataFrame({"编号": [1, 2], "面积": [1.5, 2.0]}).to_parquet(plain)
     f["parquet without geo"] = (plain, "FZ311")
+    gk = folder / "gk.parquet"  # WKB read, but metres of CM 114E or 117E: no CRS to guess
+    gk_sites = [square(640_000, 3_050_000, 100), square(641_000, 3_050_000, 100)]
+    pd.DataFrame({"编号": [1, 2], "geom": shapely.to_wkb(gk_sites)}).to_parquet(gk)
+    f["parquet WKB without CRS"] = (gk, "FZ100")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         nan = Polygon([(116.3, 27.9), (116.31, 27.9), (float("nan"), 27.91), (116.3, 27.9)])
@@ -91,6 +97,14 @@ def bad_files(folder: Path) -> dict[str, tuple[Path, str]]:
         gbk_names=True,
     )
     f["good GBK zip"] = (zipped, "")
+    xian = shapefile(folder / "xian", crs.to_work(sites()))
+    xian.with_suffix(".prj").write_text(CRS.from_epsg(2384).to_wkt("WKT1_ESRI"), encoding="ascii")
+    f["Xian 1980 .prj"] = (xian, "FZ108")
+    amap = folder / "高德选点.csv"
+    amap.write_text("编号,lon,lat\nA-1,116.35,27.95\n", encoding="utf-8")
+    f["Amap lon/lat"] = (amap, "FZ107")
+    far = Polygon([(116.3, 27.9), (1e15, 27.9), (116.3, 27.91)])
+    f["vertex at 1e15"] = (_gpkg(folder / "far.gpkg", [square(116.3, 27.9), far]), "FZ103")
     return f
 
 
@@ -146,6 +160,10 @@ def test_validate_table_output(broken: dict[str, tuple[Path, str]]) -> None:
         "bad parcel table",
         "zone prefix labelled 4548",
         "parquet without geo",
+        "parquet WKB without CRS",
+        "Xian 1980 .prj",
+        "Amap lon/lat",
+        "vertex at 1e15",
     ],
 )
 def test_export_fails_cleanly_and_writes_nothing(
@@ -182,3 +200,26 @@ def test_strict_fails_on_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["validate", str(path)]) == 0
     assert main(["validate", "--strict", str(path)]) == 1
     assert "warning FZ414" in capsys.readouterr().out
+
+
+def test_assume_crs_reads_a_geojson_in_metres_and_vouches_for_xian80(
+    broken: dict[str, tuple[Path, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gk = tmp_path / "gk.geojson"  # no crs member: GDAL says WGS84, the coordinates say metres
+    io.write(crs.to_work(sites()), gk)
+    gk.write_text(re.sub(r'"crs": \{[^{}]*\{[^{}]*\} \},\s*', "", gk.read_text("utf-8")), "utf-8")
+    out = tmp_path / "out.gpkg"
+    assert main(["export", str(gk), "--out", str(out)]) == 2
+    assert "--assume-crs EPSG:4548" in capsys.readouterr().err
+    assert main(["export", str(gk), "--assume-crs", "EPSG:4548", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: [FZ101]" in err and "taken as EPSG:4548" in err
+    xian, _ = broken["Xian 1980 .prj"]
+    assert main(["export", str(xian), "--assume-crs", "EPSG:4548", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: [FZ108]" in err and "Xian 1980 datum (西安80)" in err
+    result = run_cli("validate", str(xian), "--assume-crs", "EPSG:4548")
+    assert result.returncode == 0
+    assert "warning FZ108" in result.stdout
+    amap, _ = broken["Amap lon/lat"]
+    assert main(["export", str(amap), "--input-coords", "gcj02", "--out", str(out)]) == 0

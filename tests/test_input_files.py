@@ -13,7 +13,7 @@ from input_fixtures import shapefile, shapefile_bytes, sites, truncate, write_ea
 import shapely
 
 from fzgeo import io
-from fzgeo.errors import FzgeoError
+from fzgeo.errors import CRSAssumptionWarning, FzgeoError
 from fzgeo.io import _archive, validate
 
 
@@ -133,13 +133,18 @@ def test_geopackage_with_several_layers_names_them(tmp_path: Path) -> None:
     assert len(io.read(path, layer="项目选址")) == 3
 
 
-def test_geoparquet_without_geo_metadata(tmp_path: Path) -> None:
+def test_parquet_without_geo_metadata_reads_its_wkb_column(tmp_path: Path) -> None:
     path = tmp_path / "plain.parquet"
     frame = sites()
     pd.DataFrame(
         {"名称": frame["名称"], "geometry": shapely.to_wkb(frame.geometry.values)}
     ).to_parquet(path)
-    with pytest.raises(FzgeoError, match="no 'geo' metadata") as info:
+    with pytest.warns(CRSAssumptionWarning, match="taken as EPSG:4490"):  # as any CRS-less file
+        gdf = io.read(path)
+    assert list(gdf["名称"]) == list(frame["名称"])
+    assert gdf.geometry.geom_equals_exact(frame.geometry, 1e-12).all()
+    pd.DataFrame({"名称": frame["名称"], "面积": [1, 2, 3]}).to_parquet(path)
+    with pytest.raises(FzgeoError, match="no 'geo' metadata and no column of WKB") as info:
         io.read(path)
     assert info.value.code == "FZ311"
 

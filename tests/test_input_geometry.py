@@ -166,3 +166,40 @@ def test_z_values_are_reported(tmp_path: Path) -> None:
     finding = next(f for f in report.findings if f.code == "FZ418")
     assert finding.message.startswith("1 feature(s) carry Z and 0 carry M values")
     assert report.ok
+
+
+def test_labels_prefer_the_files_own_numbering_and_skip_missing_ids(tmp_path: Path) -> None:
+    path = tmp_path / "sites.geojson"
+    features = [
+        (1, "A-17", "[[116.3,27.9],[116.31,27.9],[116.3,27.9]]"),  # short ring
+        (2, None, "[[116.3,27.9],[116.31,27.9],[116.3,27.9]]"),
+    ]
+    path.write_text(
+        '{"type":"FeatureCollection","features":['
+        + ",".join(
+            f'{{"type":"Feature","id":{fid},"properties":{{"id":{fid},"编号":'
+            f"{'null' if number is None else chr(34) + number + chr(34)}}},"
+            f'"geometry":{{"type":"Polygon","coordinates":[{ring}]}}}}'
+            for fid, number, ring in features
+        )
+        + "]}",
+        encoding="utf-8",
+    )
+    with pytest.raises(GeometryError) as info:
+        io.read(path)
+    # a GeoJSON id is the writer's numbering; 编号 is the project's own
+    assert info.value.where == "feature 1 (编号=A-17)"
+    assert info.value.message.endswith("feature 1 (编号=A-17), feature 2")
+    finding = validate.validate_file(path).errors[0]
+    assert (finding.code, finding.where) == ("FZ403", info.value.where)
+    frame = GeoDataFrame({"BSM": [3610.0, float("nan")], "fid": [9, 10]}, geometry=[None, None])
+    assert repair.labels(frame) == ["feature 1 (BSM=3610)", "feature 2"]
+    assert repair.labels(frame, [1]) == ["feature 2"]
+
+
+def test_null_and_empty_are_said_as_such(zoo: GeoDataFrame) -> None:
+    findings = {e.code: e for e in repair.repair(zoo).findings}
+    assert findings["FZ412"].message == (
+        "1 null geometries, no geometry at all (left out): feature 6 (编号=106)"
+    )
+    assert findings["FZ411"].message == "1 empty geometries (left out): feature 7 (编号=107)"

@@ -358,9 +358,14 @@ def test_xian80_and_beijing54_are_refused_unless_a_crs_is_assumed(
     assert str(path) in str(info.value)
     report = validate.validate_file(path)
     assert [f.code for f in report.errors] == ["FZ108"]
-    gdf = io.read(path, assume_crs="EPSG:4527")  # the user vouches for the coordinates
+    with pytest.warns(CRSAssumptionWarning, match=r"\[FZ108\].*taken as EPSG:4527"):
+        gdf = io.read(path, assume_crs="EPSG:4527")  # the user vouches for the coordinates
     assert gdf.crs.to_epsg() == 4527
-    assert validate.validate_file(path, assume_crs="EPSG:4527").ok
+    report = validate.validate_file(path, assume_crs="EPSG:4527")
+    assert report.ok
+    assert [(f.code, f.severity) for f in report.findings if f.code == "FZ108"] == [
+        ("FZ108", "warning")
+    ]
 
 
 def test_txt_without_sections_is_refused(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from shapely.geometry import Point, Polygon
 
 from fzgeo import io
 from fzgeo.errors import (
-    CoordinateSourceWarning,
     CRSAssumptionWarning,
+    CRSError,
     DataNotFoundError,
     InputError,
     TextEncodingWarning,
@@ -132,11 +132,14 @@ def test_gcj02_input_is_converted(tmp_path: Path) -> None:
     assert 116.343 < x < 116.349  # shifted back by the GCJ-02 offset (about -0.005 degree)
 
 
-def test_offset_names_warn(tmp_path: Path) -> None:
+def test_offset_names_stop_until_input_coords_says(tmp_path: Path) -> None:
     path = tmp_path / "高德选点.csv"
     path.write_text("lon,lat\n116.35,27.95\n", encoding="utf-8")
-    with pytest.warns(CoordinateSourceWarning, match="--input-coords"):
+    with pytest.raises(CRSError, match=r"file name '高德选点\.csv'") as info:
         io.read(path)
+    assert info.value.code == "FZ107"
+    assert "--input-coords gcj02" in str(info.value)
+    assert io.read(path, input_coords="wgs84").geometry.iloc[0].x == 116.35  # not shifted
 
 
 def test_missing_and_empty_and_unknown_files(tmp_path: Path) -> None:

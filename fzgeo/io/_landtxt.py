@@ -98,6 +98,7 @@ class LandTxt:
     gdf: GeoDataFrame
     notes: list[FzgeoError]  #: FZ420 declared-area differences
     refusal: FzgeoError | None  #: a 坐标系 fzgeo cannot convert; raised unless a CRS is assumed
+    datum: str | None = None  #: the old datum refused (Xian 1980, Beijing 1954), if that was why
 
 
 def _error(msg: str, path: Path, line: int | None, code: str = CODE, **kw: str) -> InputError:
@@ -269,13 +270,25 @@ def _refusal(what: str, line: int, path: Path) -> CRSError:
     return CRSError(msg, path=path, where=f"line {line}", code="FZ108")
 
 
+def system_datum(system: str) -> str | None:
+    """The old datum a 坐标系 names ("Xian 1980", "Beijing 1954", "New Beijing"), or None.
+
+    ``1980西安坐标系``, ``西安80`` and the shorthand ``80坐标系`` are Xian 1980; ``北京54`` and
+    ``54坐标系`` Beijing 1954 (:func:`fzgeo.crs.legacy_datum_named`, then the shorthands).
+    """
+    if _CGCS2000.search(system):
+        return None
+    found = crs_mod.legacy_datum_named(system)
+    if found is None and _XIAN80.search(system):
+        found = "Xian 1980"
+    elif found is None and _BEIJING54.search(system):
+        found = "Beijing 1954"
+    return found
+
+
 def _system_refusal(system: str, line: int, path: Path) -> CRSError:
-    if _XIAN80.search(system):
-        name = "西安80 (Xian 1980)"
-    elif _BEIJING54.search(system):
-        name = "北京54 (Beijing 1954)"
-    else:
-        name = "not CGCS2000"
+    datum = system_datum(system)
+    name = f"{crs_mod.LEGACY_DATUMS[datum]} ({datum})" if datum else "not CGCS2000"
     what = (
         f"坐标系={system} is {name}; reaching CGCS2000 from it needs local transformation "
         "parameters, which fzgeo does not apply"
@@ -371,7 +384,9 @@ def parse(text: str, *, path: Path) -> LandTxt:
     for key in ("数据产生单位", "数据产生日期"):
         if key in header:
             gdf.attrs[key] = header[key][0]
-    return LandTxt(gdf, _area_notes(parcels, geoms, path), refusal)
+    system = header.get("坐标系", ("", 0))[0]
+    datum = system_datum(system) if refusal is not None and system else None
+    return LandTxt(gdf, _area_notes(parcels, geoms, path), refusal, datum)
 
 
 def read(path: Path, *, encoding: str | None = None) -> tuple[LandTxt, _encoding.Encoding]:

@@ -24,13 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import pyogrio
 from geopandas import GeoDataFrame
 
 from fzgeo import crs as crs_mod
 from fzgeo import gcj02
 from fzgeo.errors import (
-    CoordinateSourceWarning,
+    CRSError,
     DataNotFoundError,
     DeclaredAreaWarning,
     FzgeoError,
@@ -39,7 +41,7 @@ from fzgeo.errors import (
     UnknownLayerError,
 )
 from fzgeo.io import _archive, _csvpoints, _encoding, _landtxt, _shapefile, _sniff, parcels
-from fzgeo.io.repair import coordinate_problems
+from fzgeo.io.repair import coordinate_problems, labels
 from fzgeo.io.writer import _GDAL_ERRORS, GPKG_VERSION, WRITE_SUFFIXES, write  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,10 @@ _UNSUPPORTED_HINTS = {
     ".rar": "repack it as .zip",
     ".7z": "repack it as .zip",
 }
-_OFFSET_HINTS = ("高德", "百度", "gcj", "bd09", "bd-09", "火星", "amap", "baidu")
+#: words in a file, layer or column name, or in a 坐标系 value, that say GCJ-02/BD-09 coordinates
+OFFSET_WORDS = ("高德", "百度", "腾讯", "gcj", "bd09", "bd-09", "火星", "amap", "baidu", "tencent")
+#: words of a column name whose values say which coordinate system the rows use (坐标系 ...)
+_CRS_COLUMN_WORDS = ("坐标", "crs", "srs", "coord", "datum")
 _TRUNCATED = (
     "truncat",
     "unexpected end",
@@ -105,6 +110,7 @@ class Source:
     skipped: list[str] = field(default_factory=list)  #: sheets without a 点号/X/Y header
     degrees: bool = False  #: lon/lat columns: CGCS2000 degrees unless the user says otherwise
     crs_refusal: FzgeoError | None = None  #: a declared CRS fzgeo cannot convert (FZ108)
+    refused_datum: str | None = None  #: the old datum (Xian 1980, ...) behind ``crs_refusal``
 
 
 def _suffix(path: Path) -> str:
@@ -245,18 +251,55 @@ def _load_csv(path: Path, encoding: str | None) -> tuple[GeoDataFrame, Source, b
     return gdf, Source(path, "CSV", None, decoded.encoding), degrees
 
 
+#: names of a Parquet column of WKB geometries, in the order tried (any letter case)
+WKB_NAMES = ("geometry", "geom", "wkb", "wkb_geometry", "the_geom", "shape", "geometry_wkb")
+
+
+def _wkb_column(df: Any) -> str | None:
+    """The column of WKB bytes of a Parquet table without GeoParquet metadata, or None."""
+    binary = []
+    for col in df.columns:
+        values = df[col].dropna()
+        if len(values) and isinstance(values.iloc[0], (bytes, bytearray, memoryview)):
+            binary.append(col)
+    lower = {str(c).lower(): c for c in binary}
+    named = next((lower[n] for n in WKB_NAMES if n in lower), None)
+    return named or next(
+        (c for c in binary if "wkb" in str(c).lower() or "geom" in str(c).lower()), None
+    )
+
+
 def _load_parquet(path: Path) -> tuple[GeoDataFrame, Source]:
+    import pandas as pd
+
     import geopandas as gpd
+    import shapely
 
     try:
-        gdf = gpd.read_parquet(path)
+        return gpd.read_parquet(path), Source(path, "GeoParquet")
     except (ValueError, OSError) as exc:
-        text = str(exc)
-        if "geo metadata" in text.lower():
-            msg = "the Parquet file has no 'geo' metadata, so no column is known to be geometry"
-            raise InputError(msg, path=path, code="FZ311") from exc
-        raise _gdal_error(exc, path, "GeoParquet") from exc
-    return gdf, Source(path, "GeoParquet")
+        if "geo metadata" not in str(exc).lower():
+            raise _gdal_error(exc, path, "GeoParquet") from exc
+        missing = exc
+    df = pd.read_parquet(path)
+    col = _wkb_column(df)
+    if col is None:
+        msg = (
+            "the Parquet file has no 'geo' metadata and no column of WKB geometries "
+            f"(binary, named e.g. {', '.join(WKB_NAMES[:4])}) among {[str(c) for c in df.columns]}"
+        )
+        raise InputError(msg, path=path, code="FZ311") from missing
+    values = np.asarray(df[col].to_numpy(dtype=object), dtype=object)
+    try:
+        geoms = shapely.from_wkb(values, on_invalid="raise")
+    except shapely.errors.GEOSException as exc:
+        loose = shapely.from_wkb(values, on_invalid="ignore")
+        bad = next(i for i, g in enumerate(loose) if g is None and values[i] is not None)
+        msg = f"column {col!r} holds bytes that are not WKB ({exc})"
+        raise InputError(msg, path=path, where=f"row {bad + 1}", code="FZ307", hint="") from exc
+    gdf = GeoDataFrame(df.drop(columns=[col]), geometry=geoms)
+    log.info("%s: no GeoParquet metadata; geometries decoded from WKB column %r", path, col)
+    return gdf, Source(path, f"Parquet (WKB column {col!r}, no GeoParquet metadata)")
 
 
 def load(
@@ -282,7 +325,7 @@ def load(
     elif suffix == ".txt":
         got, enc = _landtxt.read(path, encoding=encoding)
         gdf, src = got.gdf, Source(path, FORMATS[suffix], None, enc, got.notes)
-        src.crs_refusal = got.refusal
+        src.crs_refusal, src.refused_datum = got.refusal, got.datum
     elif suffix == ".xlsx":
         gdf, skipped = parcels.from_sheets(parcels.xlsx_sheets(path), path=path)
         src = Source(path, FORMATS[suffix], skipped=skipped)
@@ -325,17 +368,80 @@ def _note_mojibake(gdf: GeoDataFrame, src: Source) -> None:
         src.notes.append(InputError(msg, path=src.path, code="FZ313"))
 
 
-def warn_offset_names(gdf: GeoDataFrame, path: Path, layer: str | None) -> None:
-    """Warn when a file, layer or column name suggests undeclared GCJ-02/BD-09 coordinates."""
-    names = [path.name, layer or "", *map(str, gdf.columns)]
-    hits = sorted({n for n in names for h in _OFFSET_HINTS if h in n.lower()})
-    if hits:
-        warnings.warn(
-            f"{path}: names {hits} suggest Amap/Baidu (GCJ-02/BD-09) coordinates; "
-            "if so, pass --input-coords gcj02 or bd09",
-            CoordinateSourceWarning,
-            stacklevel=3,
-        )
+def offset_evidence(gdf: GeoDataFrame, src: Source) -> list[tuple[str, str | None]]:
+    """What says the coordinates are GCJ-02/BD-09 (Amap, Tencent, Baidu): (evidence, feature).
+
+    The file, layer and column names are searched for :data:`OFFSET_WORDS`, and so are the values
+    of a column whose name says it holds the coordinate system (坐标系, 坐标系统, crs, ...); for
+    a value, the first feature that holds it is named.
+    """
+    names = [("file", src.path.name)]
+    if src.layer and src.layer != src.path.stem:
+        names.append(("layer", src.layer))
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    names += [("column", c) for c in columns]
+    found: list[tuple[str, str | None]] = [
+        (f"{kind} name {name!r}", None)
+        for kind, name in names
+        if any(w in name.lower() for w in OFFSET_WORDS)
+    ]
+    for col in columns:
+        if not any(w in col.lower() for w in _CRS_COLUMN_WORDS):
+            continue
+        values = gdf[col].astype(str).str.lower()
+        hit = values.str.contains("|".join(OFFSET_WORDS), regex=True).to_numpy()
+        if hit.any():
+            first = int(hit.argmax())
+            more = f" (and {int(hit.sum()) - 1} more)" if hit.sum() > 1 else ""
+            where = labels(gdf, [first])[0]
+            found.append(
+                (f"column {col} says {str(gdf[col].iloc[first])!r} in {where}{more}", where)
+            )
+    return found
+
+
+def resolve(
+    gdf: GeoDataFrame,
+    src: Source,
+    *,
+    assume_crs: object | None = None,
+    input_coords: str | None = None,
+    what: str = "data",
+) -> GeoDataFrame:
+    """The CRS steps of :func:`read`, also what ``fzgeo validate`` runs: the same codes, the same ids.
+
+    A CRS the reader refused (a 报部格式 TXT in 西安80) stands unless ``assume_crs`` vouches for
+    the coordinates (:func:`fzgeo.crs.vouch`); lon/lat columns are CGCS2000 degrees unless
+    ``assume_crs`` says otherwise; then :func:`fzgeo.crs.resolve_crs`. Lon/lat data that names
+    Amap, Tencent or Baidu (:func:`offset_evidence`) without ``input_coords`` is FZ107: fzgeo
+    neither converts it on a guess nor goes on as if it were CGCS2000.
+    """
+    if src.crs_refusal is not None:
+        if assume_crs is None:
+            raise src.crs_refusal
+        refused = f"{src.crs_refusal.where}: {src.crs_refusal.message}"
+        assumed = crs_mod.parse_crs(assume_crs, what="--assume-crs")
+        crs_mod.vouch(assumed, refused=refused, datum=src.refused_datum, path=src.path)
+    if src.degrees and assume_crs is None:
+        assume_crs = crs_mod.STORAGE_EPSG
+    frame = gdf
+    gdf = crs_mod.resolve_crs(
+        gdf,
+        assume=assume_crs,
+        path=src.path,
+        what=what,
+        labels=lambda positions: labels(frame, positions),
+    )
+    if input_coords is None and gdf.crs is not None and gdf.crs.is_geographic:
+        evidence = offset_evidence(gdf, src)
+        if evidence:
+            msg = (
+                f"{what} in lon/lat looks like GCJ-02/BD-09 (Amap/Tencent/Baidu) coordinates, "
+                f"shifted by hundreds of metres from CGCS2000: {'; '.join(e for e, _ in evidence)}"
+            )
+            where = next((w for _, w in evidence if w), None)
+            raise CRSError(msg, code="FZ107", path=src.path, where=where)
+    return gdf
 
 
 def read(
@@ -359,12 +465,16 @@ def read(
         The layer of a multi-layer file (or the dataset inside a zip); required when there are
         several.
     assume_crs
-        The CRS to take when the file declares none (``--assume-crs``), or vouched for when a
-        报部格式 TXT declares one fzgeo cannot convert (西安80, 北京54).
+        The CRS to take when the file declares none (``--assume-crs``); it replaces a declared
+        CRS only when the coordinates contradict that one and agree with it, and vouches for
+        the coordinates of a file declared in 西安80 or 北京54 when it is a CGCS2000 CRS
+        (:func:`fzgeo.crs.resolve_crs`).
     encoding
         Text encoding of attributes (Shapefile .dbf, CSV, TXT); overrides detection.
     input_coords
-        ``"gcj02"`` or ``"bd09"`` when the lon/lat are Amap/Baidu coordinates; converted to CGCS2000.
+        ``"gcj02"`` (Amap, Tencent) or ``"bd09"`` (Baidu) when the lon/lat are shifted
+        coordinates: converted to CGCS2000; ``"wgs84"`` says they are not shifted. Without it,
+        lon/lat data whose names or 坐标系 column name Amap, Tencent or Baidu is FZ107.
     what
         What the data is, for messages.
 
@@ -375,22 +485,15 @@ def read(
     """
     given = str(Path(path))
     gdf, src = load(path, layer=layer, encoding=encoding)
-    path = src.path
-    problems = coordinate_problems(gdf, path=str(path))
+    problems = coordinate_problems(gdf, path=str(src.path))
     if problems:
         raise problems[0]
-    if src.crs_refusal is not None and assume_crs is None:
-        raise src.crs_refusal
     for note in src.notes:
         category = DeclaredAreaWarning if note.code == "FZ420" else TextEncodingWarning
         warnings.warn(str(note), category, stacklevel=2)
-    if src.degrees and assume_crs is None:
-        assume_crs = crs_mod.STORAGE_EPSG
-    if input_coords is None:
-        warn_offset_names(gdf, path, src.layer)
-    gdf = crs_mod.resolve_crs(gdf, assume=assume_crs, path=path, what=what)
+    gdf = resolve(gdf, src, assume_crs=assume_crs, input_coords=input_coords, what=what)
     if input_coords:
-        gdf = _from_offset(gdf, input_coords, path)
+        gdf = _from_offset(gdf, input_coords, src.path)
     gdf.attrs[READ_AS] = {
         "path": given,
         "format": src.format,

@@ -1,7 +1,8 @@
 """Check and repair the geometries of a layer, accounting for every feature.
 
-:func:`coordinate_problems` finds what no repair can fix (NaN or infinite coordinates, features at
-(0, 0), rings with fewer than 4 points). :func:`repair` then gives every input feature a status:
+:func:`coordinate_problems` finds what no repair can fix (NaN or infinite coordinates, vertices
+beyond any CRS's range such as 1e15, features at (0, 0), rings with fewer than 4 points).
+:func:`repair` then gives every input feature a status:
 
 ========== ======================================================================= ========
 status     meaning                                                                 usable
@@ -23,6 +24,7 @@ drawn by mistake is better redrawn than trusted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,22 +37,63 @@ from fzgeo.errors import FzgeoError, GeometryError
 from fzgeo.geom import POLYGON_TYPES, make_valid, polygonal
 from fzgeo.textsafe import CONTROL_CHARS as _CONTROL
 
-#: column names taken as a feature's own identifier in messages
-ID_NAMES = ("id", "fid", "objectid", "编号", "地块编号", "项目编号", "code", "bsm", "标识码")
+#: column names taken as a feature's own identifier in messages, the most specific first: the
+#: file's own numbering (项目编号, 编号, BSM, ...) before a GeoJSON ``id`` or a database key
+ID_NAMES = (
+    "项目编号",
+    "地块编号",
+    "宗地编号",
+    "宗地号",
+    "编号",
+    "项目代码",
+    "bsm",
+    "标识码",
+    "code",
+    "site_id",
+    "objectid",
+    "id",
+    "fid",
+)
 NEAR_ORIGIN = 1.0  #: a vertex this close to (0, 0), in the layer's units, is a placeholder
+#: no coordinate of any CRS used in China comes near this (zone-prefixed eastings stay below
+#: 46 000 000): a vertex beyond it is a typing error or a placeholder such as 1e15
+FAR_LIMIT = 1e8
 AREA_TOLERANCE = 0.01
 _LIST = 5  # features named in a message
 _ID_CHARS = 40  # characters of an id value shown in messages
 
 
-def labels(gdf: GeoDataFrame) -> list[str]:
-    """``feature 3 (编号=17)`` for each row: 1-based position, and the id column when there is one."""
+def id_column(gdf: GeoDataFrame) -> str | None:
+    """The column that identifies features (:data:`ID_NAMES`, any letter case), or None."""
     lower = {str(c).lower(): c for c in gdf.columns if c != gdf.geometry.name}
-    col = next((lower[n] for n in ID_NAMES if n in lower), None)
+    return next((lower[n] for n in ID_NAMES if n in lower), None)
+
+
+def _id_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # an integer column with nulls comes back as floats
+    text = _CONTROL.sub("", str(value)).strip()
+    return "" if text.lower() in ("nan", "none", "<na>", "nat") else text[:_ID_CHARS]
+
+
+def labels(gdf: GeoDataFrame, positions: Sequence[int] | None = None) -> list[str]:
+    """``feature 3 (编号=A-17)`` for each row, or for the 0-based ``positions`` given.
+
+    The number is the 1-based row, as a report's 序号 counts; the id is the row's value in the
+    file's own id column (:func:`id_column`), left out where the row has none.
+    """
+    rows = range(len(gdf)) if positions is None else [int(i) for i in positions]
+    col = id_column(gdf)
     if col is None:
-        return [f"feature {i + 1}" for i in range(len(gdf))]
-    values = gdf[col].astype(str).str.replace(_CONTROL, "", regex=True).str.slice(0, _ID_CHARS)
-    return [f"feature {i + 1} ({col}={v})" for i, v in enumerate(values.tolist())]
+        return [f"feature {i + 1}" for i in rows]
+    values = gdf[col].to_numpy(dtype=object)
+    out = []
+    for i in rows:
+        text = _id_text(values[i])
+        out.append(f"feature {i + 1} ({col}={text})" if text else f"feature {i + 1}")
+    return out
 
 
 def _listing(names: list[str], positions: np.ndarray) -> str:
@@ -60,7 +103,11 @@ def _listing(names: list[str], positions: np.ndarray) -> str:
 
 
 def coordinate_problems(gdf: GeoDataFrame, *, path: str | None = None) -> list[FzgeoError]:
-    """Errors for NaN/infinite coordinates (FZ401), vertices at (0, 0) (FZ402), short rings (FZ403)."""
+    """Errors for what no repair fixes, each naming the features.
+
+    NaN or infinite coordinates (FZ401), vertices beyond :data:`FAR_LIMIT` (FZ103), vertices at
+    (0, 0) (FZ402), polygon rings with fewer than 4 points (FZ403).
+    """
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     names = labels(gdf)
     problems: list[FzgeoError] = []
@@ -70,6 +117,16 @@ def coordinate_problems(gdf: GeoDataFrame, *, path: str | None = None) -> list[F
     if len(bad):
         msg = f"{len(bad)} feature(s) have NaN or infinite coordinates: {_listing(names, bad)}"
         problems.append(GeometryError(msg, path=path, where=names[bad[0]], code="FZ401"))
+    far = finite & (np.abs(coords) > FAR_LIMIT).any(axis=1)
+    bad = np.unique(idx[far])
+    if len(bad):
+        worst = float(np.abs(coords[far]).max())
+        msg = (
+            f"{len(bad)} feature(s) have vertices beyond {FAR_LIMIT:,.0f} (up to {worst:.6g}), "
+            f"no position in any CRS: {_listing(names, bad)}"
+        )
+        hint = "fix or delete the feature (a typing error or a placeholder value)"
+        problems.append(GeometryError(msg, path=path, where=names[bad[0]], code="FZ103", hint=hint))
     near = finite & (np.hypot(coords[:, 0], coords[:, 1]) < NEAR_ORIGIN)
     bad = np.unique(idx[near])
     if len(bad):
@@ -181,7 +238,7 @@ _FINDING = {
     "repaired": ("FZ410", "invalid geometries repaired with make_valid (polygonal part kept)"),
     "dissolved": ("FZ416", "multipolygons with overlapping parts dissolved before measuring"),
     "duplicate": ("FZ414", "duplicate geometries (kept; each counts once more in totals)"),
-    "null": ("FZ412", "features without geometry (left out)"),
+    "null": ("FZ412", "null geometries, no geometry at all (left out)"),
     "empty": ("FZ411", "empty geometries (left out)"),
     "non-polygonal": ("FZ413", "points or lines in a polygon layer (left out)"),
     "unrepairable": ("FZ400", "invalid geometries with nothing polygonal left (left out)"),

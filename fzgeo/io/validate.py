@@ -27,18 +27,16 @@ import numpy as np
 import shapely
 from geopandas import GeoDataFrame
 
-from fzgeo import crs as crs_mod
 from fzgeo import io, textsafe
 from fzgeo.errors import (
     CATALOGUE,
     ERROR,
     INFO,
     WARNING,
-    CoordinateSourceWarning,
     CRSAssumptionWarning,
     FzgeoError,
 )
-from fzgeo.io import repair
+from fzgeo.io import reader, repair
 
 log = logging.getLogger(__name__)
 
@@ -143,31 +141,26 @@ def _crs_text(gdf: GeoDataFrame) -> str | None:
     return f"EPSG:{epsg} ({gdf.crs.name})" if epsg else gdf.crs.name
 
 
+_CODE_PREFIX = re.compile(r"^\[(FZ\d{3})\] ")
+
+
 def _check_crs(gdf: GeoDataFrame, report: Report, src: io.Source, **options: Any) -> GeoDataFrame:
-    assume = options.get("assume_crs")
-    if src.degrees and assume is None:
-        assume = crs_mod.STORAGE_EPSG
-    if src.crs_refusal is not None and assume is None:
-        report.findings.append(Finding.of(src.crs_refusal))
-        return gdf
+    """The CRS steps of :func:`fzgeo.io.read` (:func:`fzgeo.io.reader.resolve`), as findings."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if not options.get("input_coords"):
-            io.warn_offset_names(gdf, src.path, src.layer)
         try:
-            gdf = crs_mod.resolve_crs(gdf, assume=assume, path=src.path, what=options["what"])
+            gdf = reader.resolve(gdf, src, **options)
         except FzgeoError as err:
             report.findings.append(Finding.of(err))
     for w in caught:
         if issubclass(w.category, CRSAssumptionWarning):
-            # an assumed CRS: usable, unlike FZ100's usual missing CRS
-            report.findings.append(
-                Finding.new(
-                    "FZ100", str(w.message), hint="pass --assume-crs to state it", severity=WARNING
-                )
-            )
-        elif issubclass(w.category, CoordinateSourceWarning):
-            report.findings.append(Finding.new("FZ107", str(w.message)))
+            # an assumption taken or vouched for: usable, with care (a warning, whatever the code)
+            text = str(w.message)
+            coded = _CODE_PREFIX.match(text)
+            code = coded.group(1) if coded else "FZ100"
+            text = text[coded.end() :] if coded else text
+            hint = "" if coded else "pass --assume-crs to state it"
+            report.findings.append(Finding.new(code, text, hint=hint, severity=WARNING))
         else:
             log.info("%s: %s", src.path, w.message)
     report.crs = _crs_text(gdf)
@@ -232,7 +225,7 @@ def _check_coordinates(gdf: GeoDataFrame, report: Report) -> bool:
     """Report NaN, (0, 0) and short-ring problems; False when the CRS cannot be judged."""
     problems = repair.coordinate_problems(gdf, path=report.path)
     report.findings.extend(Finding.of(err) for err in problems)
-    return not any(err.code in ("FZ401", "FZ402") for err in problems)
+    return not any(err.code in ("FZ401", "FZ402", "FZ103") for err in problems)
 
 
 def _check_geometry(gdf: GeoDataFrame, report: Report) -> None:
