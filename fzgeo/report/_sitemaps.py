@@ -43,7 +43,7 @@ from geopandas import GeoDataFrame
 from pyproj import Transformer
 
 from fzgeo import __version__, styles
-from fzgeo._atomic import prepare_folder, write_text
+from fzgeo._atomic import atomic_folder_files, prepare_folder
 from fzgeo.check import M2_PER_HA, M2_PER_MU, CheckResult
 from fzgeo.check.rules import CLEAR, CONFLICT, NEAR, RASTER_KINDS, RuleSet
 from fzgeo.crs import WORK_CRS, to_work
@@ -802,13 +802,18 @@ _SCENE: _Scene | None = None  #: the scene the worker processes draw from (inher
 
 
 def _draw_many(folder: str, positions: list[int]) -> dict[int, str]:
+    """Draw the maps of ``positions`` from :data:`_SCENE` into ``folder/maps/``.
+
+    They are written together (:func:`fzgeo._atomic.atomic_folder_files`: each file replaces
+    its namesake atomically, synced once as a batch), far faster than one synced write each.
+    """
     assert _SCENE is not None
-    out = {}
-    for pos in positions:
-        rel = f"{FOLDER}/site_{pos + 1:05d}.svg"
-        write_text(Path(folder) / rel, render(_SCENE, _SCENE.sites[pos]))
-        out[pos] = rel
-    return out
+    maps = Path(folder) / FOLDER
+    with atomic_folder_files(maps / "site") as tmp:
+        for pos in positions:
+            name = f"site_{pos + 1:05d}.svg"
+            (tmp / name).write_text(render(_SCENE, _SCENE.sites[pos]), encoding="utf-8")
+    return {pos: f"{FOLDER}/site_{pos + 1:05d}.svg" for pos in positions}
 
 
 def illustrative_titles(result: CheckResult, layers: Mapping[str, GeoDataFrame]) -> list[str]:
