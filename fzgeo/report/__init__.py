@@ -128,12 +128,16 @@ def write_report(
     origins
         Constraint layer name -> where it came from, e.g. ``{"origin": "packaged"}`` or
         ``{"origin": "file", "source": "红线.gpkg"}`` (``summary.json`` and the report's
-        数据来源 table).
+        数据来源 table); by default :func:`layer_origins` of ``layers`` (a layer read from a
+        file is that file, any other is packaged).
     progress
         Progress bars for the phases (tables, maps, files) on stderr: True, False, or None for
         large batches on a terminal (:mod:`fzgeo._progress`).
     """
     created = now()
+    if origins is None and layers:
+        by_title = {result.rules.layer_title(name): name for name in result.rules.layers()}
+        origins = layer_origins({by_title.get(t, t): gdf for t, gdf in layers.items()})
     show = _progress.wanted(len(result.sites), progress)
     folder = prepare_folder(Path(folder))
     text = notice(result)

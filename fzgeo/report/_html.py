@@ -59,7 +59,7 @@ _VERDICT_CLASS = {CONFLICT: "conflict", NEAR: "near"}
 _CSS = """
 *{box-sizing:border-box}
 body{font-family:"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC",
-"Microsoft YaHei",sans-serif;margin:0 auto;padding:1.5em 2em;max-width:1200px;color:#222;
+"Microsoft YaHei",sans-serif;margin:0 auto;padding:1.5em 2em;max-width:1360px;color:#222;
 line-height:1.5;-webkit-text-size-adjust:100%}
 h1{font-size:1.45em;margin:.4em 0} h2{font-size:1.15em;margin:1.6em 0 .4em;
 border-bottom:2px solid #555;padding-bottom:.15em} h3{font-size:1em;margin:1em 0 .4em}
@@ -72,16 +72,22 @@ th,td{border:1px solid #999;padding:.25em .5em;text-align:left;vertical-align:to
 white-space:nowrap} th{background:#eee;font-weight:bold} td.num{text-align:right}
 td.w{white-space:normal;min-width:10em;max-width:28em} thead{display:table-header-group}
 tr.conflict td.v{background:#f8d0d0;font-weight:bold} tr.near td.v{background:#fcebc4}
-.counts td{font-size:1.1em;text-align:center}
+.cards{display:flex;flex-wrap:wrap;gap:.5em;margin:.5em 0}
+.card{border:1px solid #999;padding:.35em .8em;min-width:6.5em;text-align:center;background:#fafafa}
+.card b{display:block;font-size:1.5em;line-height:1.2} .card span{font-size:.85em;color:#444}
+.card.conflict{border-color:#c62828;background:#fbe3e3} .card.conflict b{color:#c62828}
+.card.near{border-color:#e65100;background:#fdf0dc} .card.near b{color:#e65100}
+.card.clear b{color:#2e7d32} .card.skipped{border-color:#e65100}
 .site{margin-bottom:1.5em;border-top:1px solid #ccc;padding-top:.3em}
 .site img{display:block;width:100%;max-width:800px;height:auto;border:1px solid #ccc}
 @media (max-width:600px){body{padding:.8em} h1{font-size:1.2em} table{font-size:.8em}
 .banner{font-size:.95em;padding:.6em}}
 @page{size:A4;margin:14mm 12mm}
 @media print{body{padding:0;max-width:none;font-size:10pt}
-.banner,tr.conflict td.v,tr.near td.v,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.banner,.card,tr.conflict td.v,tr.near td.v,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .scroll{overflow:visible} table{width:100%;font-size:8pt} th,td{padding:1px 3px}
 td,th{white-space:normal;word-break:break-word} td.w{min-width:0}
+td.num,td.v{white-space:nowrap;word-break:normal}
 h2{break-after:avoid} tr,.site img{break-inside:avoid} .site{break-inside:avoid-page}
 .sites h2{break-before:page} .site img{max-width:15cm} a{color:#222;text-decoration:none}}
 """
@@ -299,15 +305,21 @@ def write_html(
     from fzgeo.report._sitemaps import chosen, write_site_maps
 
     counts = result.sites["verdict"].value_counts()
-    summary = pd.DataFrame(
-        {
-            "项目数": [len(result.sites)],
-            "冲突": [int(counts.get(CONFLICT, 0))],
-            "邻近（需复核）": [int(counts.get(NEAR, 0))],
-            "无冲突": [int(counts.get(CLEAR, 0))],
-            "几何已修复": [result.repaired_sites],
-            "跳过的规则": ["、".join(result.skipped) or "无"],
-        }
+    cards = [
+        ("项目数", len(result.sites), ""),
+        ("冲突", int(counts.get(CONFLICT, 0)), "conflict"),
+        ("邻近（需复核）", int(counts.get(NEAR, 0)), "near"),
+        ("无冲突", int(counts.get(CLEAR, 0)), "clear"),
+        ("几何已修复", result.repaired_sites, ""),
+        ("跳过的规则", len(result.skipped), "skipped" if result.skipped else ""),
+    ]
+    summary = (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card {cls}"><b>{value:,}</b><span>{label}</span></div>'
+            for label, value, cls in cards
+        )
+        + "</div>"
     )
     maps = write_site_maps(result, folder, layers, which=site_maps)
     asked = chosen(result, site_maps)[1]
@@ -350,12 +362,13 @@ def write_html(
 <title>{escape_html(title)}</title>
 <style>{_CSS}</style></head><body>
 {banner}<h1>{escape_html(title)}</h1>
-<p class="meta">生成时间：{stamp(created or now())}（北京时间）；fzgeo {escape_html(__version__)}；\
+<p class="meta">生成时间：{stamp(created or now())}（北京时间）；fzgeo&nbsp;{escape_html(__version__)}；\
 计算引擎：{escape_html(_engine_text(audit))}</p>
 <p class="meta">规则文件：{escape_html(rules_files)}</p>
 <p class="meta">面积按 EPSG:4548（CGCS2000 / 3 度带高斯-克吕格，中央经线 117°E）平面计算；
-1 公顷 = 10 000 平方米，1 亩 = 10 000/15 平方米（约 666.67 平方米）；比例为占项目面积的百分比。</p>
-<h2>汇总</h2>{_table(summary, cls="counts")}{skipped_note}
+1&nbsp;公顷&nbsp;=&nbsp;10&nbsp;000&nbsp;平方米，1&nbsp;亩&nbsp;=&nbsp;10&nbsp;000/15&nbsp;平方米（约&nbsp;666.67&nbsp;平方米）；\
+比例为占项目面积的百分比。</p>
+<h2>汇总</h2>{summary}{skipped_note}
 <h2>管控图层（数据来源）</h2>{_table(sources) if len(sources) else "<p>无</p>"}
 <h2>规则</h2>{_table(tables["rules"])}
 <h2>逐项目结论</h2>{f'<p class="note">{escape_html(listed_note)}</p>' if listed_note else ""}
