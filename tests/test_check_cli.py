@@ -186,6 +186,9 @@ def test_demo_step_shows_conflict_and_clean_site(tmp_path):
     names = {p.name for p in (tmp_path / "check").iterdir()}
     assert {"report.csv", "report.xlsx", "conflicts.gpkg", "report.html", "summary.json"} <= names
     assert len(result.sites) == len(step.sample_sites())
+    summary = json.loads((tmp_path / "check" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["illustrative"] is True  # the packaged stand-ins
+    assert {v["origin"] for v in summary["audit"]["layers"].values()} == {"packaged"}
 
 
 def test_summary_records_the_encoding_a_shapefile_was_read_with(files, tmp_path):
@@ -515,3 +518,23 @@ def test_progress_rule():
     silent.close()
     with _progress.phase("x", show=False) as bar:
         bar.update(1)
+
+
+def test_official_data_loaded_with_sanqu_load_has_no_notice(files, tmp_path, capsys):
+    """The way official data arrives: a GB-coded delivery through `fzgeo sanqu load`."""
+    red = pyogrio.read_dataframe(files["red"]).to_crs(4527)
+    red = red.assign(BSM=["36102820210001"], YSDM=["2090020100"], HXMC=["马头山生态保护红线"])
+    delivery = tmp_path / "三区三线.gpkg"
+    pyogrio.write_dataframe(red[["BSM", "YSDM", "HXMC", "geometry"]], delivery, layer="STBHHX")
+    official = tmp_path / "official.gpkg"
+    assert main(["sanqu", "load", str(delivery), "--out", str(official)]) == 0
+    assert set(pyogrio.read_dataframe(official, layer="eco_redline")["precision"]) == {"official"}
+    capsys.readouterr()
+    out = tmp_path / "out"
+    args = [files["sites"], "--against", f"eco_redline={official}", "--rules", files["rules"]]
+    assert run(*args, "--out", out) == 1
+    assert "示意" not in capsys.readouterr().out
+    found = _outputs(out)
+    assert "示意" not in found["html_top"] and "示意" not in found["xlsx_first"]
+    assert found["summary"]["notice"] is None
+    assert found["summary"]["audit"]["layers"]["eco_redline"]["precision"] == ["official"]
