@@ -17,13 +17,20 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--assume-crs",
         metavar="CRS",
-        help="CRS to take when a file declares none, e.g. EPSG:4548 (CGCS2000 GK CM 117E)",
+        help=(
+            "CRS of the coordinates, e.g. EPSG:4548 (CGCS2000 GK CM 117E): taken when a file "
+            "declares none or one its coordinates contradict (a GeoJSON in metres); a CGCS2000 "
+            "CRS vouches for coordinates declared in 西安80/北京54"
+        ),
     )
     group.add_argument("--encoding", help="attribute text encoding, e.g. gbk or utf-8")
     group.add_argument(
         "--input-coords",
         choices=("wgs84", "gcj02", "bd09"),
-        help="lon/lat picked on Amap/Tencent (gcj02) or Baidu (bd09) maps are converted",
+        help=(
+            "lon/lat picked on Amap/Tencent (gcj02) or Baidu (bd09) maps are converted; wgs84 "
+            "says they are not shifted (files named or marked 高德/百度 stop without it)"
+        ),
     )
 
 
