@@ -188,6 +188,16 @@ def test_cli_conflict_map_and_publish_with_check(check_dir, tmp_path, browser):
     result = open_map(browser, out)
     assert result.ready and result.errors == [] and result.external_requests == []
     assert "项目选址（检查结果）" in result.layers_in_control
+    # the packaged stand-ins were checked: the 示意 notice shows under the title, in view
+    notice = browser.execute_script(
+        "var n = document.querySelector('.fz-title .fz-notice'); if (!n) return null;"
+        "var r = n.getBoundingClientRect();"
+        "return [n.textContent, r.width, r.height, r.top >= 0 && r.bottom <= innerHeight];"
+    )
+    assert notice is not None and notice[0].startswith("示意：") and "生态保护红线" in notice[0]
+    assert notice[1] > 100 and notice[2] > 10 and notice[3]
+    # the layers the check used replace the packaged ones, in their own group
+    assert "生态保护红线" in result.layers_in_control
     site = tmp_path / "site"
     assert main(["publish", str(site), "--check", str(check_dir), "--offline"]) == 0
     assert 'href="conflicts.html"' in (site / "index.html").read_text(encoding="utf-8")

@@ -31,6 +31,7 @@ from fzgeo.demo import DemoContext
 from fzgeo.demo import _check as demo_check
 from fzgeo.errors import RepairWarning
 from fzgeo.maps.compose import GROUP_ORDER
+from fzgeo.maps.conflict import CONSTRAINT_GROUP, CONSTRAINT_PREFIX
 from fzgeo.plan import layers, schema
 from fzgeo.qgis import check_output, qml
 from fzgeo.qgis.export import geometry_kinds, hidden_layers
@@ -92,6 +93,7 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     gpkg = copy / "fuzhou_plan.gpkg"
     conflicts = check_folder / "conflicts.gpkg"
+    used = [n for n in io.list_layers(conflicts) if n.startswith(CONSTRAINT_PREFIX)]
     targets = [
         {
             "gpkg": str(gpkg),
@@ -102,12 +104,13 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         {
             "gpkg": str(conflicts),
             "qgz": str(check_folder / "conflicts.qgz"),
-            "layers": [check_output.SITES, check_output.PARTS],
+            "layers": [check_output.SITES, check_output.PARTS, *used],
         },
         {"gpkg": str(control), "qgz": None, "layers": ["x"]},
     ]
     result, stderr = _run_probe(targets, base)
     frames = {n: io.read(conflicts, layer=n) for n in (check_output.SITES, check_output.PARTS)}
+    used_frames = {n: io.read(conflicts, layer=n) for n in used}
     return {
         "plan": result["targets"][0],
         "check": result["targets"][1],
@@ -117,6 +120,7 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "qgis": result["qgis"],
         "built": built,
         "frames": frames,
+        "used": used_frames,
         "copy": copy,
         "gpkg": gpkg,
         "conflicts": conflicts,
@@ -424,7 +428,7 @@ def test_conflict_output_gets_the_same_treatment(output: dict[str, Any]) -> None
     assert seen["aliases"].get("结论") == "结论"
     project = check["project"]
     assert project["read"] and project["crs"] == "EPSG:4490"
-    assert [g["group"] for g in project["tree"]] == ["检查结果"]
+    assert [g["group"] for g in project["tree"]] == ["检查结果", CONSTRAINT_GROUP]
     children = {c["layer"]: c for c in project["tree"][0]["children"]}
     assert all(c["valid"] for c in children.values())
     kinds_zh = {"point": "点", "line": "线", "polygon": "面"}
@@ -446,6 +450,36 @@ def test_conflict_output_gets_the_same_treatment(output: dict[str, Any]) -> None
             )
             shown += expected
     assert shown == sum(len(g) for g in frames.values())  # every feature drawn once
+
+
+def test_conflict_output_holds_the_constraint_layers_the_check_used(
+    output: dict[str, Any],
+) -> None:
+    """The packaged 三区三线 the demo checked against are in conflicts.gpkg, styled as packaged.
+
+    They sit in their own group under the result; the within part's legend is 界外部分（冲突）.
+    """
+    check = output["check"]
+    used = output["used"]
+    assert set(used) == {
+        f"{CONSTRAINT_PREFIX}{n}"
+        for n in ("eco_redline", "basic_farmland", "urban_boundary", "rivers")
+    }
+    for name, gdf in used.items():
+        seen = check["layers"][name]
+        assert seen["valid"] and seen["count"] == len(gdf) > 0, name
+        key = name.removeprefix(CONSTRAINT_PREFIX)
+        packaged = styles.style(layers.kind(key).style)
+        assert seen["renderer"]["type"] == (
+            "categorizedSymbol" if packaged.categories else "singleSymbol"
+        ), name
+    (group,) = [g for g in check["project"]["tree"] if g["group"] == CONSTRAINT_GROUP]
+    titles = {c["layer"] for c in group["children"]}
+    assert {"生态保护红线", "永久基本农田", "城镇开发边界"} <= titles
+    parts = check["layers"][check_output.PARTS]["renderer"]
+    labels = {c["value"]: c["label"] for c in parts["categories"]}
+    assert labels["界外部分（冲突）"] == "界外部分（冲突）"
+    assert "界外部分（冲突）" in set(output["frames"][check_output.PARTS]["部分类别"])
 
 
 def test_project_renders_with_the_styles(output: dict[str, Any]) -> None:
