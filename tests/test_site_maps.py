@@ -289,3 +289,47 @@ def test_a_line_site_and_a_point_site_get_maps(user_layers, tmp_path):
     assert "conflict" in kinds  # the length inside the red line, drawn as a wide stroke
     point_map = _svg(tmp_path, maps[1])
     assert list(_group(point_map, "site")[0].iter(f"{SVG}circle"))
+
+
+def test_fzgeo_check_against_a_user_file_draws_that_file_everywhere(tmp_path):
+    """`fzgeo check --against eco_redline=FILE` draws the user's features everywhere.
+
+    Site maps, conflicts.gpkg and the conflict map show them (by HXMC and BSM), none of the
+    packaged stand-in's, and no 示意 banner.
+    """
+    from fzgeo import io
+    from fzgeo.cli import main
+
+    packaged = layers.load("eco_redline")
+    user = GeoDataFrame(
+        {"BSM": ["U-0001", "U-0002"], "HXMC": ["用户红线甲", "用户红线乙"]},
+        geometry=list(packaged.geometry.iloc[:2]),
+        crs=packaged.crs,
+    )
+    io.write(user, tmp_path / "红线.gpkg")
+    inside = to_work(user).geometry.iloc[0].representative_point()
+    sites = GeoDataFrame(
+        {"名称": ["红线内项目"], "项目类型": ["其他"]}, geometry=[inside.buffer(200)], crs=WORK_CRS
+    ).to_crs(4490)
+    io.write(sites, tmp_path / "sites.geojson")
+    out = tmp_path / "out"
+    args = ["check", str(tmp_path / "sites.geojson"), "--against"]
+    status = main(
+        [*args, f"eco_redline={tmp_path / '红线.gpkg'}", "--out", str(out), "--no-progress"]
+    )
+    assert status == 1  # the conflict
+    stand_in_names = [n for n in packaged["name"] if n not in set(user["HXMC"])]
+    svg = (out / "maps" / "site_00001.svg").read_text(encoding="utf-8")
+    assert "用户红线甲" in svg and not any(n in svg for n in stand_in_names)
+    assert 'class="banner"' not in svg
+    used = io.read(out / "conflicts.gpkg", layer="constraint_eco_redline")
+    assert "用户红线甲" in set(used["HXMC"]) and "U-0001" in set(used["BSM"])
+    assert "constraint_basic_farmland" not in io.list_layers(out / "conflicts.gpkg")  # skipped
+    html_path = tmp_path / "conflicts.html"
+    assert (
+        main(["map", "conflicts", "--check", str(out), "--out", str(html_path), "--offline"]) == 0
+    )
+    html = html_path.read_text(encoding="utf-8")
+    assert "用户红线甲" in html and "U-0001" in html
+    assert not any(n in html for n in stand_in_names)
+    assert "fz-notice" not in html
