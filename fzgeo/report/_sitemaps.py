@@ -68,6 +68,7 @@ _NEAREST = {"rivers": "最近河流", "highways": "最近公路", "railways": "�
 _SEVERITY = {"一票否决": 0, "警告": 1, "复核": 2, "参考": 3}
 _VERDICT_COLOUR = {CONFLICT: "#c62828", NEAR: "#e65100", CLEAR: "#2e7d32"}
 _PALETTE = ("#1a9641", "#d9a400", "#e0452b", "#2c7bb6", "#a6611a", "#7b3294")
+_COLLECTION = 7  #: shapely type id of a GeometryCollection
 _MAP_FILE = re.compile(r"site_\d{5,}\.(svg|png)$")
 
 # Layout in SVG units (1 unit = 1 px at 100 %): the frame left, the panel right.
@@ -486,13 +487,16 @@ _LINE_SITE_HALO = 'fill="none" stroke="#ffffff" stroke-width="8" stroke-linecap=
 
 
 def _geometry(geom: Any, frame: Frame, paint: str, *, kind: str, point_r: float = 4.0) -> str:
+    """One geometry as an SVG path (lines unfilled) and circles for its points."""
     d, got = _svg.path_data(geom, frame)
     out = ""
     if d:
         if got == "line" or kind == "line":
             paint = _svg.unfilled(paint)
         out += f'<path d="{d}" fill-rule="evenodd" {paint}/>'
-    return out + _svg.point_marks(geom, frame, point_r, paint)
+    if got == "point" or shapely.get_type_id(geom) == _COLLECTION:
+        out += _svg.point_marks(geom, frame, point_r, paint)
+    return out
 
 
 def _band(layer: _Layer, frame: Frame) -> str:
