@@ -265,7 +265,17 @@ def test_worker_processes_draw_the_same_maps(checked, tmp_path, monkeypatch):
     result, titled = checked
     serial = _sitemaps.write_site_maps(result, tmp_path / "one", titled, which="all", workers=1)
     monkeypatch.setattr(_sitemaps, "PARALLEL_MIN", 1)
+    pools = []
+
+    class Counted(_sitemaps.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(_sitemaps, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(_sitemaps, "_can_fork", lambda: True)
     parallel = _sitemaps.write_site_maps(result, tmp_path / "two", titled, which="all", workers=2)
+    assert pools == [(2,)]  # drawn by two worker processes
     assert serial == parallel
     for rel in serial.values():
         one = (tmp_path / "one" / rel).read_text(encoding="utf-8")
@@ -333,3 +343,17 @@ def test_fzgeo_check_against_a_user_file_draws_that_file_everywhere(tmp_path):
     assert "用户红线甲" in html and "U-0001" in html
     assert not any(n in html for n in stand_in_names)
     assert "fz-notice" not in html
+
+
+def test_no_fork_while_another_thread_runs():
+    import threading
+
+    assert _sitemaps._can_fork()  # a test process runs one thread
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        assert not _sitemaps._can_fork()
+    finally:
+        done.set()
+        other.join()

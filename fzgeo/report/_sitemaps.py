@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -863,6 +864,14 @@ def _scene(result: CheckResult, layers: Mapping[str, GeoDataFrame], positions: l
     return _Scene(drawn, sites, counties, locator, locator_frame, banner, stamp)
 
 
+def _can_fork() -> bool:
+    """Whether worker processes may be forked: ``fork`` exists and no other thread runs.
+
+    Forking a process that runs threads can deadlock the child.
+    """
+    return "fork" in get_all_start_methods() and threading.active_count() == 1
+
+
 def _clean(folder: Path, keep: set[str]) -> None:
     """Remove site maps of an earlier run that this run did not draw."""
     maps = folder / FOLDER
@@ -897,7 +906,8 @@ def write_site_maps(
         :data:`MAX_MAPS` (:func:`chosen` tells how many were asked for).
     workers
         Processes drawing the maps (default: the CPU count); fewer than :data:`PARALLEL_MIN`
-        maps, or a platform without ``fork``, are drawn in this process.
+        maps, a platform without ``fork`` or a process running other threads (a progress bar's
+        monitor, a dask client) draw in this process.
 
     Returns
     -------
@@ -915,7 +925,7 @@ def write_site_maps(
     workers = max(1, workers or os.cpu_count() or 1)
     _SCENE = scene
     try:
-        if workers < 2 or len(positions) < PARALLEL_MIN or "fork" not in get_all_start_methods():
+        if workers < 2 or len(positions) < PARALLEL_MIN or not _can_fork():
             out = _draw_many(str(folder), positions)
         else:
             chunks = [c.tolist() for c in np.array_split(positions, workers * 4) if len(c)]
