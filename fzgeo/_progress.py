@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 MIN_ITEMS = 1000  #: smallest batch (sites) with progress bars by default
+ONE_STEP = "{desc}：{percentage:3.0f}%|{bar}| 用时 {elapsed}"  #: a one-step phase's bar
 
 
 def terminal() -> bool:
@@ -53,7 +54,10 @@ def bar(desc: str, total: int, *, show: bool, unit: str = "项") -> Any:
         return Silent()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)
+    fmt = ONE_STEP if total == 1 else None  # a one-step phase: its label and time, no rate
+    return tqdm(
+        total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, bar_format=fmt
+    )
 
 
 @contextlib.contextmanager

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -137,91 +137,98 @@ class _Styles:
         )
 
 
-def _numbers(values: pd.Series) -> tuple[np.ndarray, list[int | float]]:
-    """Where a number cell is written (finite values) and those values, as Python numbers.
-
-    Floats are written in their shortest round-trip form (``repr``), integers as they are.
-    """
-    data = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
-    keep = np.isfinite(data)
-    if values.dtype.kind in "iu":
-        return keep, values.to_numpy()[keep].tolist()
-    return keep, data[keep].tolist()
-
-
-def _texts(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Where a text cell is written and its text.
-
-    Values that are not strings (dates, mixed columns) are written as their ``str``; missing
-    values and empty strings leave the cell empty.
-    """
-    raw = values.astype(object).to_numpy()
-    present = ~pd.isna(raw)
-    strings = [v if isinstance(v, str) else str(v) for v in raw[present]]
-    filled = np.array([t != "" for t in strings], dtype=bool)
-    present[present] = filled
-    return present, [t for t, f in zip(strings, filled, strict=True) if f]
-
-
-@dataclass
 class _Column:
-    """One column prepared for writing: each row's ``<c>`` element ("" if empty), fitted width."""
+    """One column ready to stream: its cells are built block by block (:meth:`cells`).
 
-    cells: np.ndarray
-    width: float
+    Numbers are written in their shortest round-trip form (``repr``), integers as they are;
+    NaN and infinities leave the cell empty. Text: values that are not strings (dates, mixed
+    columns) are written as their ``str``; missing values and empty strings leave it empty.
+    """
 
-
-def _prepare(sheet: Sheet, j: int, name: str, rows: list[int], styles: _Styles) -> _Column:
-    values = sheet.frame[name]
-    letter = column_letter(j)
-    cells = np.full(len(values), "", dtype=object)
-    width = text_width(name)
-    if pd.api.types.is_bool_dtype(values.dtype):
-        values = values.astype(object)
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        fmt = sheet.formats.get(name, "General")
-        keep, numbers = _numbers(values)
-        if numbers:
-            s = styles.xf(fmt)
-            at = [r for r, k in zip(rows, keep.tolist(), strict=True) if k]
-            cells[keep] = [
-                f'<c r="{letter}{r}" s="{s}"><v>{v!r}</v></c>'
-                for r, v in zip(at, numbers, strict=True)
-            ]
-            top = max(abs(min(numbers)), abs(max(numbers)))
-            decimals = len(fmt.rsplit(".", 1)[1]) if "." in fmt else 0
-            if fmt == "General" and values.dtype.kind == "f":
-                decimals = 4
-            digits = len(f"{top:,.0f}" if "," in fmt else f"{top:.0f}")
-            width = max(width, digits + (decimals + 1 if decimals else 0) + 1)
-        return _Column(cells, width)
-    keep, texts = _texts(values)
-    if texts:
-        shaded = {
+    def __init__(self, sheet: Sheet, j: int, name: str, styles: _Styles) -> None:
+        values = sheet.frame[name]
+        if pd.api.types.is_bool_dtype(values.dtype):
+            values = values.astype(object)
+        self.letter = column_letter(j)
+        self.width = text_width(name)
+        self.numeric = pd.api.types.is_numeric_dtype(values.dtype)
+        self.values = values
+        self.tails: dict[str, str] = {}
+        if self.numeric:
+            fmt = sheet.formats.get(name, "General")
+            self.style = styles.xf(fmt)
+            self.data = (
+                values.to_numpy()
+                if values.dtype.kind in "iu"
+                else pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+            )
+            finite = self.data[np.isfinite(self.data)]
+            if len(finite):
+                top = float(np.abs(finite).max())
+                decimals = len(fmt.rsplit(".", 1)[1]) if "." in fmt else 0
+                if fmt == "General" and values.dtype.kind == "f":
+                    decimals = 4
+                digits = len(f"{top:,.0f}" if "," in fmt else f"{top:.0f}")
+                self.width = max(self.width, digits + (decimals + 1 if decimals else 0) + 1)
+            return
+        self.shaded = {
             v: f' s="{styles.xf(fill=colour)}"'
             for v, colour in VERDICT_FILLS.items()
             if name in sheet.verdict_columns
         }
-        tail = {}
-        for t in set(texts):
-            space = ' xml:space="preserve"' if t != t.strip() else ""
-            tail[t] = f'" t="inlineStr"{shaded.get(t, "")}><is><t{space}>{_clean(t)}</t></is></c>'
-        at = [r for r, k in zip(rows, keep.tolist(), strict=True) if k]
-        cells[keep] = [f'<c r="{letter}{r}{tail[t]}' for r, t in zip(at, texts, strict=True)]
-        width = max(width, max(text_width(t) for t in tail))
-    return _Column(cells, width)
+        distinct = [self._text(v) for v in pd.unique(values.astype(object).to_numpy())]
+        widths = [text_width(t) for t in distinct if t]
+        self.width = max([self.width, *widths])
+
+    @staticmethod
+    def _text(value: object) -> str:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+            return ""
+        return value if isinstance(value, str) else str(value)
+
+    def _tail(self, text: str) -> str:
+        tail = self.tails.get(text)
+        if tail is None:
+            space = ' xml:space="preserve"' if text != text.strip() else ""
+            style = self.shaded.get(text, "")
+            tail = f'" t="inlineStr"{style}><is><t{space}>{_clean(text)}</t></is></c>'
+            self.tails[text] = tail
+        return tail
+
+    def cells(self, rows: range, start: int, stop: int) -> list[str]:
+        """The ``<c>`` element of each row from ``start`` to ``stop`` ("" where empty)."""
+        letter = self.letter
+        if self.numeric:
+            data = self.data[start:stop]
+            keep = np.isfinite(data).tolist()
+            s = self.style
+            return [
+                f'<c r="{letter}{r}" s="{s}"><v>{v!r}</v></c>' if k else ""
+                for r, v, k in zip(rows[start:stop], data.tolist(), keep, strict=True)
+            ]
+        block = self.values.iloc[start:stop].astype(object).tolist()
+        out = []
+        for r, v in zip(rows[start:stop], block, strict=True):
+            text = v if isinstance(v, str) else self._text(v)
+            out.append(f'<c r="{letter}{r}{self._tail(text)}' if text else "")
+        return out
 
 
-def _sheet_xml(sheet: Sheet, styles: _Styles, selected: bool) -> tuple[list[str], str]:
-    """The worksheet XML as chunks, and the autofilter range (for the workbook's names)."""
+def _layout(sheet: Sheet) -> tuple[int, str]:
+    """The header's row number and the table's range (header and data), e.g. ``A3:G6``."""
+    header_row = len(sheet.notice) + 2 if sheet.notice else 1  # notice lines and a blank row
+    last = column_letter(max(len(sheet.frame.columns), 1) - 1)
+    return header_row, f"A{header_row}:{last}{header_row + len(sheet.frame)}"
+
+
+def _sheet_xml(sheet: Sheet, styles: _Styles, selected: bool) -> Iterator[str]:
+    """The worksheet XML, in chunks of at most :data:`ROWS_PER_BLOCK` rows."""
     frame = sheet.frame
-    top = len(sheet.notice) + 1 if sheet.notice else 0  # notice lines and one blank row
-    header_row = top + 1
+    header_row, ref = _layout(sheet)
     n, m = len(frame), max(len(frame.columns), 1)
-    rows = list(range(header_row + 1, header_row + 1 + n))
-    columns = [_prepare(sheet, j, str(c), rows, styles) for j, c in enumerate(frame.columns)]
+    rows = range(header_row + 1, header_row + 1 + n)
+    columns = [_Column(sheet, j, str(c), styles) for j, c in enumerate(frame.columns)]
     last = column_letter(m - 1)
-    ref = f"A{header_row}:{last}{header_row + n}"
     xs, ys = sheet.freeze_columns, header_row
     pane_cell = f"{column_letter(xs)}{ys + 1}"
     active = "bottomRight" if xs else "bottomLeft"
@@ -235,9 +242,10 @@ def _sheet_xml(sheet: Sheet, styles: _Styles, selected: bool) -> tuple[list[str]
     head = [
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<worksheet xmlns="{_NS}" xmlns:r="{_RNS}"><dimension ref="A1:{last}{header_row + n}"/>'
-        f'<sheetViews><sheetView {tab}workbookViewId="0"><pane {split} topLeftCell="{pane_cell}" activePane="{active}" '
-        f'state="frozen"/><selection pane="{active}" activeCell="{pane_cell}" sqref="{pane_cell}"/>'
-        f'</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>'
+        f'<sheetViews><sheetView {tab}workbookViewId="0"><pane {split} topLeftCell="{pane_cell}" '
+        f'activePane="{active}" state="frozen"/><selection pane="{active}" '
+        f'activeCell="{pane_cell}" sqref="{pane_cell}"/></sheetView></sheetViews>'
+        f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>'
     ]
     notice_style = styles.xf(font=2, fill="FFF2CC")
     for i, line in enumerate(sheet.notice, start=1):
@@ -255,15 +263,13 @@ def _sheet_xml(sheet: Sheet, styles: _Styles, selected: bool) -> tuple[list[str]
         )
         + "</row>"
     )
-    chunks = ["".join(head)]
+    yield "".join(head)
     for start in range(0, n, ROWS_PER_BLOCK):
         stop = min(n, start + ROWS_PER_BLOCK)
-        grid = np.empty((stop - start, len(columns) + 2), dtype=object)
-        grid[:, 0] = [f'<row r="{r}">' for r in rows[start:stop]]
-        for j, col in enumerate(columns, start=1):
-            grid[:, j] = col.cells[start:stop]
-        grid[:, -1] = "</row>"
-        chunks.append("".join(["".join(row) for row in grid.tolist()]))
+        grid = [[f'<row r="{r}">' for r in rows[start:stop]]]
+        grid += [col.cells(rows, start, stop) for col in columns]
+        grid.append(["</row>"] * (stop - start))
+        yield "".join("".join(row) for row in zip(*grid, strict=True))
     merge = (
         f'<mergeCells count="{len(sheet.notice)}">'
         + "".join(
@@ -274,12 +280,11 @@ def _sheet_xml(sheet: Sheet, styles: _Styles, selected: bool) -> tuple[list[str]
         if sheet.notice and m > 1
         else ""
     )
-    chunks.append(
+    yield (
         f'</sheetData><autoFilter ref="{ref}"/>{merge}'
         '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
         '<pageSetup paperSize="9" orientation="landscape"/></worksheet>'
     )
-    return chunks, ref
 
 
 def write_workbook(sheets: Sequence[Sheet], path: Path) -> Path:
@@ -291,10 +296,10 @@ def write_workbook(sheets: Sequence[Sheet], path: Path) -> Path:
         zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
     ):
         for i, sheet in enumerate(sheets, start=1):
-            chunks, ref = _sheet_xml(sheet, styles, selected=i == 1)
             with zf.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as fh:
-                for chunk in chunks:
+                for chunk in _sheet_xml(sheet, styles, selected=i == 1):
                     fh.write(chunk.encode("utf-8"))
+            ref = _layout(sheet)[1]
             names.append(sheet.name)
             start, stop = ref.split(":")
             absolute = "$" + re.sub(r"(\d+)", r"$\1", start) + ":$" + re.sub(r"(\d+)", r"$\1", stop)
