@@ -538,3 +538,29 @@ def test_official_data_loaded_with_sanqu_load_has_no_notice(files, tmp_path, cap
     assert "示意" not in found["html_top"] and "示意" not in found["xlsx_first"]
     assert found["summary"]["notice"] is None
     assert found["summary"]["audit"]["layers"]["eco_redline"]["precision"] == ["official"]
+
+
+def test_large_batches_list_flagged_sites_in_the_html(files, tmp_path, monkeypatch):
+    """Above MAX_ROWS sites the HTML lists 冲突 and 邻近 only and says where the rest are."""
+    from fzgeo.report import _html
+
+    monkeypatch.setattr(_html, "MAX_ROWS", 2)
+    out = tmp_path / "out"
+    run(
+        files["sites"],
+        "--against",
+        f"eco_redline={files['red']}",
+        "--out",
+        out,
+        "--site-maps",
+        "all",
+    )
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert (
+        "共 3 个项目，此处列出冲突与邻近的 2 个；全部项目的结论见 report.xlsx 与 report.csv。"
+        in html
+    )
+    brief = html.split("<h2>逐项目结论</h2>")[1].split("<h2>")[0]
+    assert "=1+1" not in brief  # the clear site is not listed
+    assert "<h2>各项目图件</h2>" in html and html.count('<div class="site">') == 3
+    assert len(pd.read_csv(out / "report.csv", encoding="utf-8-sig")) == 3

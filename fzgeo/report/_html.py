@@ -44,6 +44,8 @@ DETAIL_SHOWN = (
     "涉及要素编号",
     "涉及要素名称",
 )
+#: The map section's heading by ``--site-maps``.
+MAP_HEADINGS = {"review": "冲突与邻近项目图件", "all": "各项目图件", "none": "项目图件"}
 WRAP_FROM = 14  #: characters (escaped) above which a text column wraps
 MAX_ROWS = 2000  #: rows of the per-site table at most; larger batches list 冲突 and 邻近 sites
 #: How a number is shown, by the unit its column header ends with (as in the XLSX).
@@ -351,10 +353,11 @@ def write_html(
     )
     listed, listed_note = _listed(result)
     sources = _sources(constraint_layers(result, origins))
+    heading = MAP_HEADINGS.get(site_maps, "项目图件")
     map_section = (
-        f'<section class="sites"><h2>冲突与邻近项目图件</h2>{maps_note}{"".join(blocks)}</section>'
+        f'<section class="sites"><h2>{heading}</h2>{maps_note}{"".join(blocks)}</section>'
         if blocks
-        else f"<h2>冲突与邻近项目图件</h2>{maps_note}<p>无（--site-maps {escape_html(site_maps)}）</p>"
+        else f"<h2>{heading}</h2>{maps_note}<p>无（--site-maps {escape_html(site_maps)}）</p>"
     )
     html = f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8">
