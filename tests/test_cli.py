@@ -86,9 +86,9 @@ def test_raster_terrain_writes_attributes_then_slope(tmp_path: Path) -> None:
     out = tmp_path / "slope.csv"
     assert main(["raster", "terrain", str(dem), str(path), "--out", str(out)]) == 0
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(table.columns[:2]) == ["name", "slope_mean"]
+    assert list(table.columns[:2]) == ["name", "平均坡度（度）"]
     assert list(table["name"]) == ["甲", "乙"]
-    assert table["slope_mean"].tolist() == pytest.approx([10.0, 10.0], abs=0.5)
+    assert table["平均坡度（度）"].tolist() == pytest.approx([10.0, 10.0], abs=0.5)
 
 
 def test_user_error_is_one_line_without_traceback(tmp_path: Path) -> None:
