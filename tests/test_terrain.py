@@ -182,7 +182,7 @@ def test_cli_terrain_neutralises_formula_cells(tmp_path: Path) -> None:
     x, _ = cell_centres()
     dem = write_dem(tmp_path / "p.tif", (x - X0) * 0.1)
     gdf = sites(inner_box(300, 300, 900, 900)).to_crs(4490)
-    gdf["name"] = ["=HYPERLINK(\"http://x\")"]
+    gdf["name"] = ['=HYPERLINK("http://x")']
     site_file = tmp_path / "s.gpkg"
     io.write(gdf, site_file)
     out = tmp_path / "slope.csv"
