@@ -54,7 +54,9 @@ DESCRIPTIONS = {
         "Areas are measured in EPSG:4548."
     ),
     PARTS: (
-        "选址与管控线的重叠部分 (the parts of each site inside a protection line or its buffer). "
+        "选址的冲突部分：与管控线的重叠部分，及城镇开发边界等 within 规则的界外部分 (the parts of "
+        "each site inside a protection line or its buffer, and for a within rule such as "
+        "城镇开发边界 the part outside the boundary; 部分类别 says which). "
         "They are only as precise as the constraint layers checked: with the packaged "
         "示意 (illustrative) 三区三线 stand-ins they are indicative, not a legal finding; load the "
         "official data (fzgeo sanqu load) for a formal check."
