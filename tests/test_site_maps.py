@@ -357,3 +357,28 @@ def test_no_fork_while_another_thread_runs():
     finally:
         done.set()
         other.join()
+
+
+def test_a_users_invalid_layer_and_a_missing_geometry_still_draw(tmp_path):
+    """Overlapping parts of one feature (invalid, as files arrive) would stop GEOS overlays."""
+    overlapping = shapely.MultiPolygon(
+        [_box(498_000, 3_058_000, 500_500, 3_060_500), _box(500_000, 3_060_000, 503_000, 3_063_000)]
+    )
+    assert not overlapping.is_valid
+    red = GeoDataFrame(
+        {"HXMC": ["重叠多边形红线", "无几何"]}, geometry=[overlapping, None], crs=WORK_CRS
+    )
+    sites = GeoDataFrame(
+        {"名称": ["地块"]}, geometry=[_box(500_400, 3_060_400, 500_600, 3_060_600)], crs=WORK_CRS
+    )
+    rule_set = rules.from_mapping({"rules": [RULES["rules"][0]]})
+    import warnings
+
+    with warnings.catch_warnings():  # the check's own repair warning is tested with the check
+        warnings.simplefilter("ignore")
+        result = check.run(sites, {"red": red}, rule_set, use_cache=False)
+    maps = _sitemaps.write_site_maps(result, tmp_path, {"生态保护红线": red}, which="all")
+    root = _svg(tmp_path, maps[0])
+    red_group = [g for g in _group(root, "layer") if g.get("data-layer") == "生态保护红线"]
+    assert [t.text for t in red_group[0].iter(f"{SVG}title")] == ["生态保护红线：重叠多边形红线"]
+    assert "重叠多边形红线" in _texts(root)  # its label placed
