@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 MIN_ITEMS = 1000  #: smallest batch (sites) with progress bars by default
 ONE_STEP = "{desc}：{percentage:3.0f}%|{bar}| 用时 {elapsed}"  #: a one-step phase's bar
+#: A phase of several steps: done/total, time so far and left.
+STEPS = (
+    "{desc}：{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{unit} 用时 {elapsed}，剩余 {remaining}"
+)
 
 
 def terminal() -> bool:
@@ -54,10 +59,9 @@ def bar(desc: str, total: int, *, show: bool, unit: str = "项") -> Any:
         return Silent()
     from tqdm import tqdm
 
-    fmt = ONE_STEP if total == 1 else None  # a one-step phase: its label and time, no rate
-    return tqdm(
-        total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, bar_format=fmt
-    )
+    fmt = ONE_STEP if total == 1 else STEPS  # a one-step phase: its label and time, no count
+    width = shutil.get_terminal_size(fallback=(80, 24)).columns  # 80 where the size is unknown
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, ncols=width, bar_format=fmt)
 
 
 @contextlib.contextmanager
