@@ -92,6 +92,7 @@ def test_conflict_exits_1_and_writes_every_output(files, tmp_path, capsys):
     header = [c.value for c in next(wb["汇总"].iter_rows(max_row=1))]
     assert {"序号", "综合结论", "生态保护红线·结论", "永久基本农田·结论"} <= set(header)
     rules_rows = list(wb["规则"].iter_rows(values_only=True))
+    wb.close()
     assert any(str(r[9]).startswith("跳过") for r in rules_rows[1:])
 
     layers = dict(pyogrio.list_layers(out / "conflicts.gpkg"))
@@ -250,8 +251,9 @@ def _outputs(out: Path) -> dict[str, object]:
 
     html = (out / "report.html").read_text(encoding="utf-8")
     body = html[html.index("<body>") :]
-    ws = load_workbook(out / "report.xlsx", read_only=True)["汇总"]
-    first = [c for row in ws.iter_rows(max_row=2, values_only=True) for c in row if c]
+    wb = load_workbook(out / "report.xlsx", read_only=True)
+    first = [c for row in wb["汇总"].iter_rows(max_row=2, values_only=True) for c in row if c]
+    wb.close()
     return {
         "html_top": body[: body.index("<h1>")],
         "xlsx_first": " ".join(map(str, first)),

@@ -329,7 +329,8 @@ def write_html(
     site_tables = _site_tables(tables["details"], list(maps))
     blocks = [
         f'<div class="site"><h3>{pos + 1}. {escape_html(labels[pos])}</h3>'
-        f'<img src="{escape_html(rel)}" alt="项目 {pos + 1} 位置图" loading="lazy">'
+        f'<a href="{escape_html(rel)}" title="打开原图"><img src="{escape_html(rel)}" '
+        f'alt="项目 {pos + 1} 位置图" loading="lazy"></a>'
         f"{site_tables[pos]}</div>"
         for pos, rel in maps.items()
     ]
