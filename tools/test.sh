@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: installs what the tests need, then runs pytest.
+# The whole test suite, from a fresh machine: installs what the tests need, runs ruff and mypy,
+# then pytest.
 # System packages (Debian): Chromium for the web-map tests, QGIS for the QGIS tests, PostgreSQL
 # with PostGIS for the database tests, CJK fonts for rendered maps. Installed only when missing.
 # Extra arguments go to pytest, e.g. `bash tools/test.sh -k crs`.
@@ -20,4 +21,5 @@ fi
 
 python3 -m pip install -q --disable-pip-version-check -e '.[dev]'
 python3 -m ruff check fzgeo tests benchmarks tools
+python3 -m mypy fzgeo
 exec python3 -m pytest "$@"
