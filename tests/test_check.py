@@ -151,6 +151,17 @@ def test_within_rule_reports_the_part_outside():
     assert parts.geometry.iloc[1].symmetric_difference(sq(300, 0, 340, 50)).area < 1e-6
 
 
+def test_within_part_of_a_degree_site_has_no_spike_back_across_the_site():
+    # a site delivered in EPSG:4490: after the round trip its north edge lies nanometres off the
+    # straight line, and the raw difference kept a zero-width spike to the far corner
+    urb = gdf([box(499_000, 3_059_000, 502_000, 3_062_000)])
+    site = gdf([box(501_900, 3_061_000, 502_100, 3_061_200)]).to_crs(4490)
+    res = check.run(site, {"urb": urb}, WITHIN)
+    part = res.parts.to_crs(4548).geometry.iloc[0]
+    assert part.bounds[0] == pytest.approx(502_000, abs=1e-3)  # the outside half only
+    assert part.area == pytest.approx(20_000, abs=1e-3)
+
+
 def test_within_rule_parts_of_lines_and_points_lie_outside():
     urb = gdf([sq(0, 0, 100, 100)])
     road = LineString([(X + 50, Y + 50), (X + 250, Y + 50)])

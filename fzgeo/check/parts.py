@@ -28,6 +28,7 @@ from fzgeo.errors import CRSError
 PART_CHUNK = 1024  #: overlap parts per task when dissolving and projecting them
 PART_COLUMNS = ["site", "rule", "rule_zh", "layer", "verdict", "severity", "exempt"]
 _LINE_SNAP_M = 1e-6  #: a line's inside part, widened this much, covers its own computed vertices
+_GRID_M = 1e-6  #: grid an outside part is snapped to (metres), removing zero-width spikes
 
 
 def work_to_storage(geoms: np.ndarray) -> np.ndarray:
@@ -98,8 +99,10 @@ def outside_parts(
 
     ``inside`` is each site's part inside the layer (None: none, so the whole site is outside).
     The inside parts are dissolved first; a line's inside part is widened by 1 µm so that its
-    computed vertices do not leave crumbs behind. Crumbs below the touch tolerance (``area_m2``,
-    ``length_m``) are dropped. The area or length of the result equals the site's ``outside``
+    computed vertices do not leave crumbs behind. The difference is snapped to a 1 µm grid
+    (:data:`_GRID_M`), which folds away the zero-width spikes a site edge that the CRS round trip
+    left a few nanometres off the boundary would leave (area change below 0.001 m² for a 1 km
+    perimeter). Crumbs below the touch tolerance (``area_m2``, ``length_m``) are dropped. The area or length of the result equals the site's ``outside``
     measure to floating-point noise; the numbers in the tables come from the measures.
     """
     out = np.asarray(sites, dtype=object).copy()
@@ -109,7 +112,8 @@ def outside_parts(
     cover = dissolve(np.asarray(inside, dtype=object)[cut])
     lines = shapely.get_dimensions(out[cut]) == 1
     cover[lines] = shapely.buffer(cover[lines], _LINE_SNAP_M)
-    out[cut] = _drop_small(shapely.difference(out[cut], cover), area_m2, length_m)
+    outside = shapely.set_precision(shapely.difference(out[cut], cover), _GRID_M)
+    out[cut] = _drop_small(outside, area_m2, length_m)
     return out
 
 
