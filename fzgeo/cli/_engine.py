@@ -99,8 +99,7 @@ def run(
         from fzgeo.db import check as db_check
 
         result = db_check.run(sites, args.dsn, rule_set, result_table=args.db_table, **options)
-        if hasattr(result, "audit"):
-            result.audit = without_password(result.audit, args.dsn)
+        result.audit = without_password(result.audit, args.dsn)
         return result
     if args.workers or args.scheduler:
         from fzgeo.check import scale

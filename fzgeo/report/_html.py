@@ -347,7 +347,7 @@ def write_html(
     )
     text = notice(result)
     banner = f'<div class="banner" role="alert">⚠ {escape_html(text)}</div>' if text else ""
-    audit = dict(getattr(result, "audit", None) or {})
+    audit = dict(result.audit)
     rules_files = "；".join(
         f"{r['source']}（SHA-256 {r['sha256'][:16]}…）" if r["sha256"] else r["source"]
         for r in summary_rules_files(result)

@@ -44,7 +44,7 @@ def illustrative_layers(result: CheckResult) -> list[str]:
     ``precision`` column (a user's own file, normally their official data) does not. Every output
     of the check carries the 示意 disclaimer when this list is not empty.
     """
-    layers = (getattr(result, "audit", None) or {}).get("layers") or {}
+    layers = result.audit.get("layers") or {}
     return [
         str(name)
         for name, record in layers.items()
@@ -148,7 +148,7 @@ def constraint_layers(
     ``origins`` (layer name -> ``{"origin": "packaged" | "file" | "database", "source": ...}``)
     comes from whoever gathered the layers (``fzgeo check``, the demo).
     """
-    recorded = (getattr(result, "audit", None) or {}).get("layers") or {}
+    recorded = result.audit.get("layers") or {}
     illustrative = set(illustrative_layers(result))
     names = list(dict.fromkeys([*recorded, *(origins or {})]))
     return {
@@ -200,7 +200,7 @@ def summary(
     """
     read_as = {str(Path(k)): v for k, v in (read_as or {}).items()}
     counts = result.sites["verdict"].value_counts()
-    audit = dict(getattr(result, "audit", None) or {})
+    audit = dict(result.audit)
     return {
         "illustrative": bool(illustrative_layers(result)),
         "notice": notice(result),
