@@ -12,7 +12,7 @@ name (名称)
     (红线名称), 红线名称, TBMC (图斑名称), 图斑名称, DKMC (地块名称), 地块名称, 名称, 要素名称, MC, name.
 
 Names are compared case-insensitively after NFKC with spaces removed
-(:func:`fzgeo.check.project_types.find_column`). The column is chosen on the whole layer, before a
+(:func:`fzgeo.io.columns.find_column`). The column is chosen on the whole layer, before a
 rule's ``where``, so every engine chooses the same one. A feature without an id (no id column, or
 an empty cell) is named by its position in the whole layer from 1, as ``#7`` (QGIS numbers a
 GeoPackage's features the same way); a feature without a name has none. Values are written as
@@ -26,9 +26,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from fzgeo.check.project_types import find_column
 from fzgeo.check.rules import Rule
 from fzgeo.errors import ConfigError
+from fzgeo.io.columns import find_column
 
 ID_COLUMNS = (
     "BSM",

@@ -7,11 +7,11 @@ each site comes from:
 2. else the first of :data:`TYPE_COLUMNS` the sites have: 项目类型, 项目类别, 工程类型, 建设项目类型,
    项目性质, ``project_type`` (the names design institutes and planning bureaus use).
 
-Column names are compared after :func:`normalise` and case-insensitively, so ``项目类型 `` or
+Column names are compared after :func:`fzgeo.io.columns.normalise` and case-insensitively (:func:`fzgeo.io.columns.find_column`), so ``项目类型 `` or
 ``Project_Type`` are found. 用地类型 (land-use class, 工业用地 ...) is deliberately not among them: it
 classifies the land, not the project, and no exemption is granted by land-use class.
 
-Values are normalised (:func:`normalise`: NFKC, which makes full-width letters, digits and spaces
+Values are normalised (:func:`fzgeo.io.columns.normalise`: NFKC, which makes full-width letters, digits and spaces
 half-width, then every space removed), so ``线性 基础设施`` and ``ＡＢＣ`` match ``线性基础设施`` and
 ``ABC``; the rules' types are normalised the same way. A missing value is no type.
 
@@ -23,9 +23,7 @@ rules know (their ``exempt_types`` and ``project_types``), :func:`warn` issues a
 
 from __future__ import annotations
 
-import unicodedata
 import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,32 +31,11 @@ import pandas as pd
 
 from fzgeo.check.rules import RuleSet
 from fzgeo.errors import ProjectTypeWarning
+from fzgeo.io.columns import find_column, normalise
 
 #: Site columns read as the project type when the rules name none (or the sites lack it).
 TYPE_COLUMNS = ("项目类型", "项目类别", "工程类型", "建设项目类型", "项目性质", "project_type")
 _SHOWN = 10  #: values listed in a warning
-
-
-def normalise(value: object) -> str:
-    """``value`` as text in NFKC (full width to half width) without any space; "" when missing."""
-    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
-        return ""
-    return "".join(unicodedata.normalize("NFKC", str(value)).split())
-
-
-def find_column(columns: Iterable[object], wanted: Iterable[str]) -> str | None:
-    """The first name of ``wanted`` among ``columns`` (normalised, case-insensitive), or None.
-
-    Returns the column's own name, as the table spells it.
-    """
-    present: dict[str, str] = {}
-    for col in columns:
-        present.setdefault(normalise(col).casefold(), str(col))
-    for name in wanted:
-        found = present.get(normalise(name).casefold())
-        if found is not None:
-            return found
-    return None
 
 
 def _wanted(rule_set: RuleSet) -> tuple[str, ...]:

@@ -16,8 +16,8 @@ import pandas as pd
 from geopandas import GeoDataFrame
 
 from fzgeo.check import _overlap
-from fzgeo.check.project_types import normalise
 from fzgeo.check.rules import CLEAR, CONFLICT, NEAR, RANK, RASTER_KINDS, SKIPPED, Rule
+from fzgeo.io.columns import normalise
 
 CLASS_NAMES = {_overlap.POLYGON: "polygon", _overlap.LINE: "line", _overlap.POINT: "point"}
 #: per-rule columns of the wide table (vector rules)
@@ -56,7 +56,7 @@ def exempt(rule: Rule, verdict: np.ndarray, types: np.ndarray) -> np.ndarray:
     """Which conflicts the rule exempts by project type; their verdict becomes the exempt one.
 
     ``types`` are the sites' normalised project types
-    (:func:`fzgeo.check.project_types.normalise`); the rule's types are normalised the same way.
+    (:func:`fzgeo.io.columns.normalise`); the rule's types are normalised the same way.
     """
     wanted = [normalise(t) for t in rule.exempt_types]
     exempted = (verdict == CONFLICT) & np.isin(types.astype(object), wanted)

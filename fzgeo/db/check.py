@@ -41,7 +41,6 @@ from fzgeo.check import _overlap, labels, pieces
 from fzgeo.check.engines import Engine, Task
 from fzgeo.check.labels import ID_COLUMNS, NAME_COLUMNS
 from fzgeo.check.model import LayerRecord
-from fzgeo.check.project_types import find_column
 from fzgeo.check.rules import Rule, RuleSet
 from fzgeo.check.vector import precision_values
 from fzgeo.db.connect import (
@@ -55,6 +54,7 @@ from fzgeo.db.connect import (
     translated,
 )
 from fzgeo.db.pull import PG_TO_PANDAS, pg_columns
+from fzgeo.io.columns import find_column
 
 SITES_TABLE = "fzgeo_check_sites"  #: the session's temporary table of sites
 

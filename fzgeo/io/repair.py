@@ -35,6 +35,7 @@ from geopandas import GeoDataFrame
 
 from fzgeo.errors import FzgeoError, GeometryError
 from fzgeo.geom import POLYGON_TYPES, make_valid, polygonal
+from fzgeo.io.columns import find_column
 from fzgeo.textsafe import CONTROL_CHARS as _CONTROL
 
 #: column names taken as a feature's own identifier in messages, the most specific first: the
@@ -64,9 +65,8 @@ _ID_CHARS = 40  # characters of an id value shown in messages
 
 
 def id_column(gdf: GeoDataFrame) -> str | None:
-    """The column that identifies features (:data:`ID_NAMES`, any letter case), or None."""
-    lower = {str(c).lower(): c for c in gdf.columns if c != gdf.geometry.name}
-    return next((lower[n] for n in ID_NAMES if n in lower), None)
+    """The column that identifies features (:data:`ID_NAMES`, as :func:`find_column` matches), or None."""
+    return find_column((c for c in gdf.columns if c != gdf.geometry.name), ID_NAMES)
 
 
 def _id_text(value: object) -> str:
