@@ -59,6 +59,9 @@ def bar(desc: str, total: int, *, show: bool, unit: str = "项") -> Any:
         return Silent()
     from tqdm import tqdm
 
+    # no monitor thread: it would outlive the bar, and a process running a second thread must
+    # not fork (the site maps are drawn in forked processes, fzgeo.report._sitemaps)
+    tqdm.monitor_interval = 0
     fmt = ONE_STEP if total == 1 else STEPS  # a one-step phase: its label and time, no count
     width = shutil.get_terminal_size(fallback=(80, 24)).columns  # 80 where the size is unknown
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, ncols=width, bar_format=fmt)

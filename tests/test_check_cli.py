@@ -566,3 +566,17 @@ def test_large_batches_list_flagged_sites_in_the_html(files, tmp_path, monkeypat
     assert "=1+1" not in brief  # the clear site is not listed
     assert "<h2>各项目图件</h2>" in html and html.count('<div class="site">') == 3
     assert len(pd.read_csv(out / "report.csv", encoding="utf-8-sig")) == 3
+
+
+def test_progress_bars_start_no_thread(capsys):
+    """A bar leaves no thread behind (a monitor thread would stop the forked map workers)."""
+    import threading
+
+    from fzgeo import _progress
+
+    before = threading.active_count()
+    bar = _progress.bar("写出文件", 3, show=True, unit="个")
+    bar.update(3)
+    bar.close()
+    assert threading.active_count() == before
+    assert "写出文件：100%" in capsys.readouterr().err
