@@ -98,9 +98,11 @@ h2{break-after:avoid} tr,.site img{break-inside:avoid} .site{break-inside:avoid-
 def _cell_text(values: pd.Series, header: str) -> tuple[list[str], bool]:
     """Escaped text of each cell of a column and whether it is numeric (right-aligned)."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
-        pattern = next((f for unit, f in HTML_FORMATS.items() if header.endswith(unit)), "{:g}")
-        if values.dtype.kind in "iu" or header.endswith("序号"):
-            pattern = "{:d}" if values.dtype.kind in "iu" else pattern
+        pattern = (
+            "{:d}"
+            if values.dtype.kind in "iu"
+            else next((f for unit, f in HTML_FORMATS.items() if header.endswith(unit)), "{:g}")
+        )
         data = pd.to_numeric(values, errors="coerce").tolist()
         return ["" if pd.isna(v) else pattern.format(v) for v in data], True
     raw = values.astype(object).tolist()
