@@ -16,7 +16,6 @@ table. Three engines subclass :class:`Engine`:
 from __future__ import annotations
 
 import itertools
-import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -27,13 +26,13 @@ import numpy as np
 
 from geopandas import GeoDataFrame
 
+from fzgeo import _progress
 from fzgeo.check import _overlap, vector
 from fzgeo.check.model import Constraint
 from fzgeo.check.rules import Rule, RuleSet
 
 CHUNK = 4096  #: sites per task
 PARALLEL_FROM = 1024  #: smallest batch handed to a thread pool
-PROGRESS_FROM = 2 * CHUNK  #: smallest batch with a progress bar (on a terminal)
 
 
 @dataclass(frozen=True)
@@ -104,14 +103,12 @@ def chunks(n: int, workers: int) -> list[slice]:
 
 
 def progress(total: int, n_sites: int, show: bool | None) -> Any:
-    """A tqdm bar of ``total`` chunks on stderr, or None; by default only for large batches."""
-    if show is None:
-        show = n_sites >= PROGRESS_FROM and sys.stderr.isatty()
-    if not show:
-        return None
-    from tqdm import tqdm
+    """The measuring phase's bar of ``total`` chunks (:func:`fzgeo._progress.bar`, 测量).
 
-    return tqdm(total=total, desc="checking sites", unit="chunk", file=sys.stderr)
+    Shown as every phase of ``fzgeo check`` is: on a terminal, from
+    :data:`fzgeo._progress.MIN_ITEMS` sites, unless ``show`` says otherwise.
+    """
+    return _progress.bar("测量", total, show=_progress.wanted(n_sites, show), unit="块")
 
 
 class LocalEngine(Engine):

@@ -32,6 +32,7 @@ import pandas as pd
 
 from geopandas import GeoDataFrame
 
+from fzgeo import _progress
 from fzgeo.check import _overlap, engines, guard, project_types, rules, slope, tables, vector
 from fzgeo.check.model import CheckResult, Constraint
 from fzgeo.check.parts import ellipsoidal_area
@@ -117,11 +118,12 @@ def run(
     vector_rules = replace(
         rule_set, rules=tuple(r for r in rule_set.rules if r.kind not in RASTER_KINDS)
     )
-    layers, skipped = (
-        measurer.prepare_layers(vector_rules, constraints, use_cache)
-        if vector_rules.rules
-        else ({}, {})
-    )
+    with _progress.phase("切分管控图层", show=_progress.wanted(n, progress)):
+        layers, skipped = (
+            measurer.prepare_layers(vector_rules, constraints, use_cache)
+            if vector_rules.rules
+            else ({}, {})
+        )
     guard.warn_if_elsewhere(sites, layers.values(), stacklevel=3)
     skipped.update(slope.raster_skips(rule_set, rasters or {}))
     active = [r for r in vector_rules.rules if r.id not in skipped]
