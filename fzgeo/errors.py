@@ -152,6 +152,12 @@ CATALOGUE: dict[str, ErrorCode] = {
             "see docs/input.md for the [属性描述]/[地块坐标] layout",
         ),
         ErrorCode(
+            "FZ406",
+            "constraint layer of lines or points under an area rule",
+            "close the boundary lines into polygons in GIS first (QGIS: Polygonize, 线转面), or "
+            "give the polygon layer",
+        ),
+        ErrorCode(
             "FZ410",
             "invalid geometry repaired",
             "check the repaired feature in QGIS",

@@ -28,7 +28,7 @@ from fzgeo.cli import main
 from fzgeo.db import check as db_check
 from fzgeo.db import push
 from fzgeo.db.connect import SCHEMA, TEMP_PREFIX
-from fzgeo.errors import DatabaseError, DistributedError
+from fzgeo.errors import DatabaseError, DistributedError, GeometryError
 
 X0, Y0 = 430_000.0, 3_090_000.0  # EPSG:4548, inside 抚州市
 RTOL = 1e-6
@@ -620,3 +620,42 @@ def test_demo_sites_default_rules_same_report(postgis_dsn: str, tmp_path: Path) 
     sites = pd.read_csv(tmp_path / "file" / "report.csv")
     with psycopg.connect(postgis_dsn) as conn:
         assert conn.execute('SELECT count(*) FROM fzgeo."demo"').fetchone()[0] == len(sites)
+
+
+@pytest.mark.parametrize("kind", ["veto", "within"])
+def test_boundary_lines_under_an_area_rule_are_refused_on_every_engine(
+    kind: str, postgis_dsn: str, dask_engine: scale.DaskEngine, tmp_path: Path
+) -> None:
+    """A red line delivered as its boundary lines (CAD) must not make a site inside 无冲突."""
+    ring = b(0, 0, 100, 100).exterior
+    red = frame([LineString(ring.coords), shapely.MultiLineString([ring.coords])], BSM=["A", "B"])
+    path = tmp_path / "红线.gpkg"
+    red.to_file(path)
+    red = io.read(path)
+    sites = frame([b(20, 20, 80, 80)])  # wholly inside the area the lines enclose
+    rule_set = rules.from_mapping(
+        {"version": 1, "rules": [{"id": "red", "name_zh": "红线", "layer": "red", "kind": kind}]}
+    )
+    push.push({"red": red}, postgis_dsn)
+    runs = {
+        "file": lambda: check.run(sites, {"red": red}, rule_set),
+        "PostGIS": lambda: db_check.run(sites, postgis_dsn, rule_set),
+        "dask": lambda: check.run(sites, {"red": red}, rule_set, engine=dask_engine),
+    }
+    for engine, run in runs.items():
+        with pytest.raises(GeometryError) as caught:
+            run()
+        err = caught.value
+        assert err.code == "FZ406", engine
+        assert "constraint layer red" in str(err), engine
+        assert "2 feature(s) are" in str(err), engine
+        assert "not areas (polygons)" in str(err), engine
+        assert "Polygonize" in str(err), engine
+        if engine == "PostGIS":
+            assert "table fzgeo.red" in str(err)
+        else:
+            assert err.path == str(path), engine
+            assert "are MultiLineString, not areas" in str(err), engine  # GPKG promotes to multi
+    # a polygon layer of the same outline is measured: the site is in conflict (veto) or not
+    polygons = check.run(sites, {"red": frame([b(0, 0, 100, 100)])}, rule_set)
+    assert polygons.sites["verdict"].iloc[0] == ("冲突" if kind == "veto" else "无冲突")

@@ -94,6 +94,12 @@ def run(
         row per site and rule), ``parts`` (conflict geometries, EPSG:4490), what was skipped
         or repaired, and ``audit`` (engine, tolerances, project types, layers' SHA-256).
 
+    Raises
+    ------
+    GeometryError
+        FZ406 when a ``veto`` or ``within`` rule's layer holds lines or points and no polygon
+        (:func:`fzgeo.check.vector.refuse_non_areas`).
+
     Warns
     -----
     ExtentWarning
@@ -124,6 +130,7 @@ def run(
             if vector_rules.rules
             else ({}, {})
         )
+    vector.refuse_non_areas(vector_rules, layers, constraints)
     guard.warn_if_elsewhere(sites, layers.values(), stacklevel=3)
     skipped.update(slope.raster_skips(rule_set, rasters or {}))
     active = [r for r in vector_rules.rules if r.id not in skipped]

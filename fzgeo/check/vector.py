@@ -44,8 +44,51 @@ from fzgeo.check.rules import (
 from fzgeo.crs import require_crs, to_work
 from fzgeo.errors import GeometryError, RepairWarning
 from fzgeo.geom import POLYGON_TYPES
+from fzgeo.io import READ_AS
 
 _CIRCLE_QUAD_SEGS = 32
+#: Rule kinds whose layer means areas: a site is judged by the part of it inside (or outside).
+AREA_KINDS = ("veto", "within")
+
+
+def refuse_non_areas(
+    rule_set: RuleSet,
+    layers: Mapping[str, Constraint],
+    constraints: Mapping[str, GeoDataFrame | None],
+) -> None:
+    """Refuse (FZ406) an area rule's layer that holds no polygon (boundary lines from CAD).
+
+    A red line delivered as its boundary lines overlaps nothing, so every site would be 无冲突
+    for the wrong reason. ``layers`` are the prepared layers by rule id (every engine fills
+    :attr:`Constraint.polygons`); ``constraints`` the layers as given, to name their file.
+
+    Raises
+    ------
+    GeometryError
+        FZ406, naming the layer (and its file), the rule and the geometry types found.
+    """
+    for rule in rule_set.rules:
+        layer = layers.get(rule.id)
+        if rule.kind not in AREA_KINDS or layer is None or layer.polygons:
+            continue
+        given = constraints.get(rule.layer)
+        path = None
+        found = "lines or points"
+        if given is not None:
+            path = given.attrs.get(READ_AS, {}).get("path")
+            kinds = given.geometry.geom_type.dropna().unique()
+            found = ", ".join(sorted(str(k) for k in kinds)) or found
+        where = f"constraint layer {rule.layer}"
+        if given is None:  # the PostGIS engine reads its layers from the database
+            where += f" (table fzgeo.{rule.layer})"
+        raise GeometryError(
+            f"its {layer.features} feature(s) are {found}, not areas (polygons): rule "
+            f"{rule.id} ({rule.kind}) measures the part of a site inside the layer, and lines "
+            "or points contain none, so every site would be 无冲突",
+            code="FZ406",
+            path=path,
+            where=where,
+        )
 
 
 def prepare(
