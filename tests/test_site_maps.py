@@ -346,9 +346,14 @@ def test_fzgeo_check_against_a_user_file_draws_that_file_everywhere(tmp_path):
 
 
 def test_no_fork_while_another_thread_runs():
+    import subprocess
+    import sys
     import threading
 
-    assert _sitemaps._can_fork()  # a test process runs one thread
+    # a fresh process runs one thread (this one may still hold threads of earlier tests)
+    code = "from fzgeo.report import _sitemaps; print(_sitemaps._can_fork())"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert fresh.stdout.strip() == "True"
     done = threading.Event()
     other = threading.Thread(target=done.wait)
     other.start()
