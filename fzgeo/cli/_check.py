@@ -103,6 +103,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         rasters["dem"] = args.dem
     with _progress.phase("读取项目", show=_reading_shown(args.sites, show)):
         sites = read_input(args, args.sites, what="sites")
+    if len(sites) == 0:
+        from fzgeo.errors import InputError
+
+        raise InputError(
+            "the site layer has no features: there is nothing to check",
+            code="FZ302",
+            path=args.sites,
+            hint="check the file (and --layer) holds the sites; an empty batch is not a clean one",
+        )
     shown = _progress.wanted(len(sites), show)
     with _progress.phase("读取管控图层", show=shown):
         constraints = _engine.constraint_layers(args, rule_set)
