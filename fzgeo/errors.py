@@ -365,6 +365,10 @@ class TextEncodingWarning(FzgeoWarning):
     """Attribute text was decoded by a guess (GB18030, line by line) or looks wrongly decoded."""
 
 
+class DuplicateWarning(FzgeoWarning):
+    """Sites repeat the geometry of an earlier site (FZ414); the batch totals count them once."""
+
+
 class ExtentWarning(FzgeoWarning):
     """Two layers that should meet (sites and a red line) share no common extent."""
 

@@ -321,6 +321,7 @@ EXEMPT = rules.from_mapping(
 )
 
 
+@pytest.mark.filterwarnings("ignore::fzgeo.errors.DuplicateWarning")  # one square, many types
 def test_exempt_project_type_needs_review_not_clear():
     sites = gdf([sq(0, 0, 50, 50)] * 2, project_type=["线性基础设施", "工业"])
     res = check.run(sites, {"red": gdf([sq(0, 0, 100, 100)])}, EXEMPT)
@@ -330,6 +331,7 @@ def test_exempt_project_type_needs_review_not_clear():
     assert res.audit["unknown_types"] == {}
 
 
+@pytest.mark.filterwarnings("ignore::fzgeo.errors.DuplicateWarning")  # one square, many types
 def test_project_type_from_the_usual_chinese_column_normalised():
     # 项目类型 as design institutes name it; a full-width space (U+3000) and stray spaces
     types = ["线性基础设施", "线性\u3000基础设施", " 线性 基础设施 ", "工业", None]
@@ -352,7 +354,8 @@ def test_project_type_from_the_usual_chinese_column_normalised():
 
 
 def test_unknown_project_types_warn_with_count_and_values():
-    sites = gdf([sq(0, 0, 50, 50)] * 4, 项目类型=["线形基础设施", "线形基础设施", "住宅", "工业"])
+    squares = [sq(0, 0, 50, 50), sq(0, 0, 40, 40), sq(0, 0, 30, 30), sq(0, 0, 20, 20)]
+    sites = gdf(squares, 项目类型=["线形基础设施", "线形基础设施", "住宅", "工业"])
     with pytest.warns(
         ProjectTypeWarning, match=r"\[FZ601\] 3 site\(s\) have a project type"
     ) as got:
@@ -365,7 +368,8 @@ def test_unknown_project_types_warn_with_count_and_values():
 
 
 def test_no_project_type_column_warns_when_rules_exempt():
-    sites = gdf([sq(0, 0, 50, 50)] * 3, 用地类型=["交通运输用地"] * 3)  # land use, not a type
+    squares = [sq(0, 0, 50, 50), sq(0, 0, 40, 40), sq(0, 0, 30, 30)]
+    sites = gdf(squares, 用地类型=["交通运输用地"] * 3)  # land use, not a type
     with pytest.warns(ProjectTypeWarning, match=r"no project type column .*any of the 3 site"):
         res = check.run(sites, {"red": gdf([sq(0, 0, 100, 100)])}, EXEMPT)
     assert res.audit["type_column"] is None

@@ -17,6 +17,8 @@ from fzgeo.check import rules
 X, Y = 500_000.0, 3_100_000.0
 TOUCH = rules.TOUCH_TOLERANCE_M2  #: 0.01 m²
 WITHIN = rules.from_mapping({"rules": [{"id": "c", "layer": "c", "kind": "within"}]})
+#: generated batches may repeat a site; the duplicate warning is tested elsewhere
+pytestmark = pytest.mark.filterwarnings("ignore::fzgeo.errors.DuplicateWarning")
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -86,7 +86,9 @@ class CheckResult:
     ``audit`` (JSON-ready) records how the check was made: ``engine`` (``name`` local, dask or
     postgis, with ``threads``, ``scheduler`` or ``database`` without password),
     ``touch_tolerance`` (``m2``, ``m``), ``type_column``, ``unknown_types`` (type -> sites),
-    ``untyped_sites`` and ``layers`` (layer name -> :meth:`LayerRecord.as_dict`).
+    ``untyped_sites``, ``layers`` (layer name -> :meth:`LayerRecord.as_dict`) and
+    ``duplicate_sites`` (per group of sites with the same geometry, the 1-based ``rows`` and
+    the sites' ``labels``; :mod:`fzgeo.check.duplicates`).
     """
 
     sites: GeoDataFrame
@@ -116,6 +118,17 @@ class CheckResult:
         return parts_frame(
             self.measured, checked, len(self.sites), self.workers, self.work_sites, self.rules
         )
+
+    def counted(self) -> np.ndarray:
+        """Per site, whether the batch totals count it: a duplicated site counts once.
+
+        False for the second and later sites of each group in ``audit["duplicate_sites"]``;
+        every site keeps its row in the tables.
+        """
+        keep = np.ones(len(self.sites), dtype=bool)
+        for group in self.audit.get("duplicate_sites") or ():
+            keep[[int(r) - 1 for r in group["rows"][1:]]] = False
+        return keep
 
     @property
     def any_conflict(self) -> bool:

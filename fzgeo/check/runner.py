@@ -33,7 +33,17 @@ import pandas as pd
 from geopandas import GeoDataFrame
 
 from fzgeo import _progress
-from fzgeo.check import _overlap, engines, guard, project_types, rules, slope, tables, vector
+from fzgeo.check import (
+    _overlap,
+    duplicates,
+    engines,
+    guard,
+    project_types,
+    rules,
+    slope,
+    tables,
+    vector,
+)
 from fzgeo.check.model import CheckResult, Constraint
 from fzgeo.check.parts import ellipsoidal_area
 from fzgeo.check.rules import RASTER_KINDS, RuleSet
@@ -109,11 +119,16 @@ def run(
         no rule knows (:mod:`fzgeo.check.project_types`).
     RepairWarning
         When sites or constraint features had to be repaired.
+    DuplicateWarning
+        FZ414 when sites repeat an earlier site's geometry (:mod:`fzgeo.check.duplicates`);
+        ``audit["duplicate_sites"]`` lists them and the batch totals count them once.
     """
     rule_set = rule_set or rules.load()
     n = len(sites)
     geoms, cls, repaired = vector.work_sites(sites, rule_set.radius_column, point_radius_m)
     whole = _overlap.size(geoms, cls)
+    copies = duplicates.groups(sites)
+    duplicates.warn(sites, copies, stacklevel=2)
     site_types = project_types.site_types(sites, rule_set)
     project_types.warn(site_types, rule_set, stacklevel=2)
     types = site_types.values
@@ -173,7 +188,10 @@ def run(
         int(repaired.sum()),
         measured=found,
         workers=workers,
-        audit=audit(measurer, rule_set, site_types, layers),
+        audit={
+            **audit(measurer, rule_set, site_types, layers),
+            "duplicate_sites": duplicates.record(sites, copies),
+        },
         work_sites=(geoms, cls),
     )
 

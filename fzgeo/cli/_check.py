@@ -168,10 +168,13 @@ def _print_outcome(result: check.CheckResult, written: list[Path]) -> int:
     from fzgeo import report
     from fzgeo.check import rules
 
-    counts = result.sites["verdict"].value_counts()
+    counted = result.counted()
+    counts = result.sites[counted]["verdict"].value_counts()
+    copies = len(result.sites) - int(counted.sum())
     print(
-        f"{len(result.sites)} sites: {int(counts.get(rules.CONFLICT, 0))} 冲突 (conflict), "
+        f"{int(counted.sum())} sites: {int(counts.get(rules.CONFLICT, 0))} 冲突 (conflict), "
         f"{int(counts.get(rules.NEAR, 0))} 邻近 (review), {int(counts.get(rules.CLEAR, 0))} 无冲突"
+        + (f" ({copies} duplicated site(s) counted once, each on its own row)" if copies else "")
     )
     if result.repaired_sites:
         print(f"repaired {result.repaired_sites} invalid site geometries (make_valid)")

@@ -308,15 +308,19 @@ def write_html(
     """
     from fzgeo.report._sitemaps import chosen, write_site_maps
 
-    counts = result.sites["verdict"].value_counts()
+    counted = result.counted()
+    counts = result.sites[counted]["verdict"].value_counts()
+    copies = len(result.sites) - int(counted.sum())
     cards = [
-        ("项目数", len(result.sites), ""),
+        ("项目数", int(counted.sum()), ""),
         ("冲突", int(counts.get(CONFLICT, 0)), "conflict"),
         ("邻近（需复核）", int(counts.get(NEAR, 0)), "near"),
         ("无冲突", int(counts.get(CLEAR, 0)), "clear"),
         ("几何已修复", result.repaired_sites, ""),
         ("跳过的规则", len(result.skipped), "skipped" if result.skipped else ""),
     ]
+    if copies:
+        cards.insert(5, ("重复项目（只计一次）", copies, "near"))
     summary = (
         '<div class="cards">'
         + "".join(

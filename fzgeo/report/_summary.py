@@ -196,10 +196,15 @@ def summary(
     ``read_as``: input path -> how it was read; ``created``: when the report was made (default
     now); ``origins``: constraint layer name -> where it came from (see
     :func:`constraint_layers`). ``illustrative`` and ``notice`` come first: when any constraint
-    layer was illustrative, ``notice`` is the Chinese disclaimer.
+    layer was illustrative, ``notice`` is the Chinese disclaimer. ``sites``, ``verdicts`` and
+    each rule's ``conflicts`` and ``near`` count a duplicated site once
+    (:meth:`~fzgeo.check.CheckResult.counted`); ``site_rows`` is every row of the report,
+    ``duplicate_sites`` the groups, ``sites_with_conflict`` every row's 序号.
     """
     read_as = {str(Path(k)): v for k, v in (read_as or {}).items()}
-    counts = result.sites["verdict"].value_counts()
+    counted = result.counted()
+    distinct = result.sites[counted]
+    counts = distinct["verdict"].value_counts()
     audit = dict(result.audit)
     return {
         "illustrative": bool(illustrative_layers(result)),
@@ -208,7 +213,9 @@ def summary(
         "fzgeo_version": __version__,
         "created": stamp(created or now()),
         "timezone": "Asia/Shanghai (UTC+08:00)",
-        "sites": len(result.sites),
+        "sites": int(counted.sum()),
+        "site_rows": len(result.sites),
+        "duplicate_sites": list(audit.get("duplicate_sites") or []),
         "verdicts": {v: int(counts.get(v, 0)) for v in (CONFLICT, NEAR, CLEAR)},
         "any_conflict": result.any_conflict,
         "sites_with_conflict": (
@@ -230,8 +237,8 @@ def summary(
                 "severity": r.severity,
                 "status": "skipped" if r.id in result.skipped else "checked",
                 "skipped_reason": result.skipped.get(r.id),
-                "conflicts": int((result.sites[f"{r.id}__verdict"] == CONFLICT).sum()),
-                "near": int((result.sites[f"{r.id}__verdict"] == NEAR).sum()),
+                "conflicts": int((distinct[f"{r.id}__verdict"] == CONFLICT).sum()),
+                "near": int((distinct[f"{r.id}__verdict"] == NEAR).sum()),
                 "layer_features": result.layers[r.id].features if r.id in result.layers else None,
                 "layer_repaired_geometries": result.layers[r.id].repaired
                 if r.id in result.layers
