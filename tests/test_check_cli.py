@@ -139,15 +139,22 @@ def test_sites_in_the_wrong_zone_show_the_extent_warning(files, tmp_path, capsys
     wrong = tmp_path / "wrong_zone.gpkg"
     sites.set_crs(4547, allow_override=True).to_file(wrong)  # 114.0 E: west of 抚州市
     out = tmp_path / "out"
-    status = run(
-        wrong, "--against", f"eco_redline={files['red']}", "--rules", files["rules"], "--out", out
-    )
-    assert status == 0  # 无冲突, for the wrong reason, which the warning says
-    err = capsys.readouterr().err
+    given = ("--against", f"eco_redline={files['red']}", "--rules", files["rules"], "--out", out)
+    assert run(wrong, *given) == 4  # stopped: 无冲突 would be for the wrong reason
+    captured = capsys.readouterr()
+    err = captured.err
     assert "warning: [FZ106] sites (x 114.0" in err
     assert "share no common extent with any of 抚州市" in err
     assert "as EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E) instead of the declared EPSG:4547" in err  # fmt: skip
+    assert "error: [FZ106] the sites lie outside 抚州市 and every constraint layer" in err
+    assert "--allow-outside" in err
+    assert "无冲突" not in captured.out  # no verdict printed
+    assert not out.exists() or not any(out.iterdir())
+    # the user says the sites are there on purpose: checked and reported, still warned
+    assert run(wrong, *given, "--allow-outside") == 0
+    assert "warning: [FZ106] sites (x 114.0" in capsys.readouterr().err
     assert (out / "report.csv").exists()
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["audit"]["sites_outside"]
 
 
 def test_clean_but_rules_skipped_exits_3(files, tmp_path):

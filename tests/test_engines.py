@@ -396,6 +396,16 @@ def test_generated_data_agree(postgis_dsn: str, dask_engine: scale.DaskEngine) -
     assert areas[2] == pytest.approx(areas[0], rel=RTOL)
 
 
+def test_sites_in_place_are_not_outside_on_every_engine(
+    postgis_dsn: str, dask_engine: scale.DaskEngine
+) -> None:
+    sites, layers = generated(seed=8, n_sites=40)
+    results = three_engines(sites, layers, GENERATED_RULES, postgis_dsn, dask_engine)
+    for result, engine in zip(results, ("file", "PostGIS", "dask"), strict=True):
+        assert result.audit["sites_outside"] is False, engine
+        assert not [n for n in result.notes if "[FZ106]" in n], engine
+
+
 def test_sites_in_the_wrong_zone_warn_on_every_engine(
     postgis_dsn: str, dask_engine: scale.DaskEngine
 ) -> None:
@@ -412,6 +422,7 @@ def test_sites_in_the_wrong_zone_warn_on_every_engine(
         assert "as EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E) instead of the declared EPSG:4547" in guard[0], engine  # fmt: skip
         red = result.details[result.details["rule"] == "red"]
         assert set(red["verdict"]) == {"无冲突"}, engine  # for the wrong reason
+        assert result.audit["sites_outside"] is True, engine  # fzgeo check stops on it
     warned = [[n for n in r.notes if n.startswith("warning:")] for r in results]
     assert warned[0] == warned[1] == warned[2]  # the same words from every engine
     assert_same(results[0].details, results[1].details)

@@ -88,7 +88,8 @@ class CheckResult:
     ``touch_tolerance`` (``m2``, ``m``), ``type_column``, ``unknown_types`` (type -> sites),
     ``untyped_sites``, ``layers`` (layer name -> :meth:`LayerRecord.as_dict`) and
     ``duplicate_sites`` (per group of sites with the same geometry, the 1-based ``rows`` and
-    the sites' ``labels``; :mod:`fzgeo.check.duplicates`).
+    the sites' ``labels``; :mod:`fzgeo.check.duplicates`) and ``sites_outside`` (True when the
+    extent guard warned FZ106: the sites meet neither 抚州市 nor any constraint layer).
     """
 
     sites: GeoDataFrame

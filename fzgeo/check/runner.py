@@ -146,7 +146,7 @@ def run(
             else ({}, {})
         )
     vector.refuse_non_areas(vector_rules, layers, constraints)
-    guard.warn_if_elsewhere(sites, layers.values(), stacklevel=3)
+    inside = guard.warn_if_elsewhere(sites, layers.values(), stacklevel=3)
     skipped.update(slope.raster_skips(rule_set, rasters or {}))
     active = [r for r in vector_rules.rules if r.id not in skipped]
     local.bar = engines.progress(len(active) * len(engines.chunks(n, workers)), n, progress)
@@ -191,6 +191,7 @@ def run(
         audit={
             **audit(measurer, rule_set, site_types, layers),
             "duplicate_sites": duplicates.record(sites, copies),
+            "sites_outside": not inside,
         },
         work_sites=(geoms, cls),
     )

@@ -2,12 +2,15 @@
 
 Exit status: 0 every rule was checked and no site is in conflict (冲突); 1 at least one site is
 in conflict; 2 user error (bad file, CRS, rules); 3 no conflict found but at least one rule was
-skipped because its layer is missing (the check is incomplete, not passed).
+skipped because its layer is missing (the check is incomplete, not passed); 4 the sites lie
+outside 抚州市 and every constraint layer (FZ106, likely a wrong CRS): no report is written
+unless ``--allow-outside`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
     from fzgeo import check
 
 ORDER = 30
-EXIT_CLEAR, EXIT_CONFLICT, EXIT_INCOMPLETE = 0, 1, 3
+EXIT_CLEAR, EXIT_CONFLICT, EXIT_INCOMPLETE, EXIT_OUTSIDE = 0, 1, 3, 4
 READ_BAR_BYTES = 1 << 20  #: site files from this size get a reading bar on a terminal
 
 EPILOG = """\
@@ -34,7 +37,9 @@ report says so first and the last line printed is that notice. A user's file cou
 unless its `precision` column says illustrative.
 
 exit status: 0 no conflict and every rule checked; 1 at least one conflict (冲突);
-2 user error; 3 no conflict but some rule skipped (incomplete check)."""
+2 user error; 3 no conflict but some rule skipped (incomplete check); 4 the sites lie outside
+抚州市 and every constraint layer (FZ106, likely a wrong CRS), no report written (--allow-outside
+checks and reports them anyway)."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,6 +91,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "on stderr; never in pipes or logs)",
     )
     p.add_argument("--no-cache", action="store_true", help="do not read or write cut pieces")
+    p.add_argument(
+        "--allow-outside",
+        action="store_true",
+        help="report sites that lie outside 抚州市 and every constraint layer (FZ106) instead of "
+        "stopping with exit status 4: they are far away on purpose, not in a wrong CRS",
+    )
     add_input_options(p)
     p.set_defaults(func=cmd_check)
 
@@ -127,6 +138,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         rasters=rasters,
     )
+    if result.audit.get("sites_outside") and not args.allow_outside:
+        print(
+            "error: [FZ106] the sites lie outside 抚州市 and every constraint layer (see the "
+            "warning above), so every site would be 无冲突 for the wrong reason: no report "
+            "written (hint: fix the sites' CRS, e.g. --assume-crs; pass --allow-outside if "
+            "they are there on purpose)",
+            file=sys.stderr,
+        )
+        return EXIT_OUTSIDE
     rules_file = [args.rules] if args.rules else []
     inputs = [args.sites, *rules_file, *rasters.values(), *constraints.files]
     frames = [sites, *(v for v in constraints.layers.values() if v is not None)]
