@@ -369,6 +369,10 @@ class DuplicateWarning(FzgeoWarning):
     """Sites repeat the geometry of an earlier site (FZ414); the batch totals count them once."""
 
 
+class UnusableGeometryWarning(FzgeoWarning):
+    """Sites without usable geometry (null, empty) are reported 无法检查 and not checked."""
+
+
 class ExtentWarning(FzgeoWarning):
     """Two layers that should meet (sites and a red line) share no common extent."""
 

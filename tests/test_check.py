@@ -22,6 +22,7 @@ from fzgeo.errors import (
     GeometryError,
     ProjectTypeWarning,
     RepairWarning,
+    UnusableGeometryWarning,
 )
 
 X, Y = 500_000.0, 3_100_000.0  # EPSG:4548 metres near 117 E, 28 N (inside 抚州)
@@ -486,17 +487,20 @@ def test_every_site_once_in_input_order_with_attributes():
 
 def test_invalid_site_is_repaired_and_counted():
     bowtie = Polygon([(X, Y), (X + 100, Y + 100), (X + 100, Y), (X, Y + 100)])
-    with pytest.warns(RepairWarning, match=r"repaired 1 invalid .*rows 0"):
+    with pytest.warns(RepairWarning, match=r"repaired 1 invalid .*\(feature 1\)"):  # 1-based
         res = check.run(gdf([bowtie, sq(0, 0, 10, 10)]), {"red": gdf([sq(0, 0, 100, 100)])}, VETO)
     assert res.repaired_sites == 1
     assert list(res.sites["repaired"]) == [True, False]
     assert res.sites.iloc[0]["red__overlap_m2"] == pytest.approx(5000.0)
 
 
-def test_empty_site_geometry_names_the_row():
+def test_site_without_geometry_is_reported_unchecked_by_its_row():
     sites = gdf([sq(0, 0, 10, 10), None])
-    with pytest.raises(GeometryError, match="rows 1"):
-        one(sites, gdf([sq(0, 0, 100, 100)]))
+    with pytest.warns(UnusableGeometryWarning, match=r"feature 2: 没有几何"):
+        out = one(sites, gdf([sq(0, 0, 100, 100)]))
+    assert out["verdict"].tolist() == ["冲突", "无法检查"]
+    with pytest.raises(GeometryError, match=r"no site has usable geometry \(feature 1: "):
+        one(sites.iloc[[1]], gdf([sq(0, 0, 100, 100)]))
 
 
 def test_sites_and_layers_in_different_crs():

@@ -105,7 +105,7 @@ def test_conflict_exits_1_and_writes_every_output(files, tmp_path, capsys):
     assert "<script>" not in html
 
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["verdicts"] == {"冲突": 1, "邻近": 1, "无冲突": 1}
+    assert summary["verdicts"] == {"冲突": 1, "邻近": 1, "无冲突": 1, "无法检查": 0}
     digest = hashlib.sha256(files["sites"].read_bytes()).hexdigest()
     by_name = {rec["name"]: rec for rec in summary["inputs"]}
     assert by_name["sites.geojson"]["sha256"] == digest

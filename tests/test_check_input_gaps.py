@@ -85,7 +85,7 @@ def test_duplicated_sites_are_warned_by_id_and_counted_once(layers, tmp_path, ca
     assert "3 duplicated site(s) counted once" in captured.out
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["sites"] == 3 and summary["site_rows"] == 6
-    assert summary["verdicts"] == {"冲突": 1, "邻近": 0, "无冲突": 2}
+    assert summary["verdicts"] == {"冲突": 1, "邻近": 0, "无冲突": 2, "无法检查": 0}
     assert summary["rules"][0]["conflicts"] == 1
     assert summary["sites_with_conflict"] == [1, 3]  # every row keeps its own verdict
     groups = [g["rows"] for g in summary["duplicate_sites"]]
@@ -117,3 +117,69 @@ def test_sites_that_differ_are_not_duplicates(layers, tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["sites"] == summary["site_rows"] == 2
     assert summary["duplicate_sites"] == []
+
+
+def test_sites_without_usable_geometry_are_reported_unchecked(layers, tmp_path, capsys):
+    """Null, empty and an empty collection: rows 无法检查 with the reason; the rest checked."""
+    sites = GeoDataFrame(
+        {"编号": ["A-1", "B-2", "C-3", "D-4", "E-5"]},
+        geometry=[
+            box(X + 10, Y + 10, X + 60, Y + 60),
+            None,
+            shapely.Polygon(),
+            shapely.GeometryCollection(),
+            box(X + 500, Y, X + 600, Y + 100),
+        ],
+        crs=4548,
+    )
+    path = tmp_path / "sites.geojson"
+    sites.to_crs(4490).to_file(path)
+    out = tmp_path / "out"
+    assert check(path, layers, out) == 1
+    captured = capsys.readouterr()
+    assert "3 site(s) without usable geometry are reported 无法检查" in captured.err
+    assert "feature 2 (编号=B-2): 没有几何" in captured.err
+    assert "2 sites: 1 冲突" not in captured.out
+    assert "5 sites: 1 冲突 (conflict), 0 邻近 (review), 1 无冲突, 3 无法检查" in captured.out
+    report = pd.read_csv(out / "report.csv", encoding="utf-8-sig")
+    assert report["序号"].tolist() == [1, 2, 3, 4, 5]
+    assert report["综合结论"].tolist() == ["冲突", "无法检查", "无法检查", "无法检查", "无冲突"]
+    assert report["问题"].fillna("").str.len().gt(0).tolist() == [False, True, True, True, False]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["verdicts"]["无法检查"] == 3
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<b>3</b><span>无法检查（无几何）</span>" in html
+
+
+def test_unchecked_sites_on_the_library_path(layers):
+    """check.run: every row kept in order, numbers only for the sites measured."""
+    from fzgeo import check, io
+    from fzgeo.check import rules as rules_mod
+    from fzgeo.errors import GeometryError, UnusableGeometryWarning
+
+    red = io.read(layers["red"])
+    rule_set = rules_mod.load(layers["rules"])
+    sites = GeoDataFrame(
+        {"编号": ["A", "B", "C"]},
+        geometry=[None, box(X + 50, Y, X + 150, Y + 100), shapely.Polygon()],
+        crs=4548,
+    )
+    with pytest.warns(UnusableGeometryWarning, match=r"\[FZ411, FZ412\] sites: 2 site"):
+        result = check.run(sites, {"eco_redline": red}, rule_set)
+    assert result.sites["verdict"].tolist() == ["无法检查", "冲突", "无法检查"]
+    assert result.sites["eco_redline__overlap_m2"].iloc[1] == pytest.approx(5_000.0)
+    assert result.sites["eco_redline__overlap_m2"].iloc[[0, 2]].isna().all()
+    assert result.details["site"].tolist() == [0, 1, 2]
+    assert len(result.parts) == 1 and result.parts["site"].tolist() == [1]
+    with pytest.raises(GeometryError, match=r"\[FZ400\] sites: no site has usable geometry"):
+        check.run(sites.iloc[[0, 2]], {"eco_redline": red}, rule_set)
+
+
+def test_the_callers_sites_are_left_as_given(layers):
+    from fzgeo import check, io
+    from fzgeo.check import rules as rules_mod
+
+    sites = GeoDataFrame(geometry=[shapely.Polygon(), box(X, Y, X + 10, Y + 10)], crs=4548)
+    with pytest.warns(UserWarning, match="without usable geometry"):
+        check.run(sites, {"eco_redline": io.read(layers["red"])}, rules_mod.load(layers["rules"]))
+    assert sites.geometry.iloc[0] is not None and sites.geometry.iloc[0].is_empty

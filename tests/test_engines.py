@@ -670,3 +670,24 @@ def test_boundary_lines_under_an_area_rule_are_refused_on_every_engine(
     # a polygon layer of the same outline is measured: the site is in conflict (veto) or not
     polygons = check.run(sites, {"red": frame([b(0, 0, 100, 100)])}, rule_set)
     assert polygons.sites["verdict"].iloc[0] == ("冲突" if kind == "veto" else "无冲突")
+
+
+def test_sites_without_geometry_are_unchecked_on_every_engine(
+    postgis_dsn: str, dask_engine: scale.DaskEngine
+) -> None:
+    """Null and empty sites stay as rows 无法检查; the others are measured alike everywhere."""
+    sites, layers = generated(seed=9, n_sites=30)
+    geoms = list(sites.geometry)
+    geoms[3], geoms[17] = None, Polygon()
+    sites = sites.set_geometry(geoms)
+    results = three_engines(sites, layers, GENERATED_RULES, postgis_dsn, dask_engine)
+    for result, engine in zip(results, ("file", "PostGIS", "dask"), strict=True):
+        assert len(result.sites) == 30, engine
+        unchecked = result.sites.index[result.sites["verdict"] == "无法检查"].tolist()
+        assert unchecked == [sites.index[3], sites.index[17]], engine
+        assert [n for n in result.notes if "2 site(s) without usable geometry" in n], engine
+    assert_same(results[0].details, results[1].details)
+    assert_same(results[0].details, results[2].details)
+    assert_same(
+        results[0].sites.drop(columns="geometry"), results[1].sites.drop(columns="geometry")
+    )

@@ -168,7 +168,8 @@ def parts_frame(
             geoms, cls = work_sites
             whole = _overlap.size(geoms, cls)
             amount = _overlap.outside(m.inside, whole, cls, area_m2=tol_m2, length_m=tol_m)
-            keep, side, sites = amount > 0, "outside", geoms[amount > 0]
+            keep = (amount > 0) & ~shapely.is_missing(geoms)  # a site not checked has no part
+            side, sites = "outside", geoms[keep]
             step = partial(outside_parts, area_m2=tol_m2, length_m=tol_m)
         else:
             amount, keep = m.inside, ~shapely.is_missing(m.parts) & (m.inside > 0)

@@ -70,9 +70,10 @@ from fzgeo.errors import ConfigError, DataNotFoundError
 KINDS = ("veto", "within", "proximity", "soft", "slope")
 RASTER_KINDS = ("slope",)  #: kinds whose layer is a raster, not a vector layer
 CONFLICT, NEAR, CLEAR, SKIPPED = "冲突", "邻近", "无冲突", "跳过"
+UNCHECKED = "无法检查"  #: a site without usable geometry (null, empty): reported, not checked
 VERDICTS = (CONFLICT, NEAR, CLEAR)
 #: Verdict rank: the site's overall verdict is the gravest of its rules.
-RANK = {CLEAR: 0, SKIPPED: 0, NEAR: 1, CONFLICT: 2}
+RANK = {CLEAR: 0, SKIPPED: 0, UNCHECKED: 0, NEAR: 1, CONFLICT: 2}
 DEFAULT_SEVERITY = {
     "veto": "一票否决",
     "within": "警告",

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from geopandas import GeoDataFrame
@@ -125,8 +126,11 @@ def run(
     """
     rule_set = rule_set or rules.load()
     n = len(sites)
-    geoms, cls, repaired = vector.work_sites(sites, rule_set.radius_column, point_radius_m)
-    whole = _overlap.size(geoms, cls)
+    geoms, cls, repaired, problem = vector.work_sites(sites, rule_set.radius_column, point_radius_m)
+    vector.warn_unusable(sites, problem, stacklevel=2)
+    ok = problem == ""
+    whole = np.where(ok, _overlap.size(geoms, cls), np.nan)
+    usable = geoms if ok.all() else geoms[ok]  # one array for every task (PostGIS uploads once)
     copies = duplicates.groups(sites)
     duplicates.warn(sites, copies, stacklevel=2)
     site_types = project_types.site_types(sites, rule_set)
@@ -149,23 +153,26 @@ def run(
     inside = guard.warn_if_elsewhere(sites, layers.values(), stacklevel=3)
     skipped.update(slope.raster_skips(rule_set, rasters or {}))
     active = [r for r in vector_rules.rules if r.id not in skipped]
-    local.bar = engines.progress(len(active) * len(engines.chunks(n, workers)), n, progress)
+    local.bar = engines.progress(
+        len(active) * len(engines.chunks(int(ok.sum()), workers)), n, progress
+    )
     blocks, found = [], []
     for rule in rule_set.rules:
         if rule.kind in RASTER_KINDS:
             given = None if rule.id in skipped else rasters
-            blocks.append(slope.slope_table(rule, given, geoms, types))
+            blocks.append(_unchecked(slope.slope_table(rule, given, usable, types[ok]), ok))
             continue
         layer = layers.get(rule.id)
-        task = None if layer is None else engines.Task(geoms, cls, layer, rule, nearest)
-        m = None if task is None else measurer.measure(task)
+        task = None if layer is None else engines.Task(usable, cls[ok], layer, rule, nearest)
+        m = None if task is None else _expand(measurer.measure(task), ok)
         if m is not None:
             m = _overlap.drop_touches(
                 m, cls, area_m2=touch[0], length_m=touch[1], reach_m=rule.reach_m
             )
-        blocks.append(
-            vector.rule_table(rule, layer, (m, cls, whole, types) if m else None, n, touch=touch)
+        table = vector.rule_table(
+            rule, layer, (m, cls, whole, types) if m else None, n, touch=touch
         )
+        blocks.append(table if ok.all() or m is None else _unchecked(table.iloc[ok], ok))
         if m is not None:
             found.append((rule, m))
             if ellipsoidal:
@@ -176,9 +183,14 @@ def run(
         local.bar.close()
     details = pd.concat(blocks, ignore_index=True)
     own = tables.site_columns(sites, cls, whole, repaired)
+    if not ok.all():
+        own["geometry_class"] = np.where(ok, own["geometry_class"], "")
+        own["problem"] = problem
     if ellipsoidal:
         own["site_area_m2_ellipsoidal"] = ellipsoidal_area(vector.polygons_only(geoms, cls))
     out = tables.assemble(sites, own, details, [r.id for r in rule_set.rules])
+    if not ok.all():
+        out.loc[~ok, "verdict"] = rules.UNCHECKED
     return CheckResult(
         out,
         details,
@@ -195,6 +207,36 @@ def run(
         },
         work_sites=(geoms, cls),
     )
+
+
+def _expand(m: _overlap.Measure, ok: np.ndarray) -> _overlap.Measure:
+    """A measure of the usable sites spread over every site: nothing inside the others."""
+    if ok.all():
+        return m
+    n = len(ok)
+    inside, distance = np.zeros(n), np.full(n, np.nan)
+    parts = np.full(n, None, dtype=object)
+    features = [np.array([], dtype=np.int64)] * n
+    inside[ok], distance[ok], parts[ok] = m.inside, m.distance, m.parts
+    for i, f in zip(np.flatnonzero(ok), m.features, strict=True):
+        features[i] = f
+    return _overlap.Measure(inside=inside, parts=parts, distance=distance, features=features)
+
+
+def _unchecked(table: pd.DataFrame, ok: np.ndarray) -> pd.DataFrame:
+    """A rule's long table of the usable sites, spread over every site: the others 无法检查."""
+    if ok.all():
+        return table
+    full = table.reset_index(drop=True).set_axis(np.flatnonzero(ok)).reindex(range(len(ok)))
+    for col in ("rule", "rule_zh", "layer", "kind", "severity"):
+        full[col] = table[col].iloc[0] if len(table) else None
+    full["site"] = np.arange(len(ok))
+    full.loc[~ok, "verdict"] = rules.UNCHECKED
+    full.loc[~ok, "exempt"] = False
+    full["exempt"] = full["exempt"].astype(bool)
+    if "feature_ids" in full.columns:
+        full.loc[~ok, ["feature_ids", "feature_names"]] = ""
+    return full.reset_index(drop=True)
 
 
 def audit(

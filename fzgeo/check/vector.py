@@ -4,8 +4,8 @@ Measuring happens in EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E), metre
 
 Sites (:func:`work_sites`)
     Reprojected to the work CRS; invalid geometries repaired with ``make_valid`` and counted
-    (a :class:`~fzgeo.errors.RepairWarning`); null or empty ones are a
-    :class:`~fzgeo.errors.GeometryError` naming the rows. A point with a radius (the rules'
+    (a :class:`~fzgeo.errors.RepairWarning`); null, empty or unusable ones are reported
+    无法检查 (an :class:`~fzgeo.errors.UnusableGeometryWarning` naming them), the rest measured. A point with a radius (the rules'
     ``radius_column`` attribute, or ``point_radius_m``) becomes a circle (a 128-gon, whose area
     is 0.04 % below the true circle).
 Constraint layers (:func:`prepare`, :func:`prepare_layers`)
@@ -38,15 +38,24 @@ from fzgeo.check.rules import (
     NEAR,
     TOUCH_TOLERANCE_M,
     TOUCH_TOLERANCE_M2,
+    UNCHECKED,
     Rule,
     RuleSet,
 )
 from fzgeo.crs import require_crs, to_work
-from fzgeo.errors import GeometryError, RepairWarning
+from fzgeo.errors import GeometryError, RepairWarning, UnusableGeometryWarning
 from fzgeo.geom import POLYGON_TYPES
 from fzgeo.io import READ_AS
+from fzgeo.io.repair import labels as repair_labels
 
 _CIRCLE_QUAD_SEGS = 32
+#: Why a site cannot be checked, as the report's 问题 column says it.
+UNUSABLE = {
+    "null": "没有几何（null geometry）",
+    "empty": "几何为空（empty geometry）",
+    "collection": "几何集合中没有单一的面、线或点（geometry collection）",
+}
+_CODE_OF = {UNUSABLE["null"]: "FZ412", UNUSABLE["empty"]: "FZ411", UNUSABLE["collection"]: "FZ400"}
 #: Rule kinds whose layer means areas: a site is judged by the part of it inside (or outside).
 AREA_KINDS = ("veto", "within")
 
@@ -193,40 +202,84 @@ def prepare_layers(
 
 def work_sites(
     sites: GeoDataFrame, radius_column: str, point_radius_m: float | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sites in the work CRS, their classes, and which were repaired; radii make points circles."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sites in the work CRS, their classes, which were repaired, and why a site is unusable.
+
+    Radii make points circles. A site without usable geometry (null, empty, or a geometry
+    collection that is not one polygon, line or point after repair) gets the reason in the
+    fourth array ("" for the others), geometry None and class point; :func:`fzgeo.check.run`
+    reports it 无法检查 and measures the rest.
+    """
     require_crs(sites, what="sites")
-    geoms = np.asarray(to_work(sites, what="sites").geometry.values, dtype=object)
-    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if bad.any():
-        rows = ", ".join(str(i) for i in np.flatnonzero(bad)[:10])
-        raise GeometryError(f"{int(bad.sum())} site(s) without geometry", where=f"rows {rows}")
-    repaired = ~shapely.is_valid(np.asarray(sites.geometry.values))  # as delivered
+    delivered = np.asarray(sites.geometry.values, dtype=object)
+    # a copy: sites already in the work CRS would otherwise share the caller's array
+    geoms = np.array(to_work(sites, what="sites").geometry.values, dtype=object, copy=True)
+    problem = np.full(len(geoms), "", dtype=object)
+    problem[shapely.is_empty(geoms)] = UNUSABLE["empty"]
+    problem[shapely.is_missing(geoms)] = UNUSABLE["null"]
+    bad = problem != ""
+    geoms[bad] = None
+    repaired = ~bad & ~shapely.is_valid(delivered)  # as delivered
     geoms, _ = pieces.polygonal(geoms)  # also fixes what reprojection alone bent
     if repaired.any():
-        rows = ", ".join(str(i) for i in np.flatnonzero(repaired)[:10])
+        where = ", ".join(repair_labels(sites, np.flatnonzero(repaired)[:10].tolist()))
+        more = f" and {int(repaired.sum()) - 10} more" if repaired.sum() > 10 else ""
         warnings.warn(
             f"sites: repaired {int(repaired.sum())} invalid geometr(y/ies) with make_valid "
-            f"(rows {rows}); the report marks them",
+            f"({where}{more}); the report marks them",
             RepairWarning,
             stacklevel=3,
         )
     cls = _overlap.classify(geoms)
-    if (cls < 0).any():
-        rows = ", ".join(str(i) for i in np.flatnonzero(cls < 0)[:10])
-        raise GeometryError(
-            "sites must be polygons, lines or points, not geometry collections",
-            where=f"rows {rows}",
-        )
+    collection = ~bad & (cls < 0)
+    problem[collection] = UNUSABLE["collection"]
+    bad |= collection
+    geoms[bad] = None
+    cls[bad] = _overlap.POINT
     radius = np.full(len(geoms), np.nan if point_radius_m is None else float(point_radius_m))
     if radius_column in sites.columns:
         given = pd.to_numeric(sites[radius_column], errors="coerce").to_numpy(dtype=float)
         radius = np.where(np.isfinite(given), given, radius)
-    circle = (cls == _overlap.POINT) & np.isfinite(radius) & (radius > 0)
+    circle = (cls == _overlap.POINT) & np.isfinite(radius) & (radius > 0) & ~bad
     if circle.any():
         geoms[circle] = shapely.buffer(geoms[circle], radius[circle], quad_segs=_CIRCLE_QUAD_SEGS)
         cls[circle] = _overlap.POLYGON
-    return geoms, cls, repaired
+    return geoms, cls, repaired, problem
+
+
+def warn_unusable(sites: GeoDataFrame, problem: np.ndarray, *, stacklevel: int = 2) -> None:
+    """Warn (:class:`~fzgeo.errors.UnusableGeometryWarning`) naming the sites not checked.
+
+    ``problem`` is :func:`work_sites`' fourth array. The message gives the codes (FZ412 null,
+    FZ411 empty, FZ400 a collection), the count and the first sites by 1-based row and id.
+
+    Raises
+    ------
+    GeometryError
+        FZ400 when no site has usable geometry: there is nothing to check.
+    """
+    bad = np.flatnonzero(problem != "")
+    if not len(bad):
+        return
+    codes = sorted({_CODE_OF[str(problem[i])] for i in bad})
+    shown = "; ".join(
+        f"{label}: {problem[i]}"
+        for label, i in zip(repair_labels(sites, bad[:5].tolist()), bad[:5], strict=True)
+    )
+    more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
+    if len(bad) == len(problem):
+        raise GeometryError(
+            f"no site has usable geometry ({shown}{more}): there is nothing to check",
+            code="FZ400",
+            where="sites",
+            hint="fix the geometries in GIS, or give the file that holds the sites",
+        )
+    warnings.warn(
+        f"[{', '.join(codes)}] sites: {len(bad)} site(s) without usable geometry are reported "
+        f"{UNCHECKED} and not checked ({shown}{more}); the other sites are checked",
+        UnusableGeometryWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def _verdicts(

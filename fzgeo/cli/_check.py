@@ -194,6 +194,11 @@ def _print_outcome(result: check.CheckResult, written: list[Path]) -> int:
     print(
         f"{int(counted.sum())} sites: {int(counts.get(rules.CONFLICT, 0))} 冲突 (conflict), "
         f"{int(counts.get(rules.NEAR, 0))} 邻近 (review), {int(counts.get(rules.CLEAR, 0))} 无冲突"
+        + (
+            f", {int(counts[rules.UNCHECKED])} 无法检查 (no usable geometry)"
+            if counts.get(rules.UNCHECKED, 0)
+            else ""
+        )
         + (f" ({copies} duplicated site(s) counted once, each on its own row)" if copies else "")
     )
     if result.repaired_sites:

@@ -21,7 +21,7 @@ from geopandas import GeoDataFrame
 from fzgeo import __version__
 from fzgeo._atomic import write_text
 from fzgeo.check import M2_PER_HA, M2_PER_MU, CheckResult
-from fzgeo.check.rules import CLEAR, CONFLICT, NEAR
+from fzgeo.check.rules import CLEAR, CONFLICT, NEAR, UNCHECKED
 from fzgeo.plan.schema import PRECISION_ZH
 from fzgeo.report._summary import constraint_layers, notice, now, stamp
 from fzgeo.report._summary import rules_files as summary_rules_files
@@ -316,6 +316,11 @@ def write_html(
         ("冲突", int(counts.get(CONFLICT, 0)), "conflict"),
         ("邻近（需复核）", int(counts.get(NEAR, 0)), "near"),
         ("无冲突", int(counts.get(CLEAR, 0)), "clear"),
+        *(
+            [("无法检查（无几何）", int(counts[UNCHECKED]), "skipped")]
+            if counts.get(UNCHECKED, 0)
+            else []
+        ),
         ("几何已修复", result.repaired_sites, ""),
         ("跳过的规则", len(result.skipped), "skipped" if result.skipped else ""),
     ]

@@ -24,7 +24,7 @@ import numpy as np
 from fzgeo import __version__, _resources
 from fzgeo._atomic import write_text
 from fzgeo.check import M2_PER_MU, ROUNDING, CheckResult
-from fzgeo.check.rules import CLEAR, CONFLICT, NEAR
+from fzgeo.check.rules import CLEAR, CONFLICT, NEAR, UNCHECKED
 from fzgeo.crs import WORK_EPSG
 
 if TYPE_CHECKING:
@@ -216,7 +216,7 @@ def summary(
         "sites": int(counted.sum()),
         "site_rows": len(result.sites),
         "duplicate_sites": list(audit.get("duplicate_sites") or []),
-        "verdicts": {v: int(counts.get(v, 0)) for v in (CONFLICT, NEAR, CLEAR)},
+        "verdicts": {v: int(counts.get(v, 0)) for v in (CONFLICT, NEAR, CLEAR, UNCHECKED)},
         "any_conflict": result.any_conflict,
         "sites_with_conflict": (
             np.flatnonzero(result.sites["verdict"].to_numpy() == CONFLICT) + 1

@@ -51,6 +51,7 @@ SITE_COLUMNS: dict[str, tuple[str, str | None]] = {
     "site_area_mu_ellipsoidal": ("项目椭球面积（亩）", "mu"),
     "site_length_m": ("项目长度（米）", "m"),
     "repaired": ("几何已修复", None),
+    "problem": ("问题", None),
     "verdict": ("综合结论", None),
     "severity": ("严重程度", None),
     "rules_hit": ("触及规则", None),
