@@ -138,6 +138,13 @@ def test_sites_without_usable_geometry_are_reported_unchecked(layers, tmp_path, 
     assert check(path, layers, out) == 1
     captured = capsys.readouterr()
     assert "3 site(s) without usable geometry are reported 无法检查" in captured.err
+    everything = tmp_path / "all"  # every site mapped: but nothing to draw for the unchecked
+    assert check(path, layers, everything, "--site-maps", "all") == 1
+    capsys.readouterr()
+    assert sorted(p.name for p in (everything / "maps").glob("*.svg")) == [
+        "site_00001.svg",
+        "site_00005.svg",
+    ]
     assert "feature 2 (编号=B-2): 没有几何" in captured.err
     assert "2 sites: 1 冲突" not in captured.out
     assert "5 sites: 1 冲突 (conflict), 0 邻近 (review), 1 无冲突, 3 无法检查" in captured.out

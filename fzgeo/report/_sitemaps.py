@@ -43,7 +43,7 @@ from geopandas import GeoDataFrame
 
 from fzgeo._atomic import atomic_folder_files, prepare_folder
 from fzgeo.check import CheckResult
-from fzgeo.check.rules import CONFLICT, NEAR
+from fzgeo.check.rules import CONFLICT, NEAR, UNCHECKED
 from fzgeo.errors import ConfigError
 from fzgeo.report import _sitedraw, _sitescene
 from fzgeo.report._sitescene import LABEL_COLUMNS, Scene, site_label
@@ -63,7 +63,8 @@ _MAP_FILE = re.compile(r"site_\d{5,}\.(svg|png)$")
 def candidates(result: CheckResult, which: str = "review") -> list[int]:
     """The sites ``which`` asks for, most serious first, before the :data:`MAX_MAPS` cap.
 
-    Order: 冲突 before 邻近 before the rest; then by severity (一票否决, 警告, 复核, 参考, other);
+    Sites 无法检查 (no usable geometry) never get a map. Order: 冲突 before 邻近 before the
+    rest; then by severity (一票否决, 警告, 复核, 参考, other);
     then by the check's score (graver first); then input order.
     """
     if which not in WHICH:
@@ -73,6 +74,7 @@ def candidates(result: CheckResult, which: str = "review") -> list[int]:
         return []
     verdict = sites["verdict"].to_numpy()
     wanted = np.ones(len(sites), bool) if which == "all" else np.isin(verdict, (CONFLICT, NEAR))
+    wanted &= verdict != UNCHECKED  # no geometry to draw
     rank = np.select([verdict == CONFLICT, verdict == NEAR], [0, 1], 2)
     severity = [
         min((_SEVERITY.get(s, 9) for s in str(v).split(";") if s), default=9)
