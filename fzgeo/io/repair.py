@@ -237,7 +237,7 @@ def _duplicates(out: list[object], status: list[str], detail: list[str], names: 
 _FINDING = {
     "repaired": ("FZ410", "invalid geometries repaired with make_valid (polygonal part kept)"),
     "dissolved": ("FZ416", "multipolygons with overlapping parts dissolved before measuring"),
-    "duplicate": ("FZ414", "duplicate geometries (kept; each counts once more in totals)"),
+    "duplicate": ("FZ414", "duplicate geometries (kept; a check counts a duplicated site once)"),
     "null": ("FZ412", "null geometries, no geometry at all (left out)"),
     "empty": ("FZ411", "empty geometries (left out)"),
     "non-polygonal": ("FZ413", "points or lines in a polygon layer (left out)"),
