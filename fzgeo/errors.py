@@ -370,7 +370,11 @@ class DuplicateWarning(FzgeoWarning):
 
 
 class UnusableGeometryWarning(FzgeoWarning):
-    """Sites without usable geometry (null, empty) are reported 无法检查 and not checked."""
+    """Features without usable geometry, or without area where an area is needed.
+
+    Sites without usable geometry are reported 无法检查 and not checked (FZ411, FZ412, FZ400);
+    features without area in an area rule's constraint layer count for nothing (FZ413).
+    """
 
 
 class ExtentWarning(FzgeoWarning):

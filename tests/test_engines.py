@@ -691,3 +691,22 @@ def test_sites_without_geometry_are_unchecked_on_every_engine(
     assert_same(
         results[0].sites.drop(columns="geometry"), results[1].sites.drop(columns="geometry")
     )
+
+
+def test_lines_in_a_polygon_layer_are_named_on_every_engine(
+    postgis_dsn: str, dask_engine: scale.DaskEngine
+) -> None:
+    """Polygons measured; the stray boundary line (BSM L-2) is named, not silently ignored."""
+    red = frame(
+        [b(0, 0, 100, 100), LineString(b(200, 0, 300, 100).exterior.coords)], BSM=["P-1", "L-2"]
+    )
+    sites = frame([b(50, 0, 150, 100), b(220, 20, 280, 80)])
+    results = three_engines(sites, {"red": red}, VETO, postgis_dsn, dask_engine)
+    for result, engine in zip(results, ("file", "PostGIS", "dask"), strict=True):
+        warned = [n for n in result.notes if "[FZ413]" in n]
+        assert len(warned) == 1, engine
+        assert "constraint layer red: 1 of its 2 feature(s) hold no area" in warned[0], engine
+        assert ": L-2; rule red (veto)" in warned[0], engine
+        assert result.sites["verdict"].tolist() == ["冲突", "无冲突"], engine
+    assert_same(results[0].details, results[1].details)
+    assert_same(results[0].details, results[2].details)

@@ -77,6 +77,8 @@ class Constraint:
     repaired: int
     extent: Bounds
     record: LayerRecord | None = None
+    #: ids of the selected features without area (lines, points, no geometry), as ``ids`` says
+    without_area: tuple[str, ...] = ()
 
 
 @dataclass

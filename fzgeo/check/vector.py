@@ -67,6 +67,10 @@ def refuse_non_areas(
 ) -> None:
     """Refuse (FZ406) an area rule's layer that holds no polygon (boundary lines from CAD).
 
+    A layer that holds polygons and some features without area (lines, points, no geometry)
+    is checked on its polygons, with a warning (FZ413, :class:`~fzgeo.errors.
+    UnusableGeometryWarning`) naming those features.
+
     A red line delivered as its boundary lines overlaps nothing, so every site would be 无冲突
     for the wrong reason. ``layers`` are the prepared layers by rule id (every engine fills
     :attr:`Constraint.polygons`); ``constraints`` the layers as given, to name their file.
@@ -76,9 +80,15 @@ def refuse_non_areas(
     GeometryError
         FZ406, naming the layer (and its file), the rule and the geometry types found.
     """
+    warned: set[tuple[str, tuple[str, ...]]] = set()
     for rule in rule_set.rules:
         layer = layers.get(rule.id)
-        if rule.kind not in AREA_KINDS or layer is None or layer.polygons:
+        if rule.kind not in AREA_KINDS or layer is None:
+            continue
+        if layer.polygons:
+            if layer.without_area and (layer.name, layer.without_area) not in warned:
+                warned.add((layer.name, layer.without_area))
+                _warn_without_area(rule, layer)
             continue
         given = constraints.get(rule.layer)
         path = None
@@ -126,6 +136,7 @@ def prepare(
     ids, names = labels.feature_labels(attributes, id_column, name_column, keep)
     selected = gdf[keep] if not keep.all() else gdf
     delivered = np.asarray(selected.geometry.values, dtype=object)
+    areas = np.isin(shapely.get_type_id(delivered), POLYGON_TYPES) & ~shapely.is_empty(delivered)
     cut, repaired = pieces.for_layer(
         delivered,
         crs=gdf.crs.to_wkt(),
@@ -140,13 +151,14 @@ def prepare(
     x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(cut.geoms))
     return Constraint(
         name=name,
-        polygons=bool(np.isin(shapely.get_type_id(delivered), POLYGON_TYPES).any()),
+        polygons=bool(areas.any()),
         pieces=cut,
         ids=ids,
         names=names,
         features=len(selected),
         repaired=repaired,
         extent=(x0, y0, x1, y1),
+        without_area=tuple(str(i) for i in ids[~areas]),
         record=LayerRecord(
             sha256=sha256,
             features=len(gdf),
@@ -198,6 +210,20 @@ def prepare_layers(
             continue
         layers[rule.id] = by_key[key]
     return layers, skipped
+
+
+def _warn_without_area(rule: Rule, layer: Constraint) -> None:
+    """Warn (FZ413) that some features of an area rule's layer hold no area and count for nothing."""
+    found = layer.without_area
+    shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    warnings.warn(
+        f"[FZ413] constraint layer {layer.name}: {len(found)} of its {layer.features} "
+        f"feature(s) hold no area (lines, points or no geometry): {shown}; rule {rule.id} "
+        f"({rule.kind}) measures areas, so a site meets nothing there (hint: close boundary "
+        "lines into polygons in GIS first)",
+        UnusableGeometryWarning,
+        stacklevel=5,
+    )
 
 
 def work_sites(

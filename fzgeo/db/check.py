@@ -272,6 +272,7 @@ class PostgisEngine(Engine):
             features=int(keep.sum()),
             repaired=int(invalid[keep].sum()),
             extent=extent,
+            without_area=tuple(str(i) for i in ids[~polygonal]),
             record=LayerRecord(
                 sha256=digest,
                 features=len(rows),
