@@ -10,7 +10,7 @@ import shapely
 from fzgeo import styles
 from fzgeo.crs import to_work
 from fzgeo.errors import ConfigError
-from fzgeo.plan import gazetteer, layers, transport
+from fzgeo.plan import gazetteer, layers, placement, transport
 from fzgeo.plan.context import BuildContext
 
 
@@ -45,14 +45,14 @@ def test_frame_length_is_the_merged_length_of_its_members(frames) -> None:
 
 
 def test_frame_precision_is_the_weakest_of_its_members(frames) -> None:
-    assert transport.weakest_precision(["surveyed", "illustrative", "schematic"]) == "illustrative"
-    assert transport.weakest_precision(["surveyed", "schematic"]) == "schematic"
+    assert placement.weakest_precision(["surveyed", "illustrative", "schematic"]) == "illustrative"
+    assert placement.weakest_precision(["surveyed", "schematic"]) == "schematic"
     with pytest.raises(ConfigError, match="no precision"):
-        transport.weakest_precision([])
+        placement.weakest_precision([])
     for _, row in frames.iterrows():
         members = layers.load(row["member_layer"])
         precs = members.loc[members["name"].isin(row["members"].split("、")), "precision"]
-        assert row["precision"] == transport.weakest_precision(precs)
+        assert row["precision"] == placement.weakest_precision(precs)
 
 
 def test_frames_read_their_members_through_the_context(frames) -> None:

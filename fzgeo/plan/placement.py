@@ -32,6 +32,17 @@ given, or :func:`fzgeo.plan.layers.load` for a caller outside the registry. This
 imports the registry, which builds its placed layers with it. Shapes read from other layers are
 built once per loader.
 
+Precision follows the placement method (:func:`placement_method`, applied by
+:func:`features_to_gdf`, the one place it is decided): a feature placed at named points, reaches
+or routes of the gazetteer, at named counties or on named rivers is ``schematic`` (or better where the data
+says so: an OSM station, a county polygon); one
+placed with an ``offset_km`` anywhere in its spec (a grid around the city point, a point "beside"
+a seat, a distance the plan does not give) is ``illustrative``; one drawn from another layer
+(``of_layer``) is no more precise than the least precise feature it is made of. A feature's own
+``precision`` more precise than its method allows is an error; the document's ``defaults`` are
+lowered to what the method allows. A ``note`` that calls the position illustrative while the
+feature is not is an error too.
+
 ``clip: city`` (on a feature, or on the document for every feature) keeps the part inside the city
 boundary (``admin_boundaries``, level ``city``): a line is split there with
 :func:`split_at_boundary` (a line drawn to a station beyond the border, 南昌 or 鹰潭, is stored as
@@ -41,7 +52,7 @@ wholly outside the city is an error, not an empty geometry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
@@ -60,7 +71,7 @@ from fzgeo.geom import POLYGON_TYPES, polygonal
 from fzgeo.plan import gazetteer
 from fzgeo.plan.admin import city_work, counties_work
 from fzgeo.plan.context import Load
-from fzgeo.plan.schema import LayerKind, empty_layer
+from fzgeo.plan.schema import PRECISIONS, LayerKind, empty_layer
 
 PLAN_TITLE = "抚州市国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要"
 _TO_WORK = Transformer.from_crs(STORAGE_CRS, WORK_CRS, always_xy=True)
@@ -267,6 +278,84 @@ def _to_work_coords(xy: Any) -> Any:
     return np.column_stack([x, y])
 
 
+#: placement methods (:func:`placement_method`) and the best precision each allows: a named
+#: place allows what the data claims (an OSM station or a county polygon is ``surveyed``; a
+#: point at a seat standing for a site near it is ``schematic``, the documents' default)
+METHOD_PRECISION = {"named": "official", "offset": "illustrative", "layer": "official"}
+
+
+def weakest_precision(values: Iterable[str]) -> str:
+    """The least precise of ``values`` (order of :data:`fzgeo.plan.schema.PRECISIONS`)."""
+    ranks = [PRECISIONS.index(v) for v in values]
+    if not ranks:
+        raise ConfigError("no precision to take the weakest of")
+    return PRECISIONS[max(ranks)]
+
+
+def _has_offset(spec: Any) -> bool:
+    if isinstance(spec, Mapping):
+        return "offset_km" in spec or any(_has_offset(v) for v in spec.values())
+    if isinstance(spec, list | tuple):
+        return any(_has_offset(v) for v in spec)
+    return False
+
+
+def _layer_refs(spec: Any) -> list[Mapping[str, Any]]:
+    """Every ``{of_layer: ..., names: [...]}`` inside ``spec``."""
+    if isinstance(spec, Mapping):
+        own = [spec] if "of_layer" in spec else []
+        return own + [r for v in spec.values() for r in _layer_refs(v)]
+    if isinstance(spec, list | tuple):
+        return [r for v in spec for r in _layer_refs(v)]
+    return []
+
+
+def placement_method(spec: Mapping[str, Any]) -> str:
+    """How a geometry spec places its feature: ``offset``, ``layer`` or ``named``.
+
+    ``offset``: some reference is shifted by ``offset_km`` (a grid, a pattern, a point beside a
+    seat: a position nobody gave); ``layer``: drawn from features of another layer
+    (``of_layer``); ``named``: only named points, reaches, routes, counties and rivers.
+    """
+    if _has_offset(spec):
+        return "offset"
+    if _layer_refs(spec):
+        return "layer"
+    return "named"
+
+
+def method_precision(spec: Mapping[str, Any], load: Load | None = None) -> str:
+    """The best precision the placement of ``spec`` allows (see :func:`placement_method`).
+
+    For a spec drawn from another layer this is the weakest precision of the features it is
+    made of (read with ``load``).
+    """
+    method = placement_method(spec)
+    found = [METHOD_PRECISION[method]]
+    for ref in _layer_refs(spec):
+        gdf = _loader(load, f"{{of_layer: {ref['of_layer']}}}")(ref["of_layer"])
+        found.extend(gdf.loc[gdf["name"].isin(ref.get("names") or []), "precision"])
+    return weakest_precision(found)
+
+
+def _says_illustrative(note: Any) -> bool:
+    text = str(note or "").lower()
+    return "illustrative" in text or "示意" in text
+
+
+def _precision(feat: Mapping[str, Any], default: Any, load: Load | None) -> str:
+    """The precision of a placed feature: the given one, no better than its method allows."""
+    allowed = method_precision(feat["geometry"], load)
+    given = feat.get("precision")
+    if given is not None and PRECISIONS.index(given) < PRECISIONS.index(allowed):
+        method = placement_method(feat["geometry"])
+        raise ConfigError(f"precision {given!r} is better than its placement ({method}) allows")
+    value = weakest_precision([given or default or allowed, allowed])
+    if value != "illustrative" and _says_illustrative(feat.get("note")):
+        raise ConfigError(f"its note calls the position illustrative but precision is {value!r}")
+    return value
+
+
 def features_to_gdf(
     doc: Mapping[str, Any], *, kind: LayerKind, load: Load | None = None
 ) -> GeoDataFrame:
@@ -295,6 +384,7 @@ def features_to_gdf(
             geom = _clip(
                 build_geometry(feat["geometry"], load), feat.get("clip", doc.get("clip")), load
             )
+            precision = _precision(feat, defaults.get("precision"), load)
         except (ConfigError, KeyError) as exc:
             where = f"feature {i} ({feat.get('name', '?')})"
             raise ConfigError(f"{where}: {exc}", path=f"layers/{kind.build.get('file')}") from exc
@@ -308,7 +398,8 @@ def features_to_gdf(
             or plan_source(feat.get("section", doc.get("section")), line),
             "note": feat.get("note"),
             "inventory_id": feat.get("inventory_id"),
-            **{k: feat[k] for k in ("precision", "status") if k in feat},
+            **{k: feat[k] for k in ("status",) if k in feat},
+            "precision": precision,
             **(feat.get("attrs") or {}),
             "geometry": to_storage_geometry(geom),
         }

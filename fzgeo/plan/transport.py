@@ -17,8 +17,6 @@ Network frames (``network_frames``: the plan's “三横三纵一连”, “两�
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import yaml
 
 from geopandas import GeoDataFrame
@@ -28,7 +26,7 @@ from fzgeo.crs import to_work
 from fzgeo.errors import ConfigError
 from fzgeo.plan import placement
 from fzgeo.plan.context import BuildContext
-from fzgeo.plan.schema import PRECISIONS, STATUS_ZH
+from fzgeo.plan.schema import STATUS_ZH
 
 
 def legend_class(kind_value: str, status: str) -> str:
@@ -59,21 +57,12 @@ def _legend_and_length(gdf: GeoDataFrame, ctx: BuildContext) -> GeoDataFrame:
     return gdf
 
 
-def weakest_precision(values: Iterable[str]) -> str:
-    """The least precise of ``values`` (order of :data:`fzgeo.plan.schema.PRECISIONS`)."""
-    ranks = [PRECISIONS.index(v) for v in values]
-    if not ranks:
-        raise ConfigError("no precision to take the weakest of")
-    return PRECISIONS[max(ranks)]
-
-
 def build_frames(ctx: BuildContext) -> GeoDataFrame:
     """Build network frames: each the union of named features of another line layer.
 
     Every feature's geometry must be ``{of_layer: LAYER, names: [...]}``. The builder adds
-    ``member_layer``, ``members`` (the names, joined by 、), ``member_count``, and sets
-    ``precision`` to the weakest precision among the members (a frame is no more exact than
-    its least exact road); then ``legend`` and ``length_km`` as :func:`build_lines`. The member
+    ``member_layer``, ``members`` (the names, joined by 、), ``member_count``; ``precision`` is the weakest precision among the members (a frame is no
+    more exact than its least exact road), derived by :mod:`fzgeo.plan.placement`; then ``legend`` and ``length_km`` as :func:`build_lines`. The member
     layers are read with the context's ``load``.
     """
     path = f"layers/{ctx.kind.build['file']}"
@@ -91,11 +80,4 @@ def build_frames(ctx: BuildContext) -> GeoDataFrame:
     gdf["member_layer"] = [s["of_layer"] for s in specs]
     gdf["members"] = ["、".join(s["names"]) for s in specs]
     gdf["member_count"] = [len(s["names"]) for s in specs]
-    precisions = []
-    for spec in specs:
-        members = ctx.load(spec["of_layer"])
-        precisions.append(
-            weakest_precision(members.loc[members["name"].isin(spec["names"]), "precision"])
-        )
-    gdf["precision"] = precisions
     return _legend_and_length(gdf, ctx)

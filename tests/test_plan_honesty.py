@@ -1,0 +1,125 @@
+"""Honest geometry (issue 18): precision follows the placement method, counties hold their features."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pytest
+import yaml
+
+from fzgeo import _resources
+from fzgeo.errors import ConfigError
+from fzgeo.plan import layers, placement
+from fzgeo.plan.schema import PRECISIONS
+
+ALL = layers.available()
+PLACED = [n for n in ALL if str(layers.kind(n).build.get("file", "")).startswith("features/")]
+
+
+def _doc(name: str) -> dict[str, Any]:
+    return yaml.safe_load(_resources.read_text("layers", layers.kind(name).build["file"]))
+
+
+def _kind(name: str = "public_facilities"):
+    return layers.kind(name)
+
+
+def _feature(**extra: Any) -> dict[str, Any]:
+    return {
+        "name": "测试设施",
+        "line": 1902,
+        "attrs": {"facility_type": "政务", "county": "临川区"},
+        "geometry": {"point": {"at": "抚州市", "offset_km": [0.7, 0]}},
+        **extra,
+    }
+
+
+def test_placement_method_reads_offsets_anywhere_in_the_spec() -> None:
+    assert placement.placement_method({"point": "抚州市"}) == "named"
+    assert placement.placement_method({"line": ["抚州站", "南城站"]}) == "named"
+    assert placement.placement_method({"point": {"at": "抚州市", "offset_km": [1, 0]}}) == "offset"
+    nested = {"buffer": {"line": ["抚州站", {"at": "南城站", "offset_km": [0, 2]}]}, "km": 1}
+    assert placement.placement_method(nested) == "offset"
+    assert placement.placement_method({"of_layer": "highways", "names": ["G206"]}) == "layer"
+    union = {"union": [{"of_layer": "highways", "names": ["G206"]}, {"point": "抚州市"}]}
+    assert placement.placement_method(union) == "layer"
+
+
+def test_an_offset_lowers_the_default_and_a_claim_above_it_is_an_error() -> None:
+    doc = {"defaults": {"precision": "schematic", "status": "planned"}, "features": [_feature()]}
+    gdf = placement.features_to_gdf(doc, kind=_kind())
+    assert list(gdf["precision"]) == ["illustrative"]
+    at_seat = _feature(geometry={"point": "抚州市"})
+    gdf = placement.features_to_gdf({**doc, "features": [at_seat]}, kind=_kind())
+    assert list(gdf["precision"]) == ["schematic"]
+    bad = {**doc, "features": [_feature(precision="schematic")]}
+    with pytest.raises(ConfigError, match=r"better than its placement \(offset\)"):
+        placement.features_to_gdf(bad, kind=_kind())
+
+
+def test_a_note_calling_the_position_illustrative_needs_the_label() -> None:
+    for note in ("illustrative position", "示意位置"):
+        feat = _feature(geometry={"point": "抚州市"}, note=note)
+        doc = {"defaults": {"precision": "schematic"}, "features": [feat]}
+        with pytest.raises(ConfigError, match="note calls the position illustrative"):
+            placement.features_to_gdf(doc, kind=_kind())
+        feat["precision"] = "illustrative"
+        assert list(placement.features_to_gdf(doc, kind=_kind())["precision"]) == ["illustrative"]
+
+
+def test_a_layer_drawn_from_another_is_no_better_than_its_members() -> None:
+    hw = layers.load("highways").set_index("name")
+    names = ["抚州东外环高速", "资光高速"]
+    assert placement.method_precision({"of_layer": "highways", "names": names}, layers.load) == (
+        placement.weakest_precision(hw.loc[names, "precision"])
+    )
+    assert hw.loc["抚州东外环高速", "precision"] == "illustrative"
+
+
+@pytest.mark.parametrize("name", PLACED)
+def test_every_placed_feature_is_no_more_precise_than_its_method(name: str) -> None:
+    """Over every layer placed from a features file, offsets are illustrative.
+
+    And no feature claims more than its placement method (or, drawn from another layer, its
+    members) allows.
+    """
+    built: dict[str, list[str]] = defaultdict(list)
+    for _, row in layers.load(name).iterrows():
+        built[row["name"]].append(row["precision"])
+    feats = _doc(name).get("features") or []
+    assert feats
+    for feat in feats:
+        allowed = placement.method_precision(feat["geometry"], layers.load)
+        for got in built.get(feat["name"], []):
+            assert PRECISIONS.index(got) >= PRECISIONS.index(allowed), (name, feat["name"])
+            if placement.placement_method(feat["geometry"]) == "offset":
+                assert got == "illustrative", (name, feat["name"])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_notes_and_labels_never_disagree(name: str) -> None:
+    """Across all built layers: a note calling the position illustrative (示意) is labelled so."""
+    gdf = layers.load(name)
+    if "note" not in gdf.columns:
+        return
+    notes = gdf["note"].fillna("").astype(str)
+    says = notes.str.lower().str.contains("illustrative") | notes.str.contains("示意")
+    wrong = gdf[says & (gdf["precision"] != "illustrative")]
+    assert wrong.empty, list(wrong["name"])
+
+
+def test_the_audited_grid_points_and_ring_roads_are_illustrative() -> None:
+    """The issue's examples: the 0.7 km grid around the city point and the ring roads."""
+    pf = layers.load("public_facilities").set_index("name")
+    assert pf.loc["市人民警察训练基地", "precision"] == "illustrative"
+    assert pf.loc["市本级人力资源市场", "precision"] == "illustrative"
+    assert layers.load("heritage_sites").set_index("name").loc["汤显祖大剧院", "precision"] == (
+        "illustrative"
+    )
+    hw = layers.load("highways").set_index("name")
+    ring = "抚州市绕城公路改造工程（G236、G316、S212、S309环市中心城区段）"
+    for road in (ring, "抚州东外环高速", "抚州东临环城高速"):
+        assert hw.loc[road, "precision"] == "illustrative"
+    frames = layers.load("network_frames").set_index("name")
+    assert frames.loc["“三横三纵一连”高速公路网", "precision"] == "illustrative"
