@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 import yaml
 
-from fzgeo import _resources
+import shapely
+
+from fzgeo import _resources, crs
 from fzgeo.errors import ConfigError
-from fzgeo.plan import layers, placement
+from fzgeo.plan import admin, layers, placement
 from fzgeo.plan.schema import PRECISIONS
 
 ALL = layers.available()
@@ -123,3 +125,63 @@ def test_the_audited_grid_points_and_ring_roads_are_illustrative() -> None:
         assert hw.loc[road, "precision"] == "illustrative"
     frames = layers.load("network_frames").set_index("name")
     assert frames.loc["“三横三纵一连”高速公路网", "precision"] == "illustrative"
+
+
+#: tolerances of the county test: a point or line may sit this far outside its county (a point
+#: placed on a boundary, the round trip of outlines through EPSG:4548), and a polygon may have
+#: this share of its area outside (slivers where a stand-in is cut along a county outline)
+POINT_TOLERANCE_M = 100.0
+AREA_TOLERANCE = 0.005
+
+
+@pytest.fixture(scope="module")
+def counties():
+    return admin.counties_work(layers.load)
+
+
+def _counties_of(tag: str) -> list[str]:
+    return [c for c in tag.split("、") if c]
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in ALL if any(c.name == "county" for c in layers.kind(n).columns)]
+)
+def test_every_feature_lies_in_the_counties_it_is_tagged_with(name: str, counties) -> None:
+    """A feature tagged with counties (``县A`` or ``县A、县B``) lies inside their union."""
+    gdf = layers.load(name)
+    work = crs.to_work(gdf)
+    wrong = []
+    for tag, geom, feature in zip(gdf["county"], work.geometry, gdf["name"], strict=True):
+        if not isinstance(tag, str) or not tag:
+            continue
+        tagged = _counties_of(tag)
+        assert set(tagged) <= set(counties), (feature, tag)
+        area = shapely.union_all([counties[c] for c in tagged])
+        if geom.geom_type in ("Polygon", "MultiPolygon"):
+            outside = geom.difference(area).area > AREA_TOLERANCE * geom.area
+        elif "Point" in geom.geom_type:
+            outside = max(area.distance(p) for p in shapely.get_parts(geom)) > POINT_TOLERANCE_M
+        else:
+            outside = geom.difference(area.buffer(POINT_TOLERANCE_M)).length > 0
+        if outside:
+            wrong.append((feature, tag))
+    assert not wrong, wrong
+
+
+def test_the_county_test_catches_a_feature_in_the_wrong_county(counties) -> None:
+    """The issue's cases, at their old positions, fail the containment rule."""
+    old_caoshan = placement.place({"at": "宜黄县", "offset_km": [-8, 8]})
+    assert counties["崇仁县"].contains(old_caoshan)
+    assert counties["宜黄县"].distance(old_caoshan) > POINT_TOLERANCE_M
+    sites = layers.load("tourism_sites").set_index("name")
+    moved = crs.to_work(sites.loc[["曹山景区", "军峰山景区"]]).geometry
+    assert counties["宜黄县"].contains(moved.loc["曹山景区"])
+    assert counties["南丰县"].contains(moved.loc["军峰山景区"])
+    for layer, feature in [
+        ("ports", "廖坊枢纽Ⅳ级船闸"),
+        ("eco_redline", "廖坊水库生态保护红线（示意）"),
+        ("eco_pattern", "廖坊水库（生态节点，示意）"),
+    ]:
+        gdf = layers.load(layer)
+        geom = crs.to_work(gdf[gdf["name"] == feature]).geometry.iloc[0]
+        assert counties["临川区"].buffer(POINT_TOLERANCE_M).contains(geom), feature
