@@ -65,6 +65,17 @@ def test_figure_is_computed_over_locatable_entries(result: coverage.Coverage) ->
     assert result.represented_locatable == hits
     assert result.percent == pytest.approx(100 * hits / int(locatable.sum()))
     assert f"({result.percent:.1f}%)" in result.summary()
+    first, cats, rest = result.summary().splitlines()
+    assert first == (
+        f"{result.represented_locatable} of {result.locatable} locatable entries represented "
+        f"({result.percent:.1f}%)"
+    )
+    by_cat = result.by_category()
+    assert cats.startswith("by category (represented/locatable): ")
+    for row in by_cat.itertuples():
+        assert f"{row.category} {row.represented}/{row.locatable}" in cats
+    assert by_cat["locatable"].sum() == result.locatable
+    assert "entries the plan text places" in rest
     hit, total = result.placeable
     assert result.represented_locatable <= hit <= total <= result.locatable
 
@@ -170,6 +181,9 @@ def test_cli_table_and_csv(
     printed = capsys.readouterr().out
     assert status == 0
     assert "locatable entries represented" in printed
+    summary = printed.splitlines()[-3:]  # the figure leads, the categories follow
+    assert summary[0].endswith("%)") and "locatable entries represented" in summary[0]
+    assert summary[1].startswith("by category (represented/locatable): ")
     assert "datang_fuzhou_power_plant_phase2" in printed
     with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))

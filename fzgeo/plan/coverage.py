@@ -119,17 +119,33 @@ class Coverage:
         out["percent"] = (100.0 * out["represented"] / out["locatable"]).round(1)
         return out.sort_values(["percent", "locatable"], ascending=[True, False]).reset_index()
 
+    def category_figures(self) -> str:
+        """Per category, largest first: ``category represented/locatable``, comma-separated."""
+        cats = self.by_category().sort_values(["locatable", "category"], ascending=[False, True])
+        return ", ".join(
+            f"{row.category} {int(row.represented)}/{int(row.locatable)}"
+            for row in cats.itertuples()
+        )
+
     def summary(self) -> str:
-        """One line with the figure and the reason counts."""
+        """The figure: represented over locatable entries first, then per category, then the rest.
+
+        The share of the entries the plan text places comes last and says what it is: an entry
+        not drawn for want of a place is tagged ``not_locatable`` and leaves that denominator,
+        so it is 100 % by construction once every such entry has its reason.
+        """
         counts = self.table.loc[~self.table["represented"], "reason"].value_counts()
         why = ", ".join(f"{code} {n}" for code, n in counts.items())
         hit, total = self.placeable
         share = 100.0 * hit / total if total else 0.0
         return (
-            f"{len(self.table)} inventory entries, {self.locatable} locatable; "
             f"{self.represented_locatable} of {self.locatable} locatable entries represented "
-            f"({self.percent:.1f}%); not on the map: {why or 'none'}; "
-            f"of the {total} entries the plan text places, {hit} on the map ({share:.1f}%)"
+            f"({self.percent:.1f}%)\n"
+            f"by category (represented/locatable): {self.category_figures()}\n"
+            f"{len(self.table)} inventory entries; not on the map: {why or 'none'}; "
+            f"entries the plan text places: {hit} of {total} ({share:.1f}%; locatable less "
+            "not_locatable and outside_city, so an entry not drawn for want of a place leaves "
+            "this denominator)"
         )
 
 
