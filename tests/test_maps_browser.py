@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from map_browser import chromium, open_map
+from map_browser import (
+    TOPMOST_JS,
+    chromium,
+    close_popup,
+    hover_and_click_every_layer,
+    mouse_to,
+    open_map,
+    popup_text,
+    tooltip_text,
+)
 from test_maps import XSS, noisy_ring, squares, synthetic_layer
 
 import shapely
@@ -155,10 +164,13 @@ def test_min_zoom_hides_layer_below_it(browser, tmp_path):
         [layer], title="t", basemap="none", assets="inline", zoom=9, center=(27.9, 116.0)
     ).write(tmp_path / "z.html")
     assert open_map(browser, path).ready
-    pane = "return fzgeoMap.layers[0].fzPane.style.display"
-    assert browser.execute_script(pane) == "none"
+    shown = (
+        "var l = fzgeoMap.layers[0], m = fzgeoMap.map;"
+        "return [m.hasLayer(l), !!l.fzShown, m.hasLayer(l.getLayers()[0])];"
+    )
+    assert browser.execute_script(shown) == [True, False, False]  # ticked, but not drawn
     browser.execute_script("fzgeoMap.map.setZoom(13, {animate: false})")
-    assert browser.execute_script(pane) == ""
+    assert browser.execute_script(shown) == [True, True, True]
 
 
 def test_multipoint_layer_tooltips(browser, tmp_path):
@@ -226,32 +238,38 @@ def test_railways_draw_stacked_strokes_as_one_layer(browser, tmp_path):
         " l.fzPane.querySelectorAll('canvas').length, l.getLayers().length,"
         " l.fzLower.map(function (x) { return x.getLayers().length; })];"
     )
-    assert browser.execute_script(state) == [True, [True], 2, 9, [9]]
-    # the lower pass is the casing, the top one the white dashed centre, drawn on its own canvas
+    assert browser.execute_script(state) == [True, [True], 1, 9, [9]]  # one shared canvas
+    # the lower pass is the casing, the top one the white dashed centre
     colours = browser.execute_script(
         "var l = fzgeoMap.layers[0], f = l.getLayers()[1], c = l.fzLower[0].getLayers()[1];"
         "return [f.feature.properties.name, c.options.color, c.options.weight, c.options.interactive,"
         " f.options.color, f.options.dashArray, f.options.interactive];"
     )
     assert colours == ["沪昆高铁", "#000000", 5, False, "#ffffff", "14 14", True]
-    # both canvases really paint: casing black / dark red, centre white
+    # the canvas really paints casing (black / dark red) and centre (white)
     painted = browser.execute_script(
-        "return Array.prototype.map.call(fzgeoMap.layers[0].fzPane.querySelectorAll('canvas'),"
-        " function (cv) { var d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data,"
-        " dark = 0, white = 0; for (var i = 0; i < d.length; i += 4) { if (d[i + 3] > 200) {"
+        "var cv = fzgeoMap.layers[0].fzPane.querySelector('canvas'),"
+        " d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data, dark = 0, white = 0;"
+        " for (var i = 0; i < d.length; i += 4) { if (d[i + 3] > 200) {"
         " if (d[i] < 60 && d[i + 1] < 60 && d[i + 2] < 60) { dark++; }"
         " if (d[i] > 240 && d[i + 1] > 240 && d[i + 2] > 240) { white++; } } }"
-        " return [dark, white]; });"
+        " return [dark, white];"
     )
-    (casing_dark, casing_white), (centre_dark, centre_white) = painted
-    assert casing_dark > 500 and casing_white == 0
-    assert centre_white > 500 and centre_dark == 0
+    assert painted[0] > 500 and painted[1] > 500
+    # every casing is drawn before (under) every centre
+    order = (
+        "var o = fzgeoMap.layers[0].options.renderer._drawFirst, out = [];"
+        "while (o) { out.push(o.layer.options.interactive ? 'top' : 'casing'); o = o.next; }"
+        "return out;"
+    )
+    assert browser.execute_script(order) == ["casing"] * 9 + ["top"] * 9
     # toggling the one layer-control entry takes both strokes off and brings them back
     box = browser.find_element("css selector", ".leaflet-control-layers-overlays input")
     browser.execute_script("arguments[0].click()", box)
     assert browser.execute_script(state)[:2] == [False, [False]]
     browser.execute_script("arguments[0].click()", box)
     assert browser.execute_script(state)[:2] == [True, [True]]
+    assert browser.execute_script(order) == ["casing"] * 9 + ["top"] * 9
     # tooltips and popups come from the top stroke
     from selenium.webdriver.common.action_chains import ActionChains
 
@@ -341,3 +359,134 @@ def test_fewer_strokes_draw_in_the_top_pass_and_illustrative_dashes_every_stroke
         ["单线", "#1f78b4", None],  # the single stroke draws with the centres, on top
         ["示意双线", "#ffffff", "4 4"],  # 示意: the 4-4 dash on every stroke
     ]
+
+
+# --- every layer answers the mouse (issue 16) ---------------------------------------------
+
+
+def _overlapping_layers():
+    """Three layers stacked over one spot: a polygon, a line across it, a point on the line."""
+    big = squares(1, name="底层地块")
+    big = big.set_geometry(big.to_crs(4548).buffer(2000).to_crs(4490))
+    centre = big.to_crs(4548).geometry.iloc[0].centroid
+    line = GeoDataFrame(
+        {"name": ["中层线"], "precision": "schematic", "status": "planned", "source": "t"},
+        geometry=[shapely.LineString([(centre.x - 1500, centre.y), (centre.x + 1500, centre.y)])],
+        crs=4548,
+    ).to_crs(4490)
+    point = GeoDataFrame(
+        {"name": ["顶层点"], "precision": "schematic", "status": "planned", "source": "t"},
+        geometry=[shapely.MultiPoint([(centre.x, centre.y), (centre.x + 900, centre.y)])],
+        crs=4548,
+    ).to_crs(4490)
+    return [
+        synthetic_layer(big, key="bottom", name_zh="底层"),
+        synthetic_layer(line, key="middle", name_zh="中层", geometry="line"),
+        synthetic_layer(point, key="top", name_zh="顶层", geometry="point"),
+    ]
+
+
+def _toggle(browser, name: str) -> None:
+    """Tick or untick a layer in the layer control (a click on its checkbox)."""
+    browser.execute_script(
+        "var spans = document.querySelectorAll('.leaflet-control-layers-overlays label span');"
+        "for (var s of spans) { if (s.textContent.trim() === arguments[0]) {"
+        " s.parentNode.querySelector('input').click(); return; } }"
+        "throw new Error('no layer ' + arguments[0]);",
+        name,
+    )
+
+
+def test_overlapping_layers_each_answer_where_topmost(browser, tmp_path):
+    path = render.render(
+        _overlapping_layers(), title="叠加", basemap="none", assets="inline"
+    ).write(tmp_path / "stack.html")
+    result = open_map(browser, path)
+    assert result.ready and result.errors == []
+    assert hover_and_click_every_layer(browser) == {
+        "底层": (True, True, False),
+        "中层": (True, True, False),
+        "顶层": (True, True, False),
+    }
+    # where the point lies over the line over the polygon, the point wins ...
+    x, y, _text, _ = browser.execute_script(TOPMOST_JS, 2)
+    mouse_to(browser, x, y, click=True)
+    assert "顶层点" in tooltip_text(browser) and "顶层" in popup_text(browser)
+    # ... unticked, it no longer catches the mouse: the line below answers at the same pixel
+    close_popup(browser)
+    _toggle(browser, "顶层")
+    mouse_to(browser, x + 3, y)
+    mouse_to(browser, x, y, click=True)
+    assert "中层线" in tooltip_text(browser) and "中层线" in popup_text(browser)
+    close_popup(browser)
+    _toggle(browser, "中层")
+    mouse_to(browser, x + 3, y)
+    mouse_to(browser, x, y, click=True)
+    assert "底层地块0" in tooltip_text(browser) and "底层地块0" in popup_text(browser)
+    # ticked again, the layers come back in their order: the point on top
+    close_popup(browser)
+    _toggle(browser, "顶层")
+    _toggle(browser, "中层")
+    mouse_to(browser, x + 3, y)
+    mouse_to(browser, x, y, click=True)
+    assert "顶层点" in tooltip_text(browser) and "顶层点" in popup_text(browser)
+    assert browser.get_log("browser") == []
+
+
+@pytest.mark.parametrize("key", [k for k in compose.available() if k != "conflicts"])
+def test_every_layer_of_shipped_maps_answers_the_mouse(key, browser, tmp_path):
+    rendered = render.render_spec(compose.spec(key), offline_mode=True)
+    result = open_map(browser, rendered.write(tmp_path / f"{key}.html"))
+    assert result.ready and result.errors == []
+    answers = hover_and_click_every_layer(browser)
+    assert len(answers) >= 10
+    assert {n: a[:2] for n, a in answers.items() if a[:2] != (True, True)} == {}
+    # almost every layer answers as the map opens; the rest lie wholly under another layer
+    # (the 抚河 corridor under the 一廊 of the ecological pattern) and answer once it is unticked
+    assert sum(a[2] for a in answers.values()) <= 2
+    assert browser.get_log("browser") == []
+
+
+def test_conflict_site_popups_open_in_any_toggle_state(check_dir, browser, tmp_path):
+    spec = compose.spec("conflicts")
+    rendered = render.render_spec(spec, conflict.map_layers(spec, check_dir), offline_mode=True)
+    result = open_map(browser, rendered.write(tmp_path / "conflicts.html"))
+    assert result.ready and result.errors == []
+    names = result.layers_in_control
+    sites = "项目选址（检查结果）"
+    others = [n for n in names if n != sites]
+    index = browser.execute_script(
+        "var n = arguments[0]; return fzgeoMap.layers.findIndex(function (l) { return l.fzConfig.name === n; })",
+        sites,
+    )
+
+    def site_popup() -> str:
+        close_popup(browser)
+        found = browser.execute_script(TOPMOST_JS, index)
+        assert found is not None, "no pixel where a site is on top"
+        mouse_to(browser, found[0], found[1], click=True)
+        return popup_text(browser)
+
+    states = [
+        [],  # as opened
+        ["冲突部分（检查结果）"],  # the conflict parts off
+        others,  # every other layer off
+    ]
+    for off in states:
+        for name in off:
+            if name in names:
+                _toggle(browser, name)
+        text = site_popup()
+        assert "综合结论" in text, off
+        for name in off:
+            if name in names:
+                _toggle(browser, name)
+    # and every site, not just one, with the parts unticked
+    _toggle(browser, "冲突部分（检查结果）") if "冲突部分（检查结果）" in names else None
+    answers = browser.execute_script(
+        "var l = fzgeoMap.layers[arguments[0]], m = fzgeoMap.map, out = [];"
+        "l.eachLayer(function (f) { out.push(f.feature.properties['名称']); }); return out;",
+        index,
+    )
+    assert len(answers) == 2
+    assert browser.get_log("browser") == []

@@ -55,7 +55,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--basemap",
         choices=BASEMAPS,
         help="osm, tianditu (key in FZGEO_TIANDITU_KEY), amap (GCJ-02; overlays are shifted "
-        "to match) or none; default: the composition's",
+        "to match) or none; default: the composition's for `map`, none (offline) for `publish`",
     )
     p.add_argument(
         "--check",

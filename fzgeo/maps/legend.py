@@ -141,7 +141,7 @@ def legend_html(
     reports: dict[str, DisplayReport],
 ) -> str:
     """The legend: one block per group, one row per layer and per category, and the 示意 key."""
-    parts = ["<h4>图例</h4>"]
+    parts = ['<details class="fz-legend-box" open><summary><h4>图例</h4></summary>']
     for group in groups:
         members = [ml for ml in map_layers if ml.group == group]
         if not members:

@@ -8,7 +8,7 @@
     DIR/assets/             the packaged assets with their licences (fzgeo.maps.offline)
 
 Every link is relative, so the folder can be served as is by any web server or opened from an
-intranet share. With ``offline_mode=True`` the maps carry no basemap and make no external request.
+intranet share. The maps carry no basemap and make no external request unless a basemap is asked for.
 """
 
 from __future__ import annotations
@@ -198,10 +198,12 @@ def publish(
 ) -> Path:
     """Write the site into ``folder`` and return the index page's path.
 
-    ``entries`` are the maps with their layers (e.g. from :func:`site_maps`);
-    ``basemap`` (default: each composition's) and ``offline_mode`` as in
+    ``entries`` are the maps with their layers (e.g. from :func:`site_maps`). A site is offline
+    unless ``basemap`` names an online basemap: without one the maps load no tiles and, with
+    the assets in ``assets/``, make no external request. ``basemap`` and ``offline_mode`` as in
     :func:`fzgeo.maps.render.render_spec`, checked before anything is written.
     """
+    basemap = basemap or "none"
     for spec, _ in entries:
         render.choose_basemap(spec, basemap, offline_mode=offline_mode)
     folder = prepare_folder(Path(folder))

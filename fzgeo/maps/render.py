@@ -113,6 +113,19 @@ def feature_collection(web: GeoDataFrame, columns: Sequence[str]) -> str:
     return _script_safe('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}")
 
 
+def draw_size(style: Any) -> float:
+    """How much a layer covers where it lies: its widest stroke (lines), largest radius (points).
+
+    The runtime draws line layers widest first and point layers largest first, so a wide band
+    can never hide a thin line entirely from the mouse (see ``docs/maps.md``); polygon layers
+    are ordered by their median feature area instead (set in :func:`_payload`).
+    """
+    symbols = [style.symbol, *(c.symbol for c in style.categories)]
+    if style.geometry == "point":
+        return float(max(s.radius for s in symbols))
+    return float(max((st.width for s in symbols for st in s.all_strokes), default=0.0))
+
+
 def _layer_config(
     ml: MapLayer, columns: Sequence[str], constants: dict[str, Any]
 ) -> dict[str, Any]:
@@ -126,6 +139,8 @@ def _layer_config(
         "name": ml.kind.name_zh,  # raw: the runtime escapes it where it becomes HTML
         "group": ml.group,
         "visible": ml.visible,
+        "geometry": ml.style.geometry,
+        "size": draw_size(ml.style),
         "minZoom": ml.style.min_zoom,
         "label": ml.style.label,
         "style": legend.style_config(ml.style),
@@ -173,6 +188,9 @@ def _payload(
         columns = _columns(ml, web)
         varying, constants = split_constants(web, columns)
         configs.append(_layer_config(ml, columns, constants))
+        if ml.style.geometry == "polygon" and len(web):
+            # areas: the layer of larger features is drawn first, under those of smaller ones
+            configs[-1]["size"] = float(np.median(shapely.area(np.asarray(web.geometry.values))))
         datasets.append(feature_collection(web, varying))
         reports.append(report)
         webs.append(web)

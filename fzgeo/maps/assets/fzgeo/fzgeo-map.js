@@ -76,67 +76,96 @@
     };
   }
 
-  /* The lower stroke passes of a multi-stroke line layer (casings), each on its own canvas in a
-   * sub-pane below the top pass, not interactive; they follow the top layer on and off the map. */
-  function lowerPasses(map, cfg, data, pane, passes) {
+  var OVERLAY_PANE = "fz-overlay";
+
+  /* An unfilled polygon (an outline such as a boundary) catches the mouse on its outline only;
+   * Leaflet's own test counts its whole interior, which would cover every layer below it. */
+  var polygonContains = L.Polygon.prototype._containsPoint;
+  L.Polygon.include({
+    _containsPoint: function (p) {
+      if (!this.options.fill || !this.options.fillOpacity) {
+        return L.Polyline.prototype._containsPoint.call(this, p, true);
+      }
+      return polygonContains.call(this, p);
+    }
+  });
+
+  /* The lower stroke passes of a multi-stroke line layer (casings): plain GeoJSON layers on the
+   * shared canvas, not interactive, drawn just below the top pass and shown with it. */
+  function lowerPasses(cfg, data, renderer, passes) {
     var lower = [];
     for (var i = 0; i < passes - 1; i++) {
-      var name = pane + "-" + i;
-      map.createPane(name, map.getPane(pane)).style.zIndex = String(i + 1);
       lower.push(L.geoJSON(data, {
-        pane: name,
-        renderer: L.canvas({ pane: name }),
+        pane: OVERLAY_PANE,
+        renderer: renderer,
         interactive: false,
         filter: (function (pass) { return function (f) { return symbolFor(cfg, f.properties, pass) !== null; }; }(i)),
-        style: lineStyle(cfg, i)
+        style: lineStyle(cfg, i),
+        pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { renderer: renderer, interactive: false }); }
       }));
     }
     return lower;
   }
 
-  function addLayer(map, cfg, data, index) {
+  /* A layer-control entry: the top stroke pass. While ticked (fzOn) it shows its passes unless
+   * the zoom is below its minimum; hidden or unticked, none of its features is on the canvas,
+   * so none catches the mouse. */
+  var FzLayer = L.GeoJSON.extend({
+    onAdd: function (map) { this.fzMap = map; this.fzOn = true; this.fzSync(); },
+    onRemove: function (map) { this.fzMap = map; this.fzOn = false; this.fzSync(); },
+    fzSync: function () {
+      var map = this.fzMap, cfg = this.fzConfig;
+      var show = !!this.fzOn && !(cfg.minZoom && map.getZoom() < cfg.minZoom);
+      if (show === !!this.fzShown) { return; }
+      this.fzShown = show;
+      if (show) {
+        this.fzLower.forEach(function (l) { map.addLayer(l); });
+        L.LayerGroup.prototype.onAdd.call(this, map);
+        this.fzRestack(this.fzIndex + 1);
+      } else {
+        L.LayerGroup.prototype.onRemove.call(this, map);
+        this.fzLower.forEach(function (l) { map.removeLayer(l); });
+      }
+    }
+  });
+
+  function bringUp(f) { if (f.bringToFront) { f.bringToFront(); } }
+
+  function addLayer(map, cfg, data, index, renderer, restack) {
     var constants = cfg.constants || {};
     if (Object.keys(constants).length) {
       /* values shared by every feature travel once, in the layer's configuration */
       data.features.forEach(function (f) { f.properties = Object.assign({}, constants, f.properties); });
     }
-    var paneName = "fz-pane-" + cfg.id;
-    var pane = map.createPane(paneName);
-    pane.style.zIndex = String(400 + index);
     var passes = cfg.style.passes || 1;
-    var lower = passes > 1 ? lowerPasses(map, cfg, data, paneName, passes) : [];
-    var topPane = paneName;
-    if (passes > 1) {
-      topPane = paneName + "-" + (passes - 1);
-      map.createPane(topPane, pane).style.zIndex = String(passes);
-    }
-    var renderer = L.canvas({ pane: topPane });
-    var layer = L.geoJSON(data, {
-      pane: topPane,
+    var lower = passes > 1 ? lowerPasses(cfg, data, renderer, passes) : [];
+    var layer = new FzLayer(data, {
+      pane: OVERLAY_PANE,
       renderer: renderer,
       style: lineStyle(cfg, passes - 1),
       pointToLayer: function (f, latlng) {
-        return L.circleMarker(latlng, Object.assign({ pane: topPane, renderer: renderer }, symbolFor(cfg, f.properties)));
+        var marker = L.circleMarker(latlng, Object.assign({ renderer: renderer }, symbolFor(cfg, f.properties)));
+        marker.feature = f;  /* the points of a MultiPoint answer for their feature */
+        return marker;
       }
     });
-    /* one layer-control entry: the top pass carries the lower ones on and off the map */
-    layer.on("add", function () { lower.forEach(function (l) { map.addLayer(l); }); });
-    layer.on("remove", function () { lower.forEach(function (l) { map.removeLayer(l); }); });
-    /* one tooltip and one popup per layer, filled lazily for the feature under the pointer */
-    layer.bindTooltip(function (l) { return label(cfg, l.feature.properties); }, { sticky: true });
-    layer.bindPopup(function (l) { return popup(cfg, l.feature.properties); }, POPUP);
-    layer.fzPane = pane;
     layer.fzConfig = cfg;
     layer.fzLower = lower;
+    layer.fzIndex = index;
+    layer.fzRestack = restack;
+    layer.fzPane = map.getPane(OVERLAY_PANE);
+    /* one tooltip and one popup per layer, filled lazily for the feature under the pointer */
+    layer.bindTooltip(function (l) { return label(cfg, featureOf(l).properties); }, { sticky: true });
+    layer.bindPopup(function (l) { return popup(cfg, featureOf(l).properties); }, POPUP);
     return layer;
   }
 
+  function featureOf(l) {
+    return l.feature || { properties: {} };
+  }
+
   function applyMinZoom(map, layers) {
-    var zoom = map.getZoom();
-    layers.forEach(function (layer) {
-      var hidden = layer.fzConfig.minZoom && zoom < layer.fzConfig.minZoom;
-      layer.fzPane.style.display = hidden ? "none" : "";
-    });
+    layers.forEach(function (layer) { if (layer.fzMap) { layer.fzSync(); } });
   }
 
   function toggleLegend(id, on) {
@@ -173,7 +202,14 @@
             .slice(0, 12).forEach(function (e) {
               var li = L.DomUtil.create("li", "", list);
               li.textContent = e.name + "（" + e.layer.fzConfig.name + "）";
-              li.addEventListener("click", function () { goTo(map, e); list.innerHTML = ""; });
+              li.addEventListener("click", function (ev) {
+                /* the list is emptied below: without stopping the click here the map would
+                 * take it for a click on the map and close the popup just opened */
+                L.DomEvent.stop(ev);
+                list.innerHTML = "";
+                input.blur();
+                goTo(map, e);
+              });
             });
         });
         return box;
@@ -204,11 +240,30 @@
     openFeature(map, entry.layer, f);
   }
 
+  /* The subtitle names the basemap only while its tiles load: until one tile has loaded, a
+   * failed tile (no network, intranet) turns "底图：X" into "底图：X 未能加载". */
+  function watchTiles(tile, name) {
+    var sub = document.querySelector(".fz-title .fz-sub");
+    if (!sub) { return; }
+    var named = "底图：" + name;
+    tile.on("tileerror", function () {
+      if (!tile.fzLoaded && sub.textContent.indexOf(named + " 未能加载") < 0) {
+        sub.textContent = sub.textContent.replace(named, named + " 未能加载");
+      }
+    });
+    tile.on("tileload", function () {
+      tile.fzLoaded = true;
+      sub.textContent = sub.textContent.replace(named + " 未能加载", named);
+    });
+  }
+
   function baseLayers(map, bases) {
     var out = {};
     bases.forEach(function (b, i) {
       var parts = b.tiles.map(function (t) {
-        return L.tileLayer(t.url, { attribution: t.attribution, subdomains: t.subdomains || "abc", maxZoom: t.maxZoom || 18 });
+        var tile = L.tileLayer(t.url, { attribution: t.attribution, subdomains: t.subdomains || "abc", maxZoom: t.maxZoom || 18 });
+        watchTiles(tile, b.name);
+        return tile;
       });
       var group = L.layerGroup(parts);
       out[esc(b.name)] = group;  /* the layer control sets names as HTML */
@@ -231,6 +286,42 @@
     return new Box().addTo(map);
   }
 
+  /* Phones and small windows: the legend and the layer control start collapsed, and the one
+   * opened collapses the other and fits between the top and bottom controls. */
+  function isSmall() { return window.innerWidth < 700 || window.innerHeight < 500; }
+
+  function cornerBottom(map, name) {
+    var c = map._controlCorners[name];
+    return c ? c.getBoundingClientRect().bottom : 0;
+  }
+
+  function responsive(map, control) {
+    var box = document.querySelector(".fz-legend details");
+    var mapRect = function () { return map.getContainer().getBoundingClientRect(); };
+    if (box && isSmall()) { box.open = false; }
+    var expand = control._expand;
+    control._expand = function () {
+      if (box && isSmall()) { box.open = false; }
+      expand.apply(control, arguments);
+      var form = control._form, top = form.getBoundingClientRect().top;
+      var bottomStack = map._controlCorners.bottomleft.getBoundingClientRect();
+      var limit = (isSmall() ? bottomStack.top : mapRect().bottom) - top - 12;
+      form.style.maxHeight = Math.max(limit, 80) + "px";
+      form.style.overflowY = "auto";
+    };
+    if (box) {
+      box.addEventListener("toggle", function () {
+        if (!box.open) { return; }
+        if (isSmall()) { control._collapse(); }
+        var legend = box.parentNode;
+        var scale = document.querySelector(".leaflet-control-scale");
+        var below = scale ? mapRect().bottom - scale.getBoundingClientRect().top : 0;
+        var above = isSmall() ? Math.max(cornerBottom(map, "topleft"), cornerBottom(map, "topright")) : cornerBottom(map, "topleft");
+        legend.style.maxHeight = Math.max(mapRect().bottom - below - above - 24, 80) + "px";
+      });
+    }
+  }
+
   function init(map, config, datasets) {
     if (config.titleHtml) { htmlControl(map, config.titleHtml, "topright", "fz-title"); }
     if (config.legendHtml) { htmlControl(map, config.legendHtml, "bottomleft", "fz-legend"); }
@@ -238,23 +329,47 @@
     var grouped = {};
     /* the grouped layer control sets group and layer names as HTML: escape them */
     (config.groupOrder || []).forEach(function (g) { grouped[esc(g)] = {}; });
+    /* one pane and one canvas for every layer: the renderer hit-tests all visible features and
+     * the topmost under the pointer wins; the draw order is the layers' order, each layer's
+     * stroke passes bottom first */
+    map.createPane(OVERLAY_PANE).style.zIndex = "400";
+    var renderer = L.canvas({ pane: OVERLAY_PANE });
+    /* drawing order: areas, then lines, then points, so no area hides a line or a point; areas
+     * of larger features first, lines widest first, points largest first, so that no layer
+     * hides another entirely from the mouse; else the composition's order */
+    var RANK = { polygon: 0, line: 1, point: 2 };
+    var drawOrder = config.layers.map(function (cfg, i) { return i; }).sort(function (a, b) {
+      var ca = config.layers[a], cb = config.layers[b];
+      var ra = RANK[ca.geometry] || 0, rb = RANK[cb.geometry] || 0;
+      var sa = ca.size || 0, sb = cb.size || 0;
+      return ra - rb || sb - sa || a - b;
+    });
+    var stacked = [];
+    var restack = function (from) {
+      for (var j = from; j < stacked.length; j++) {
+        if (stacked[j].fzShown) {
+          stacked[j].fzLower.concat([stacked[j]]).forEach(function (p) { p.eachLayer(bringUp); });
+        }
+      }
+    };
     config.layers.forEach(function (cfg, i) {
-      var layer = addLayer(map, cfg, datasets[i], i);
+      var layer = addLayer(map, cfg, datasets[i], drawOrder.indexOf(i), renderer, restack);
+      stacked[layer.fzIndex] = layer;
       layers.push(layer);
       var group = esc(cfg.group);
       if (!grouped[group]) { grouped[group] = {}; }
       grouped[group][esc(cfg.name)] = layer;
-      if (cfg.visible) { layer.addTo(map); }
       toggleLegend(cfg.id, cfg.visible);
     });
+    drawOrder.forEach(function (i) { if (config.layers[i].visible) { layers[i].addTo(map); } });
     L.control.scale({ imperial: false, metric: true, maxWidth: 150 }).addTo(map);  /* 比例尺 */
     var bases = baseLayers(map, config.basemaps);
-    var control = L.control.groupedLayers(bases, grouped, { collapsed: config.collapsed, groupCheckboxes: false });
+    var control = L.control.groupedLayers(bases, grouped, { collapsed: config.collapsed || isSmall(), groupCheckboxes: false });
     control.addTo(map);
+    responsive(map, control);
     map.on("overlayadd", function (e) { if (e.layer.fzConfig) { toggleLegend(e.layer.fzConfig.id, true); } });
     map.on("overlayremove", function (e) { if (e.layer.fzConfig) { toggleLegend(e.layer.fzConfig.id, false); } });
     map.on("zoomend", function () { applyMinZoom(map, layers); });
-    applyMinZoom(map, layers);
     var search = searchControl(map, layers);
     if (config.fit) {
       var bounds = L.latLngBounds([]);
