@@ -125,8 +125,13 @@ def test_search_finds_features_by_name(browser, tmp_path):
     box.send_keys("地块2")
     items = browser.find_elements("css selector", ".fz-search li")
     assert [i.text for i in items] == ["抚州地块2（测试图层）"]
-    items[0].click()
-    assert browser.execute_script("return !!document.querySelector('.leaflet-popup-content')")
+    items[0].click()  # a real click on the result
+    import time
+
+    time.sleep(0.6)  # the popup stays open (the click used to reach the map and close it)
+    assert "抚州地块2" in popup_text(browser)
+    assert browser.execute_script("return fzgeoMap.map.getZoom()") >= 13
+    assert browser.get_log("browser") == []
 
 
 def test_million_vertex_red_line_opens(browser, tmp_path):
@@ -188,6 +193,33 @@ def test_multipoint_layer_tooltips(browser, tmp_path):
     ).write(tmp_path / "mp.html")
     result = open_map(browser, path)
     assert result.ready and result.errors == []
+    # every point of each MultiPoint answers the real mouse with its feature's tooltip and popup
+    points = browser.execute_script(
+        "var m = fzgeoMap.map, out = [];"
+        "fzgeoMap.layers[0].eachLayer(function (g) { g.eachLayer(function (p) {"
+        " var c = m.latLngToContainerPoint(p.getLatLng());"
+        " out.push([c.x, c.y, g.feature.properties.name]); }); });"
+        "return out;"
+    )
+    assert sorted(p[2] for p in points) == ["单点", "多点", "多点"]
+    for x, y, name in points:
+        close_popup(browser)
+        mouse_to(browser, x, y)
+        assert name in tooltip_text(browser)
+        mouse_to(browser, x, y, click=True)
+        assert name in popup_text(browser) and "测试图层" in popup_text(browser)
+    close_popup(browser)
+    # and search finds them and opens the popup
+    box = browser.find_element("css selector", ".fz-search input")
+    box.send_keys("多点")
+    items = browser.find_elements("css selector", ".fz-search li")
+    assert [i.text for i in items] == ["多点（测试图层）"]
+    items[0].click()
+    import time
+
+    time.sleep(0.6)
+    assert "多点" in popup_text(browser)
+    assert browser.get_log("browser") == []
 
 
 def test_cli_conflict_map_and_publish_with_check(check_dir, tmp_path, browser):
