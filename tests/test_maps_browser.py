@@ -522,3 +522,82 @@ def test_conflict_site_popups_open_in_any_toggle_state(check_dir, browser, tmp_p
     )
     assert len(answers) == 2
     assert browser.get_log("browser") == []
+
+
+# --- phones and desktops: legend, layer control and scale bar (issue 16) -------------------
+
+_RECTS = """
+function r(sel) { var e = document.querySelector(sel); if (!e) { return null; }
+  var b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }
+var d = document.querySelector('.fz-legend details');
+return {legend: r('.fz-legend'), control: r('.leaflet-control-layers'),
+  scale: r('.leaflet-control-scale'), title: r('.fz-title'),
+  legendOpen: d ? d.open : null,
+  controlOpen: document.querySelector('.leaflet-control-layers').classList.contains(
+    'leaflet-control-layers-expanded'),
+  scrollX: document.documentElement.scrollWidth - innerWidth, width: innerWidth, height: innerHeight};
+"""
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _no_overlap(state) -> None:
+    boxes = {k: state[k] for k in ("legend", "control", "scale")}
+    assert all(boxes.values()), boxes
+    for a in boxes:
+        for b in boxes:
+            if a < b:
+                assert not _overlap(boxes[a], boxes[b]), (a, b, boxes)
+    for box in boxes.values():  # on screen
+        assert box[0] >= 0 and box[1] >= 0
+        assert box[2] <= state["width"] and box[3] <= state["height"]
+    assert state["scrollX"] <= 0
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1400, 900)])
+@pytest.mark.parametrize("key", ["plan_overview", "conflicts"])
+def test_layout_legend_control_scale_do_not_overlap(key, size, check_dir, tmp_path):
+    spec = compose.spec(key)
+    layers_ = conflict.map_layers(spec, check_dir if key == "conflicts" else None)
+    path = render.render_spec(spec, layers_, offline_mode=True).write(tmp_path / f"{key}.html")
+    width, height = size
+    phone = width < 700
+    with chromium(width, height) as driver:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": phone},
+        )
+        result = open_map(driver, path)
+        assert result.ready and result.errors == []
+        state = driver.execute_script(_RECTS)
+        assert (state["width"], state["height"]) == size
+        # phones: both start collapsed; desktops: the legend starts open
+        assert state["legendOpen"] is (not phone)
+        if phone:
+            assert state["controlOpen"] is False
+        _no_overlap(state)
+        # open the legend (a real click on its summary): still clear of the others
+        if not state["legendOpen"]:
+            driver.find_element("css selector", ".fz-legend summary").click()
+            state = driver.execute_script(_RECTS)
+            assert state["legendOpen"] is True
+            _no_overlap(state)
+        # open the layer control: on a phone the legend folds away; nothing overlaps
+        x, y = driver.execute_script(
+            "var b = document.querySelector('.leaflet-control-layers').getBoundingClientRect();"
+            "return [b.left + b.width / 2, b.top + b.height / 2];"
+        )
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            driver.execute_cdp_cmd(
+                "Input.dispatchMouseEvent",
+                {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
+            )
+        state = driver.execute_script(_RECTS)
+        assert state["controlOpen"] is True
+        if phone:
+            assert state["legendOpen"] is False
+        _no_overlap(state)
+        if phone:
+            driver.save_screenshot(str(tmp_path / f"{key}-phone.png"))

@@ -365,8 +365,8 @@
     L.control.scale({ imperial: false, metric: true, maxWidth: 150 }).addTo(map);  /* 比例尺 */
     var bases = baseLayers(map, config.basemaps);
     var control = L.control.groupedLayers(bases, grouped, { collapsed: config.collapsed || isSmall(), groupCheckboxes: false });
+    responsive(map, control);  /* before addTo: the control binds its _expand when added */
     control.addTo(map);
-    responsive(map, control);
     map.on("overlayadd", function (e) { if (e.layer.fzConfig) { toggleLegend(e.layer.fzConfig.id, true); } });
     map.on("overlayremove", function (e) { if (e.layer.fzConfig) { toggleLegend(e.layer.fzConfig.id, false); } });
     map.on("zoomend", function () { applyMinZoom(map, layers); });
