@@ -601,3 +601,81 @@ def test_layout_legend_control_scale_do_not_overlap(key, size, check_dir, tmp_pa
         _no_overlap(state)
         if phone:
             driver.save_screenshot(str(tmp_path / f"{key}-phone.png"))
+
+
+# --- offline by default (issue 16) ---------------------------------------------------------
+
+
+def test_demo_map_pages_are_offline_by_default(check_dir, browser, tmp_path):
+    """Every page the demo's map step writes loads with zero requests and zero console errors."""
+    import shutil
+
+    from fzgeo.demo import DemoContext
+    from fzgeo.demo import _maps as demo_maps
+
+    out = tmp_path / "demo"
+    shutil.copytree(check_dir, out / "check")
+    ctx = DemoContext(out=out)
+    demo_maps.run(out, ctx)
+    pages = [*sorted((out / "site").glob("*.html")), out / "plan_overview_offline.html"]
+    assert {p.name for p in pages} >= {
+        "index.html",
+        "plan_overview.html",
+        "transport.html",
+        "conflicts.html",
+        "plan_overview_offline.html",
+    }
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["http://*", "https://*"]})
+    try:
+        for page in pages:
+            html = page.read_text(encoding="utf-8")
+            assert "tile.openstreetmap.org" not in html and "底图：OpenStreetMap" not in html
+            if page.name == "index.html":
+                browser.get("about:blank")
+                browser.get_log("performance")
+                browser.get_log("browser")
+                browser.get(page.resolve().as_uri())
+                from map_browser import _requests
+
+                requests = _requests(browser)
+                assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+                assert browser.get_log("browser") == []
+                continue
+            result = open_map(browser, page)
+            assert result.ready, page
+            assert result.external_requests == [], page
+            assert result.errors == [], page
+            sub = browser.execute_script(
+                "return document.querySelector('.fz-title .fz-sub').textContent"
+            )
+            assert "底图：无底图" in sub, sub
+    finally:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+
+
+def test_subtitle_does_not_name_a_basemap_that_failed(browser, tmp_path):
+    """An online basemap with the network blocked: the subtitle says its tiles did not load."""
+    layer = synthetic_layer(squares(2))
+    path = render.render([layer], title="t", basemap="osm", assets="inline").write(
+        tmp_path / "osm.html"
+    )
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["http://*", "https://*"]})
+    try:
+        result = open_map(browser, path)
+        assert result.ready
+        import time
+
+        deadline = time.monotonic() + 10
+        sub = ""
+        while time.monotonic() < deadline:
+            sub = browser.execute_script(
+                "return document.querySelector('.fz-title .fz-sub').textContent"
+            )
+            if "未能加载" in sub:
+                break
+            time.sleep(0.1)
+        assert "底图：OpenStreetMap 未能加载" in sub
+    finally:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
