@@ -487,6 +487,8 @@ def test_conflict_site_popups_open_in_any_toggle_state(check_dir, browser, tmp_p
     names = result.layers_in_control
     sites = "项目选址（检查结果）"
     others = [n for n in names if n != sites]
+    parts = "冲突部分（重叠或界外）"
+    assert parts in names
     index = browser.execute_script(
         "var n = arguments[0]; return fzgeoMap.layers.findIndex(function (l) { return l.fzConfig.name === n; })",
         sites,
@@ -501,26 +503,36 @@ def test_conflict_site_popups_open_in_any_toggle_state(check_dir, browser, tmp_p
 
     states = [
         [],  # as opened
-        ["冲突部分（检查结果）"],  # the conflict parts off
+        [parts],  # the conflict parts off
         others,  # every other layer off
     ]
     for off in states:
         for name in off:
-            if name in names:
-                _toggle(browser, name)
+            _toggle(browser, name)
         text = site_popup()
         assert "综合结论" in text, off
         for name in off:
-            if name in names:
-                _toggle(browser, name)
-    # and every site, not just one, with the parts unticked
-    _toggle(browser, "冲突部分（检查结果）") if "冲突部分（检查结果）" in names else None
-    answers = browser.execute_script(
-        "var l = fzgeoMap.layers[arguments[0]], m = fzgeoMap.map, out = [];"
-        "l.eachLayer(function (f) { out.push(f.feature.properties['名称']); }); return out;",
+            _toggle(browser, name)
+    # every site's own verdict popup, each centred in turn: with the conflict parts ticked the
+    # site without conflict answers, with them unticked every site does
+    centres = browser.execute_script(
+        "var out = []; fzgeoMap.layers[arguments[0]].eachLayer(function (f) {"
+        " var c = f.getBounds().getCenter(); out.push([f.feature.properties['名称'], c.lat, c.lng]); });"
+        "return out;",
         index,
     )
-    assert len(answers) == 2
+    assert len(centres) == 2
+    for ticked in (True, False):
+        if not ticked:
+            _toggle(browser, parts)
+        for site, lat, lng in centres:
+            if ticked and site != "无冲突项目":
+                continue
+            browser.execute_script(
+                "fzgeoMap.map.setView([arguments[0], arguments[1]], 14, {animate: false})", lat, lng
+            )
+            text = site_popup()
+            assert site in text and "综合结论" in text, (site, ticked)
     assert browser.get_log("browser") == []
 
 
