@@ -195,11 +195,13 @@ def _area_text(m2: float, what: str) -> str:
     return f"{what} {m2:,.2f} 平方米 / {m2 / M2_PER_HA:,.4f} 公顷 / {m2 / M2_PER_MU:,.4f} 亩"
 
 
-def _brief(result: CheckResult, rows: list[int]) -> pd.DataFrame:
-    """The per-site table of the HTML: name, size (m², 公顷, 亩), verdicts with their areas."""
+def _brief(result: CheckResult, rows: list[int], labels: Sequence[str]) -> pd.DataFrame:
+    """The per-site table of the HTML: name, size (m², 公顷, 亩), verdicts with their areas.
+
+    ``labels``: every site's name (:func:`_labels`).
+    """
     sites = result.sites.iloc[rows]
     m2 = pd.to_numeric(sites["site_area_m2"], errors="coerce")
-    labels = _labels(result)
     out = pd.DataFrame(
         {
             "序号": [i + 1 for i in rows],
@@ -387,7 +389,7 @@ def write_html(
 <h2>管控图层（数据来源）</h2>{_table(sources) if len(sources) else "<p>无</p>"}
 <h2>规则</h2>{_table(tables["rules"])}
 <h2>逐项目结论</h2>{f'<p class="note">{escape_html(listed_note)}</p>' if listed_note else ""}
-{_table(_brief(result, listed), verdict_col="综合结论")}
+{_table(_brief(result, listed, labels), verdict_col="综合结论")}
 {map_section}
 </body></html>
 """
