@@ -135,11 +135,6 @@ def cache_key(sha256: str, crs_wkt: str = "") -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def layer_digest(geoms: np.ndarray, crs: str = "") -> str:
-    """The piece cache's key of geometries in ``crs`` (any text pyproj reads, e.g. WKT)."""
-    return cache_key(layer_sha256(geoms, crs or None), crs)
-
-
 def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, int]:
     """Make every geometry valid, polygons staying polygonal; return them and the repair count.
 
