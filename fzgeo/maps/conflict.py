@@ -192,12 +192,13 @@ def check_layers(folder: str | Path, spec: MapSpec) -> list[MapLayer]:
     frames = read_output(folder)
     where = f"maps/{spec.key}.yaml check_styles"
     out = []
-    for key, gdf in used_layers(folder).items():
-        title = str(gdf[LAYER_TITLE].iloc[0]) if LAYER_TITLE in gdf and len(gdf) else key
+    used = used_layers(folder)
+    for key, gdf in used.items():
+        title = layer_title(key, gdf)
         style = constraint_style(key, title, gdf)
         kind = replace(_kind(style.key, title, gdf), group=CONSTRAINT_GROUP)
         out.append(MapLayer(style.key, kind, style, gdf))
-    shown = notice(illustrative(folder))
+    shown = notice(illustrative(folder, used))
     for name in (SITES, PARTS):
         if name not in spec.check_styles:
             raise ConfigError(f"{where}: no style for {name!r}")
@@ -217,12 +218,18 @@ def notice(names: list[str]) -> str:
     )
 
 
-def illustrative(folder: str | Path) -> list[str]:
+def layer_title(key: str, gdf: GeoDataFrame) -> str:
+    """The title of a used constraint layer: its :data:`LAYER_TITLE` value, else ``key``."""
+    return str(gdf[LAYER_TITLE].iloc[0]) if LAYER_TITLE in gdf and len(gdf) else key
+
+
+def illustrative(folder: str | Path, used: Mapping[str, GeoDataFrame] | None = None) -> list[str]:
     """The Chinese names of the illustrative (示意) constraint layers a check used.
 
     From the output's ``summary.json`` (``illustrative_layers``, named by ``audit.layers``),
     the rule of :func:`fzgeo.report.illustrative_layers`; for an output without it, the layers
-    of :func:`used_layers` holding a feature of ``precision`` ``illustrative``.
+    of :func:`used_layers` (``used`` when the caller has read them) holding a feature of
+    ``precision`` ``illustrative``.
     """
     folder = Path(folder)
     summary = folder / SUMMARY
@@ -238,8 +245,8 @@ def illustrative(folder: str | Path) -> list[str]:
                 for n in data["illustrative_layers"]
             ]
     return [
-        str(gdf[LAYER_TITLE].iloc[0]) if LAYER_TITLE in gdf and len(gdf) else key
-        for key, gdf in used_layers(folder).items()
+        layer_title(key, gdf)
+        for key, gdf in (used_layers(folder) if used is None else used).items()
         if "precision" in gdf and (gdf["precision"].astype(str) == ILLUSTRATIVE).any()
     ]
 
