@@ -26,7 +26,6 @@ where some frame needs it. Many maps are drawn in worker processes (``fork``), f
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import threading
@@ -47,7 +46,7 @@ from fzgeo.check.rules import CONFLICT, NEAR, UNCHECKED
 from fzgeo.errors import ConfigError
 from fzgeo.report import _sitedraw, _sitescene
 from fzgeo.report._sitescene import LABEL_COLUMNS, Scene, site_label
-from fzgeo.report._summary import ILLUSTRATIVE, illustrative_layers
+from fzgeo.report._summary import ILLUSTRATIVE, illustrative_layers, now
 from fzgeo.report._svg import Frame
 
 MAX_MAPS = 200  #: site maps drawn at most (the most serious sites first)
@@ -151,7 +150,7 @@ def _scene(result: CheckResult, layers: Mapping[str, GeoDataFrame], positions: l
         )
     locator, locator_frame = _sitescene.locator(admin)
     banner = illustrative_titles(result, layers)
-    stamp = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d")
+    stamp = now().strftime("%Y-%m-%d")  # the date in Asia/Shanghai, as the report's
     return Scene(drawn, sites, counties, locator, locator_frame, banner, stamp)
 
 
