@@ -337,10 +337,9 @@ def json_encoding(path: Path, *, override: str | None = None) -> Encoding:
     bad = _first_failure(_file_chunks(path), "utf-8")
     if bad is None:
         return Encoding("utf-8", "UTF-8 (GeoJSON standard), verified")
-    with path.open("rb") as fh:
-        head = fh.read(bad + 1)
-    line = _line_of(head, bad)
-    lines = path.read_bytes().split(b"\n")
+    data = path.read_bytes()  # the lines are classified below: the whole file, read once
+    line = _line_of(data, bad)
+    lines = data.split(b"\n")
     kinds = {n: chunk_codec(b) for n, b in enumerate(lines, 1) if not b.isascii()}
     utf8 = [n for n, codec in kinds.items() if codec == "utf-8"]
     gbk = [n for n, codec in kinds.items() if codec == "gb18030"]
@@ -352,7 +351,7 @@ def json_encoding(path: Path, *, override: str | None = None) -> Encoding:
         )
         hint = "save the file again as UTF-8, or pass --encoding to read every line in one"
         raise InputError(msg, path=path, where=f"line {other}", code="FZ304", hint=hint)
-    bad18030 = _first_failure(_file_chunks(path), "gb18030")
+    bad18030 = _first_failure((data,), "gb18030")
     if bad18030 is None:
         return Encoding("gb18030", f"detected: not valid UTF-8 from line {line}, valid GB18030/GBK")
     msg = f"line {line} is not UTF-8, and the file is not GB18030/GBK either"
