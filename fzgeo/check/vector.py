@@ -128,11 +128,7 @@ def prepare(
     sha256 = pieces.layer_sha256(whole, gdf.crs)
     attributes = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     id_column, name_column = labels.columns_for(attributes, rule or Rule(name, name, "veto"))
-    keep = np.ones(len(gdf), dtype=bool)
-    for col, value in (where or {}).items():
-        keep &= (
-            (gdf[col] == value).fillna(False).to_numpy(dtype=bool) if col in gdf.columns else False
-        )
+    keep = where_mask(gdf, where or {})
     ids, names = labels.feature_labels(attributes, id_column, name_column, keep)
     selected = gdf[keep] if not keep.all() else gdf
     delivered = np.asarray(selected.geometry.values, dtype=object)
@@ -167,6 +163,21 @@ def prepare(
             name_column=name_column,
         ),
     )
+
+
+def where_mask(frame: pd.DataFrame, where: Mapping[str, object]) -> np.ndarray:
+    """The rows of a layer's attributes that match every ``where`` value (a missing column: none).
+
+    Every engine selects a rule's features with this.
+    """
+    keep = np.ones(len(frame), dtype=bool)
+    for col, value in where.items():
+        keep &= (
+            (frame[col] == value).fillna(False).to_numpy(dtype=bool)
+            if col in frame.columns
+            else False
+        )
+    return keep
 
 
 def precision_values(attributes: pd.DataFrame) -> tuple[str, ...]:

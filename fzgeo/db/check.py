@@ -42,7 +42,7 @@ from fzgeo.check.engines import Engine, Task
 from fzgeo.check.labels import ID_COLUMNS, NAME_COLUMNS
 from fzgeo.check.model import LayerRecord
 from fzgeo.check.rules import Rule, RuleSet
-from fzgeo.check.vector import precision_values
+from fzgeo.check.vector import precision_values, where_mask
 from fzgeo.db.connect import (
     MAX_IDENTIFIER_BYTES,
     META_TABLE,
@@ -246,12 +246,11 @@ class PostgisEngine(Engine):
             {
                 col: pd.Series([r[3 + i] for r in rows], dtype=PG_TO_PANDAS.get(types[col], object))
                 for i, col in enumerate(wanted)
-            }
+            },
+            index=pd.RangeIndex(len(rows)),  # one row per feature, even without columns
         )
         id_column, name_column = labels.columns_for(frame, rule)
-        keep = np.ones(len(rows), dtype=bool)
-        for col, value in rule.where.items():  # as fzgeo.check.prepare filters
-            keep &= (frame[col] == value).fillna(False).to_numpy(dtype=bool)
+        keep = where_mask(frame, rule.where)  # as fzgeo.check.prepare filters
         ids, names = labels.feature_labels(frame, id_column, name_column, keep)
         fids = np.array([r[0] for r in rows], dtype=np.int64)[keep]
         self._fids[rule.id] = fids
