@@ -109,6 +109,11 @@ def legacy_datum_named(text: str) -> str | None:
     return next((datum for pattern, datum in _LEGACY_NAMES if pattern.search(words)), None)
 
 
+def _unbound(crs: CRS) -> CRS:
+    """``crs`` without a +towgs84 binding (a BoundCRS's source CRS), else ``crs`` itself."""
+    return crs.source_crs if crs.is_bound and crs.source_crs is not None else crs
+
+
 def legacy_datum(crs: CRS) -> str | None:
     """The old Chinese datum ``crs`` is on ("Xian 1980", "Beijing 1954", "New Beijing"), or None.
 
@@ -116,8 +121,7 @@ def legacy_datum(crs: CRS) -> str | None:
     no known name (a PROJ string, an ESRI .prj with ``D_unknown``) by its ellipsoid: IAG 1975
     (a = 6 378 140 m) is Xian 1980's, Krassowsky 1940 (a = 6 378 245 m) Beijing 1954's.
     """
-    if crs.is_bound and crs.source_crs is not None:
-        crs = crs.source_crs
+    crs = _unbound(crs)
     geodetic = crs.geodetic_crs
     datum = geodetic.datum.name if geodetic is not None and geodetic.datum is not None else ""
     found = legacy_datum_named(datum) or legacy_datum_named(crs.name)
@@ -132,8 +136,7 @@ def legacy_datum(crs: CRS) -> str | None:
 
 def is_cgcs2000(crs: CRS) -> bool:
     """True when ``crs`` is on the CGCS2000 datum (EPSG:4490 and its projections)."""
-    base = crs.source_crs if crs.is_bound and crs.source_crs is not None else crs
-    geodetic = base.geodetic_crs
+    geodetic = _unbound(crs).geodetic_crs
     if geodetic is None or geodetic.datum is None:
         return False
     return bool(_CGCS2000_NAME.search(_words(geodetic.datum.name)))
@@ -145,8 +148,7 @@ def cgcs2000_counterpart(crs: CRS) -> int | None:
     E.g. Xian 1980 / 3-degree Gauss-Kruger CM 117E (EPSG:2384) -> EPSG:4548; None when there is
     no such CGCS2000 CRS.
     """
-    if crs.is_bound and crs.source_crs is not None:
-        crs = crs.source_crs
+    crs = _unbound(crs)
     if crs.is_geographic:
         return STORAGE_EPSG
     gk = gauss_kruger(crs)
