@@ -28,6 +28,7 @@ import shapely
 from geopandas import GeoDataFrame
 
 from fzgeo import io, textsafe
+from fzgeo.crs import crs_text
 from fzgeo.errors import (
     CATALOGUE,
     ERROR,
@@ -135,10 +136,7 @@ class Report:
 
 
 def _crs_text(gdf: GeoDataFrame) -> str | None:
-    if gdf.crs is None:
-        return None
-    epsg = gdf.crs.to_epsg()
-    return f"EPSG:{epsg} ({gdf.crs.name})" if epsg else gdf.crs.name
+    return None if gdf.crs is None else crs_text(gdf.crs)
 
 
 _CODE_PREFIX = re.compile(r"^\[(FZ\d{3})\] ")
