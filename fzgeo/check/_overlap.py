@@ -34,6 +34,24 @@ class Measure:
     features: list[np.ndarray]
 
 
+def scatter(done: list[tuple[np.ndarray, Measure]], n: int) -> Measure:
+    """The measures of some of ``n`` sites each, put at their positions (nothing inside the rest).
+
+    ``done`` pairs the positions of a batch of sites with the measure of that batch.
+    """
+    inside = np.zeros(n)
+    parts = np.full(n, None, dtype=object)
+    distance = np.full(n, np.nan)
+    features: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n
+    for pos, m in done:
+        inside[pos] = m.inside
+        parts[pos] = m.parts
+        distance[pos] = m.distance
+        for p, f in zip(pos.tolist(), m.features, strict=True):
+            features[p] = f
+    return Measure(inside, parts, distance, features)
+
+
 def classify(geoms: np.ndarray) -> np.ndarray:
     """POLYGON, LINE or POINT per geometry (-1 for anything else, e.g. a collection)."""
     types = shapely.get_type_id(geoms)

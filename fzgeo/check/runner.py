@@ -211,16 +211,7 @@ def run(
 
 def _expand(m: _overlap.Measure, ok: np.ndarray) -> _overlap.Measure:
     """A measure of the usable sites spread over every site: nothing inside the others."""
-    if ok.all():
-        return m
-    n = len(ok)
-    inside, distance = np.zeros(n), np.full(n, np.nan)
-    parts = np.full(n, None, dtype=object)
-    features = [np.array([], dtype=np.int64)] * n
-    inside[ok], distance[ok], parts[ok] = m.inside, m.distance, m.parts
-    for i, f in zip(np.flatnonzero(ok), m.features, strict=True):
-        features[i] = f
-    return _overlap.Measure(inside=inside, parts=parts, distance=distance, features=features)
+    return m if ok.all() else _overlap.scatter([(np.flatnonzero(ok), m)], len(ok))
 
 
 def _unchecked(table: pd.DataFrame, ok: np.ndarray) -> pd.DataFrame:

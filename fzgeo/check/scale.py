@@ -246,7 +246,7 @@ class DaskEngine(Engine):
             done = self.client.gather(tasks)
         except (KilledWorker, OSError, TimeoutError) as exc:
             raise DistributedError(f"a dask worker failed during the check ({exc})") from exc
-        return _reassemble(done, n)
+        return _overlap.scatter(done, n)
 
 
 def _probe(address: str, timeout: float) -> None:
@@ -261,21 +261,6 @@ def _probe(address: str, timeout: float) -> None:
         raise DistributedError(f"scheduler address {address!r} is not tcp://HOST:PORT")
     with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
         pass
-
-
-def _reassemble(done: list[tuple[np.ndarray, _overlap.Measure]], n: int) -> _overlap.Measure:
-    """Put the partitions' measures back into input order."""
-    inside = np.zeros(n)
-    parts = np.full(n, None, dtype=object)
-    distance = np.full(n, np.nan)
-    features: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n
-    for pos, m in done:
-        inside[pos] = m.inside
-        parts[pos] = m.parts
-        distance[pos] = m.distance
-        for p, f in zip(pos.tolist(), m.features, strict=True):
-            features[p] = f
-    return _overlap.Measure(inside, parts, distance, features)
 
 
 def run(
