@@ -122,6 +122,11 @@ class CheckResult:
             self.measured, checked, len(self.sites), self.workers, self.work_sites, self.rules
         )
 
+    def unused(self, layer: str | None) -> bool:
+        """Whether the check used ``layer`` for nothing: it has vector rules and all were skipped."""
+        rules = self.rules.vector_rules(layer)
+        return bool(rules) and all(r.id in self.skipped for r in rules)
+
     def counted(self) -> np.ndarray:
         """Per site, whether the batch totals count it: a duplicated site counts once.
 

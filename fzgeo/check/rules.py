@@ -197,6 +197,14 @@ class RuleSet:
         """The Chinese name of the first rule on ``layer`` (for legends), else the layer name."""
         return next((r.name_zh for r in self.rules if r.layer == layer), layer)
 
+    def vector_rules(self, layer: str | None) -> list[Rule]:
+        """The rules measured on the vector layer ``layer`` (every kind but the raster ones)."""
+        return [r for r in self.rules if r.layer == layer and r.kind not in RASTER_KINDS]
+
+    def layers_by_title(self) -> dict[str, str]:
+        """Display title (:meth:`layer_title`) -> layer name, for layers given by their titles."""
+        return {self.layer_title(layer): layer for layer in self.layers()}
+
 
 def _rule(data: Any, i: int, source: str) -> Rule:
     if not isinstance(data, Mapping):

@@ -25,7 +25,6 @@ import shapely
 from geopandas import GeoDataFrame
 
 from fzgeo.check import CheckResult
-from fzgeo.check.rules import RASTER_KINDS
 from fzgeo.crs import to_storage
 from fzgeo.errors import ConfigError
 from fzgeo.maps import compose
@@ -108,15 +107,13 @@ def constraint_frames(
         ``constraint_<rule layer name>`` -> the features meeting the box, cut to it, EPSG:4490,
         with the column 管控图层 (the display name) first.
     """
-    rules = result.rules
-    by_title = {rules.layer_title(r.layer): r.layer for r in rules.rules}
+    by_title = result.rules.layers_by_title()
     x0, y0, x1, y1 = to_storage(sites, what="sites").total_bounds
     box = (x0 - MARGIN_DEG, y0 - MARGIN_DEG, x1 + MARGIN_DEG, y1 + MARGIN_DEG)
     out = {}
     for title, gdf in layers.items():
         key = by_title.get(title, title)
-        used = [r for r in rules.rules if r.layer == key and r.kind not in RASTER_KINDS]
-        if gdf is None or (used and all(r.id in result.skipped for r in used)):
+        if gdf is None or result.unused(key):
             continue
         layer = to_storage(gdf, what=f"constraint layer {title}")
         geoms = np.asarray(layer.geometry.values, dtype=object)

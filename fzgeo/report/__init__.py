@@ -136,7 +136,7 @@ def write_report(
     """
     created = now()
     if origins is None and layers:
-        by_title = {result.rules.layer_title(name): name for name in result.rules.layers()}
+        by_title = result.rules.layers_by_title()
         origins = layer_origins({by_title.get(t, t): gdf for t, gdf in layers.items()})
     show = _progress.wanted(len(result.sites), progress)
     folder = prepare_folder(Path(folder))

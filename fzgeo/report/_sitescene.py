@@ -24,7 +24,7 @@ from pyproj import Transformer
 
 from fzgeo import styles
 from fzgeo.check import M2_PER_HA, M2_PER_MU, CheckResult
-from fzgeo.check.rules import CONFLICT, NEAR, RASTER_KINDS, RuleSet
+from fzgeo.check.rules import CONFLICT, NEAR, RuleSet
 from fzgeo.crs import WORK_CRS, to_work
 from fzgeo.errors import UnknownLayerError
 from fzgeo.plan import layers as plan_layers
@@ -195,14 +195,14 @@ def constraint_layers(
     """The layers the check used (by display name), each cut down to the features near a frame."""
     rule_set: RuleSet = result.rules
     audit = (getattr(result, "audit", None) or {}).get("layers") or {}
-    by_title = {rule_set.layer_title(r.layer): r.layer for r in rule_set.rules}
+    by_title = rule_set.layers_by_title()
     out = []
     for i, (title, gdf) in enumerate(layers.items()):
         if gdf is None:
             continue
         key = by_title.get(title)
-        rules = [r for r in rule_set.rules if r.layer == key and r.kind not in RASTER_KINDS]
-        if key is not None and rules and all(r.id in result.skipped for r in rules):
+        rules = rule_set.vector_rules(key)
+        if key is not None and result.unused(key):
             continue  # the check did not use it
         rows = _needed(gdf, boxes)
         near = gdf.iloc[rows]
