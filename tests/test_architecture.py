@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "fzgeo"
 
 #: package folders in dependency order; top-level modules are the foundations, below all of them
-ORDER = ("io", "plan", "raster", "check", "maps", "qgis", "report", "db", "demo", "cli")
+ORDER = ("io", "plan", "raster", "check", "maps", "qgis", "report", "db", "serve", "demo", "cli")
 
 
 def _module_name(path: Path) -> str:
