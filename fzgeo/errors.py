@@ -49,7 +49,7 @@ class ErrorCode:
 #: The stable error codes, in code order, by subject: 0xx internal, 1xx coordinate reference
 #: systems, 2xx layer kinds and schema, 3xx files read and written, 4xx coordinates and
 #: geometries, 5xx packaged data, 6xx rules and configuration, 7xx database and distributed
-#: execution. Codes are never reused or renumbered; a new code takes the next free number of
+#: execution, 8xx web service. Codes are never reused or renumbered; a new code takes the next free number of
 #: its subject.
 CATALOGUE: dict[str, ErrorCode] = {
     e.code: e
@@ -209,6 +209,38 @@ CATALOGUE: dict[str, ErrorCode] = {
         ErrorCode("FZ703", "table or layer not found in the database", "run `fzgeo db push` first"),
         ErrorCode("FZ704", "name not usable as a database table", "rename the layer"),
         ErrorCode("FZ710", "distributed scheduler unreachable or failed", "check --scheduler"),
+        # 8xx web service (fzgeo serve)
+        ErrorCode(
+            "FZ800",
+            "upload larger than the server accepts",
+            "send a smaller file, or start the server with a larger --max-upload-mb",
+        ),
+        ErrorCode(
+            "FZ801",
+            "uploaded file name not usable",
+            "send the file under its plain name with the suffix of its format (.zip, .gpkg, "
+            ".geojson, .csv, .xlsx, .txt)",
+        ),
+        ErrorCode(
+            "FZ802",
+            "check job not found or expired",
+            "upload the file again; results are kept for a limited time",
+        ),
+        ErrorCode(
+            "FZ803",
+            "listening beyond this machine needs an access token",
+            "pass --token (or set FZGEO_TOKEN), or keep the default --host 127.0.0.1",
+        ),
+        ErrorCode(
+            "FZ804",
+            "access token missing or wrong",
+            "open the address with ?token=... as the server's operator gave it",
+        ),
+        ErrorCode(
+            "FZ805",
+            "the server is busy with as many checks as it accepts",
+            "wait for a running check to finish and upload again",
+        ),
     )
 }
 
