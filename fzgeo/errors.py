@@ -208,6 +208,23 @@ CATALOGUE: dict[str, ErrorCode] = {
         ErrorCode("FZ702", "PostGIS is not installed in the database", "CREATE EXTENSION postgis;"),
         ErrorCode("FZ703", "table or layer not found in the database", "run `fzgeo db push` first"),
         ErrorCode("FZ704", "name not usable as a database table", "rename the layer"),
+        ErrorCode(
+            "FZ705",
+            "Z or M values dropped: database layers are stored in 2-D",
+            "x/y are kept; keep the 3-D source file if heights matter",
+            severity=WARNING,
+        ),
+        ErrorCode(
+            "FZ706",
+            "QGIS styles not stored in the database (no layer_styles table, cannot create one)",
+            "let the database owner run `fzgeo db push` once, or grant CREATE on schema public",
+            severity=WARNING,
+        ),
+        ErrorCode(
+            "FZ707",
+            "the PostGIS engine was chosen but no database given",
+            "give --dsn postgresql://... or set FZGEO_DSN",
+        ),
         ErrorCode("FZ710", "distributed scheduler unreachable or failed", "check --scheduler"),
         # 8xx web service (fzgeo serve)
         ErrorCode(
