@@ -190,3 +190,72 @@ def test_the_callers_sites_are_left_as_given(layers):
     with pytest.warns(UserWarning, match="without usable geometry"):
         check.run(sites, {"eco_redline": io.read(layers["red"])}, rules_mod.load(layers["rules"]))
     assert sites.geometry.iloc[0] is not None and sites.geometry.iloc[0].is_empty
+
+
+def _two_dataset_zip(tmp_path: Path) -> Path:
+    """A zip of two Shapefiles, 红线 (the 100 m square) and 其他 (far away), GBK names."""
+    from input_fixtures import shapefile, shapefile_bytes, zip_entries
+
+    red = GeoDataFrame({"BSM": ["H1"]}, geometry=[box(X, Y, X + 100, Y + 100)], crs=4548)
+    other = GeoDataFrame({"BSM": ["Q1"]}, geometry=[box(X + 5000, Y, X + 5100, Y + 100)], crs=4548)
+    entries = {
+        **shapefile_bytes(shapefile(tmp_path / "a", red, name="红线")),
+        **shapefile_bytes(shapefile(tmp_path / "b", other, name="其他")),
+    }
+    return zip_entries(tmp_path / "三区三线.zip", entries, gbk_names=True)
+
+
+@pytest.fixture
+def inside_site(tmp_path: Path) -> Path:
+    path = tmp_path / "sites.gpkg"
+    GeoDataFrame(
+        {"编号": ["A-1"]}, geometry=[box(X + 10, Y + 10, X + 60, Y + 60)], crs=4548
+    ).to_file(path)
+    return path
+
+
+def test_against_a_zip_of_two_datasets_names_them_and_takes_file_colon_layer(
+    layers, inside_site, tmp_path, capsys
+):
+    archive = _two_dataset_zip(tmp_path)
+    out = tmp_path / "out"
+    assert check(inside_site, {**layers, "red": archive}, out) == 2
+    err = capsys.readouterr().err
+    assert "[FZ303]" in err and "红线" in err and "其他" in err
+    assert f"--against eco_redline={archive}:LAYER" in err
+    assert "--layer chooses the sites' layer" in err
+    assert not out.exists()
+    assert check(inside_site, {**layers, "red": Path(f"{archive}:红线")}, out) == 1
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["verdicts"]["冲突"] == 1
+    assert summary["audit"]["layers"]["eco_redline"]["features"] == 1
+    capsys.readouterr()
+    assert check(inside_site, {**layers, "red": Path(f"{archive}:其他")}, tmp_path / "o2") == 0
+    assert check(inside_site, {**layers, "red": Path(f"{archive}:没有")}, tmp_path / "o3") == 2
+    err = capsys.readouterr().err
+    assert "[FZ201]" in err and "no layer '没有' in the archive; it holds: " in err
+
+
+def test_against_a_zip_holding_a_dataset_called_name_takes_it(layers, inside_site, tmp_path):
+    from input_fixtures import shapefile, shapefile_bytes, zip_entries
+
+    red = GeoDataFrame({"BSM": ["H1"]}, geometry=[box(X, Y, X + 100, Y + 100)], crs=4548)
+    far = red.set_geometry([box(X + 5000, Y, X + 5100, Y + 100)])
+    entries = {
+        **shapefile_bytes(shapefile(tmp_path / "a", red, name="eco_redline")),
+        **shapefile_bytes(shapefile(tmp_path / "b", far, name="basic_farmland")),
+    }
+    archive = zip_entries(tmp_path / "sanqu.zip", entries)
+    assert check(inside_site, {**layers, "red": archive}, tmp_path / "out") == 1
+
+
+def test_a_bare_against_name_is_a_file_when_one_exists_as_in_export(
+    layers, inside_site, tmp_path, monkeypatch, capsys
+):
+    """`fzgeo export NAME` reads the file NAME when it exists; `check --against NAME` too."""
+    monkeypatch.chdir(tmp_path)
+    args = ["check", str(inside_site), "--rules", str(layers["rules"]), "--site-maps", "none"]
+    assert main([*args, "--against", "eco_redline", "--out", "packaged"]) in (0, 1, 3)
+    Path("eco_redline").write_text("not a layer", encoding="utf-8")
+    assert main([*args, "--against", "eco_redline", "--out", "file"]) == 2
+    assert "eco_redline: unsupported file type (none)" in capsys.readouterr().err

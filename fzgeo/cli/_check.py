@@ -28,9 +28,12 @@ READ_BAR_BYTES = 1 << 20  #: site files from this size get a reading bar on a te
 EPILOG = """\
 --against takes a packaged layer name (e.g. eco_redline), NAME=FILE to use your own file for the
 layer the rules call NAME (e.g. eco_redline=红线.shp), or a FILE whose stem is such a NAME. From a
-GeoPackage or File GDB holding several layers, NAME=FILE reads the layer called NAME (as written by
-`fzgeo sanqu load`). Without --against, the packaged layers the rules name are used. With
---against, only the layers given are used and rules on other layers are reported as skipped.
+GeoPackage, File GDB or zip holding several layers, NAME=FILE reads the layer called NAME (as
+written by `fzgeo sanqu load`), and NAME=FILE:LAYER the layer LAYER (what --layer would name, e.g.
+eco_redline=三区三线.zip:红线 for 红线.shp inside the zip; --layer itself is for the sites). A bare
+NAME is the packaged layer unless a file of that name exists (as for `fzgeo export`). Without
+--against, the packaged layers the rules name are used. With --against, only the layers given are
+used and rules on other layers are reported as skipped.
 
 When a constraint layer used is illustrative (示意, e.g. the packaged 三区三线 stand-ins), every
 report says so first and the last line printed is that notice. A user's file counts as official
@@ -56,7 +59,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--against",
         action="append",
         metavar="LAYER_OR_FILE",
-        help="constraint layer: packaged name, NAME=FILE, or FILE (repeatable)",
+        help="constraint layer: packaged name, NAME=FILE, NAME=FILE:LAYER (a layer of a "
+        "GeoPackage, or a dataset inside a zip), or FILE (repeatable)",
     )
     p.add_argument("--rules", type=Path, help="rules YAML (default: the packaged rules)")
     p.add_argument(
