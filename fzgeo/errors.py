@@ -258,6 +258,28 @@ CATALOGUE: dict[str, ErrorCode] = {
             "the server is busy with as many checks as it accepts",
             "wait for a running check to finish and upload again",
         ),
+        # 86x QGIS plugin
+        ErrorCode(
+            "FZ860",
+            "the QGIS plugin zip must be written to a .zip file",
+            "give --out a path ending in .zip, e.g. fzgeo_qgis.zip",
+        ),
+        ErrorCode(
+            "FZ861",
+            "the QGIS plugin found no fzgeo to run",
+            "install fzgeo (pip install fzgeo) and set its command under Processing ▸ Options ▸ "
+            "Providers ▸ fzgeo (fzgeo command), e.g. C:\\fzgeo\\Scripts\\fzgeo.exe",
+        ),
+        ErrorCode(
+            "FZ862",
+            "the fzgeo the QGIS plugin runs is older than the plugin needs",
+            "upgrade it (pip install --upgrade fzgeo) or point the plugin at a newer fzgeo",
+        ),
+        ErrorCode(
+            "FZ863",
+            "the fzgeo process the QGIS plugin ran failed without a coded message",
+            "see the Processing log for its output; run the command printed there in a terminal",
+        ),
     )
 }
 
