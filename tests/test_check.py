@@ -730,3 +730,29 @@ def test_city_bounds_of_the_guard_hold_the_packaged_city():
     assert x0 < city[0] and y0 < city[1] and city[2] < x1 and city[3] < y1
     assert (city[0] - x0, city[2] - x1) < (0.15, 0.15)  # a margin, not a province
     assert guard.extents([])[guard.CITY] == FUZHOU_BOUNDS
+
+
+def test_a_soft_rule_on_a_line_layer_is_refused_not_a_silent_zero(tmp_path):
+    """A soft rule scores the share inside its layer: roads as lines would score every site 0."""
+    from fzgeo import io
+
+    roads = gdf([LineString([(X - 100, Y + 50), (X + 500, Y + 50)])], BSM=["R1"])
+    path = tmp_path / "道路.gpkg"
+    roads.to_file(path)
+    soft = rules.from_mapping(
+        {"rules": [{"id": "roads", "name_zh": "道路", "layer": "roads", "kind": "soft"}]}
+    )
+    site = gdf([sq(0, 0, 100, 100)])  # the road runs across it
+    with pytest.raises(GeometryError) as caught:
+        check.run(site, {"roads": io.read(path)}, soft)
+    err = caught.value
+    assert err.code == "FZ406" and err.path == str(path)
+    assert "constraint layer roads" in str(err)
+    assert "are LineString, not areas (polygons): rule roads (soft)" in str(err)
+    assert "every site would score 0" in str(err)
+    assert "proximity rule with distance_m" in err.hint and "缓冲区" in err.hint
+    # the same lines buffered into a band are scored
+    band = gdf([roads.geometry.iloc[0].buffer(10)])
+    out = check.run(site, {"roads": band}, soft).sites
+    assert out["score"].iloc[0] == pytest.approx(0.2, rel=1e-3)
+    assert out["verdict"].iloc[0] == "邻近"

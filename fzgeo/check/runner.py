@@ -48,6 +48,8 @@ from fzgeo.check import (
 from fzgeo.check.model import CheckResult, Constraint
 from fzgeo.check.parts import ellipsoidal_area
 from fzgeo.check.rules import RASTER_KINDS, RuleSet
+from fzgeo.errors import GeometryError
+from fzgeo.io import READ_AS
 
 
 def run(
@@ -108,8 +110,8 @@ def run(
     Raises
     ------
     GeometryError
-        FZ406 when a ``veto`` or ``within`` rule's layer holds lines or points and no polygon
-        (:func:`fzgeo.check.vector.refuse_non_areas`).
+        FZ406 when a ``veto``, ``within`` or ``soft`` rule's layer holds lines or points and no
+        polygon (:func:`fzgeo.check.vector.refuse_non_areas`, :func:`refuse_soft_without_areas`).
 
     Warns
     -----
@@ -150,6 +152,7 @@ def run(
             else ({}, {})
         )
     vector.refuse_non_areas(vector_rules, layers, constraints)
+    refuse_soft_without_areas(vector_rules, layers, constraints)
     inside = guard.warn_if_elsewhere(sites, layers.values(), stacklevel=3)
     skipped.update(slope.raster_skips(rule_set, rasters or {}))
     active = [r for r in vector_rules.rules if r.id not in skipped]
@@ -207,6 +210,44 @@ def run(
         },
         work_sites=(geoms, cls),
     )
+
+
+def refuse_soft_without_areas(
+    rule_set: RuleSet,
+    layers: Mapping[str, Constraint],
+    constraints: Mapping[str, GeoDataFrame | None],
+) -> None:
+    """Refuse (FZ406) a ``soft`` rule whose layer holds no polygon (lines such as roads, points).
+
+    A soft rule scores the share of a site inside its layer; a line or point contains none, so
+    every site would score 0 and be 无冲突: a silent zero. (Distance to lines is what a
+    ``proximity`` rule judges.) ``layers`` are the prepared layers by rule id, ``constraints``
+    the layers as given, to name their file.
+    """
+    for rule in rule_set.rules:
+        layer = layers.get(rule.id)
+        if rule.kind != "soft" or layer is None or layer.polygons:
+            continue
+        given = constraints.get(rule.layer)
+        found, path = "lines or points", None
+        if given is not None:
+            path = given.attrs.get(READ_AS, {}).get("path")
+            kinds = sorted(str(k) for k in given.geometry.geom_type.dropna().unique())
+            found = ", ".join(kinds) or found
+        where = f"constraint layer {rule.layer}"
+        if given is None:  # the PostGIS engine reads its layers from the database
+            where += f" (table fzgeo.{rule.layer})"
+        raise GeometryError(
+            f"its {layer.features} feature(s) are {found}, not areas (polygons): rule {rule.id} "
+            "(soft) scores the share of a site inside the layer, and lines or points contain "
+            "none, so every site would score 0 and be 无冲突",
+            code="FZ406",
+            path=path,
+            where=where,
+            hint=f"to judge sites near the {found}, make rule {rule.id} a proximity rule with "
+            "distance_m; to score the share inside a band, buffer them into polygons in GIS "
+            "(QGIS: Buffer, 缓冲区) and give that layer",
+        )
 
 
 def _expand(m: _overlap.Measure, ok: np.ndarray) -> _overlap.Measure:
