@@ -185,3 +185,66 @@ def test_the_county_test_catches_a_feature_in_the_wrong_county(counties) -> None
         gdf = layers.load(layer)
         geom = crs.to_work(gdf[gdf["name"] == feature]).geometry.iloc[0]
         assert counties["临川区"].buffer(POINT_TOLERANCE_M).contains(geom), feature
+
+
+ROUTE_LAYERS = ("railways", "highways")
+
+
+@pytest.mark.parametrize("name", ROUTE_LAYERS)
+def test_routes_carry_the_counties_of_the_places_they_are_drawn_through(name: str, counties):
+    """``county`` of a route is derived from its named in-city places, and none is left out."""
+    from fzgeo.plan import transport
+
+    built = layers.load(name).set_index("name")
+    for feat in _doc(name)["features"]:
+        served = transport.route_counties(feat["geometry"], counties)
+        assert served, feat["name"]
+        assert built.loc[feat["name"], "county"] == "、".join(served), feat["name"]
+
+
+@pytest.mark.parametrize("name", ROUTE_LAYERS)
+def test_no_route_crosses_a_county_it_does_not_serve(name: str, counties) -> None:
+    """Every route's in-city line lies inside the counties it serves (100 m tolerance)."""
+    gdf = crs.to_work(layers.load(name))
+    wrong = {}
+    for feature, tag, geom in zip(gdf["name"], gdf["county"], gdf.geometry, strict=True):
+        served = shapely.union_all([counties[c] for c in _counties_of(tag)])
+        outside = geom.difference(served.buffer(POINT_TOLERANCE_M)).length
+        if outside > 0:
+            wrong[feature] = round(outside)
+    assert not wrong, wrong
+
+
+def test_the_route_test_catches_the_audited_straight_legs(counties) -> None:
+    """The issue's cases: the straight legs crossed a county; the drawn routes do not."""
+    straight = placement.build_geometry({"line": ["抚州市", "宜黄县"]})
+    assert straight.intersection(counties["崇仁县"]).length > 2000
+    nanfeng_border = placement.build_geometry({"line": ["南丰站", "建宁县北站"]})
+    assert nanfeng_border.intersection(counties["黎川县"]).length > 10_000
+    hw = crs.to_work(layers.load("highways")).set_index("name")
+    rail = crs.to_work(layers.load("railways")).set_index("name")
+    assert hw.loc["抚州—宜黄快速公路", "county"] == "临川区、宜黄县"
+    assert hw.loc["抚州—宜黄快速公路"].geometry.intersection(counties["崇仁县"]).length < 1.0
+    assert rail.loc["向莆铁路", "county"] == "临川区、南城县、南丰县"
+    assert rail.loc["向莆铁路"].geometry.intersection(counties["黎川县"]).length < 1.0
+
+
+#: a station or hub this far from a line it names is not on it (the 高铁枢纽站 is drawn 400 m
+#: beside its station, across the line)
+ON_LINE_M = 100.0
+
+
+def test_every_station_lies_on_the_lines_it_names() -> None:
+    """Each station or hub naming railways in ``lines`` lies within 100 m of each of them."""
+    rail = crs.to_work(layers.load("railways")).set_index("name")
+    st = crs.to_work(layers.load("transport_stations"))
+    checked = 0
+    for _, row in st.iterrows():
+        for served in str(row["lines"] or "").split("；"):
+            line = served.removeprefix("规划").split("（终点）")[0]
+            if line not in rail.index:
+                assert row["station_type"] not in ("铁路车站", "高铁枢纽站"), (row["name"], line)
+                continue
+            assert rail.loc[line].geometry.distance(row.geometry) <= ON_LINE_M, (row["name"], line)
+            checked += 1
+    assert checked >= 13

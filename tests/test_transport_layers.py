@@ -74,7 +74,7 @@ def test_lines_are_split_at_the_city_boundary(city: shapely.Geometry) -> None:
     """向莆 is drawn from 向塘 (outside) and leaves toward 建宁: only the in-city part is kept."""
     rail = to_work(layers.load("railways")).set_index("name")
     full = placement.build_geometry(
-        {"line": ["向塘站", "抚州站", "腾桥站", "南城站", "南丰站", "建宁县北站"]}
+        {"line": ["向塘站", "抚州站", "腾桥站", "南城站", "南丰站", "傅坊乡", "建宁县北站"]}
     )
     inside, outside = placement.split_at_boundary(full, city)
     assert outside.length > 20_000  # 向塘 to the border, and the border to 建宁
