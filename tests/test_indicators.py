@@ -36,7 +36,9 @@ def test_railway_mileage_is_the_in_city_length(table: object) -> None:
         rail.length.sum() / 1000, abs=0.05
     )
     assert rows.loc["现状线路", "主口径"] and not rows.loc["现状及全部规划线路", "主口径"]
-    assert rows.loc["现状线路", "精度"] == "示意（近似）"
+    assert rows.loc["现状线路", "精度"] == "示意位置（长度近似）"
+    km = rows.loc["现状线路", "量测值"]
+    assert rows.loc["现状线路", "读数"] == f"约 {km:,.0f} km"
     assert "短于实际线路" in rows.loc["现状线路", "说明"]
 
 
@@ -100,6 +102,36 @@ def test_verdict_follows_the_comparison(tmp_path: Path, cmp: str, km: float, ver
     row = frame.iloc[0]
     assert row["结论"] == verdict and row["精度"] == "实测" and row["要素数"] == 2
     assert row["量测值"] == pytest.approx(km, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("precisions", "label"),
+    [
+        (["surveyed", "surveyed"], "实测"),
+        (["surveyed", "schematic"], "示意位置（长度近似）"),
+        (["schematic", "illustrative"], "示意（长度近似）"),
+    ],
+)
+def test_lengths_of_schematic_lines_read_approximate(
+    tmp_path: Path, precisions: list[str], label: str
+) -> None:
+    """A length measured on schematic or illustrative lines reads 约 … km and says so."""
+    targets = _targets(tmp_path, _ONE.format(cmp=">="))
+    fake = _fake([60.04, 63.2])
+    fake["precision"] = precisions
+    row = indicators.evaluate(targets, loader=lambda _: fake).iloc[0]
+    assert row["精度"] == label
+    assert row["读数"] == ("123.2 km" if label == "实测" else "约 123 km")
+
+
+def test_every_packaged_length_on_schematic_lines_is_marked_approximate(table: object) -> None:
+    """Each measured length of the packaged targets comes from schematic lines: 约, 近似, 示意."""
+    lengths = table.loc[(table["单位"] == "km") & table["量测值"].notna()]
+    assert len(lengths) >= 5
+    for _, row in lengths.iterrows():
+        assert row["读数"].startswith("约 "), row["id"]
+        assert row["精度"].endswith("（长度近似）"), row["id"]
+        assert ("示意" in row["说明"] and "近似" in row["说明"]) or "短于实际线路" in row["说明"]
 
 
 def test_filter_excludes_other_statuses(tmp_path: Path) -> None:

@@ -8,9 +8,11 @@ columns. :func:`evaluate` measures each on the built layers and compares the fir
 the target.
 
 Honesty rules: lengths and areas are measured in EPSG:4548 on the stored (in-city) geometry,
-and a figure measured on ``schematic`` or ``illustrative`` geometry is flagged approximate
-(示意): straight legs between stations run shorter than real alignments. Targets no layer can
-show are listed with their ``reason`` and the verdict 无法量测, never dropped.
+and a figure measured on ``schematic`` or ``illustrative`` geometry is flagged approximate: the
+``读数`` column reads ``约 323 km`` and ``精度`` names the weakest precision of the features
+measured and that the figure is approximate (``示意位置（长度近似）``: straight legs between
+stations and seats run shorter than real alignments). Targets no layer can show are listed with
+their ``reason`` and the verdict 无法量测, never dropped.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from geopandas import GeoDataFrame
 from fzgeo import _resources
 from fzgeo.crs import to_work
 from fzgeo.errors import ConfigError, DataNotFoundError, InputError
+from fzgeo.plan.schema import PRECISION_ZH, PRECISIONS
 
 TARGETS_FILE = "targets.yaml"
 QUANTITIES = ("length_km", "count", "area_km2")
@@ -163,10 +166,31 @@ def _verdict(value: float, target: Target) -> str:
     return "达到" if ok else "未达到"
 
 
-def _precision_label(measure: Measure, approximate: bool) -> str:
+#: what an approximate figure is approximate of, by quantity
+_APPROX_OF = {"length_km": "长度近似", "area_km2": "面积近似"}
+
+
+def _weakest(precisions: pd.Series) -> str | None:
+    ranks = [PRECISIONS.index(p) for p in precisions if p in PRECISIONS]
+    return PRECISIONS[max(ranks)] if ranks else None
+
+
+def _precision_label(measure: Measure, weakest: str | None) -> str:
+    """``计数``, ``实测``, or the weakest precision and that the figure is approximate."""
     if measure.quantity == "count":
         return "计数"
-    return "示意（近似）" if approximate else "实测"
+    if weakest in APPROXIMATE:
+        return f"{PRECISION_ZH[weakest]}（{_APPROX_OF[measure.quantity]}）"
+    return "实测"
+
+
+def reading(value: float | None, unit: str, approximate: bool) -> str:
+    """The figure as shown to a reader: ``约 323 km`` when approximate, ``12 个``, or ``—``."""
+    if value is None:
+        return "—"
+    if approximate:
+        return f"约 {value:,.0f} {unit}"
+    return f"{round(value, 1):g} {unit}"
 
 
 def _row(target: Target, measure: Measure | None, loader: Callable[[str], GeoDataFrame]) -> dict:
@@ -176,6 +200,7 @@ def _row(target: Target, measure: Measure | None, loader: Callable[[str], GeoDat
         "目标": f"{target.comparison} {target.target:g} {target.unit}（{target.year}年）",
         "口径": measure.label if measure else "",
         "量测值": None,
+        "读数": reading(None, target.unit, False),
         "单位": target.unit,
         "完成度%": None,
         "结论": "无法量测",
@@ -188,13 +213,15 @@ def _row(target: Target, measure: Measure | None, loader: Callable[[str], GeoDat
         return row
     chosen = select(loader(measure.layer), measure)
     value = quantity(chosen, measure.quantity)
-    approximate = measure.quantity != "count" and bool(chosen["precision"].isin(APPROXIMATE).any())
+    weakest = _weakest(chosen["precision"]) if "precision" in chosen.columns else None
+    approximate = measure.quantity != "count" and weakest in APPROXIMATE
     row.update(
         {
             "量测值": round(value, 1),
+            "读数": reading(value, target.unit, approximate),
             "完成度%": round(100.0 * value / target.target, 1) if target.target else None,
             "结论": _verdict(value, target),
-            "精度": _precision_label(measure, approximate),
+            "精度": _precision_label(measure, weakest),
             "要素数": len(chosen),
         }
     )
