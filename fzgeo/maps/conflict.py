@@ -122,11 +122,14 @@ def read_output(folder: str | Path) -> dict[str, GeoDataFrame]:
     return out
 
 
-def _kind(key: str, name_zh: str, gdf: GeoDataFrame) -> LayerKind:
+def _kind(
+    key: str, name_zh: str, gdf: GeoDataFrame, aliases: Mapping[str, str] | None = None
+) -> LayerKind:
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     geometry_type = _geometry_type(gdf)
     provenance = {c.name for c in LayerKind("x", "x", "Point").all_columns}
-    own = tuple(Column(c, "str", c) for c in cols if c not in provenance)
+    aliases = aliases or {}
+    own = tuple(Column(c, "str", aliases.get(c, c)) for c in cols if c not in provenance)
     return LayerKind(key, name_zh, geometry_type, own, style=key, group=GROUP)
 
 
@@ -196,9 +199,11 @@ def check_layers(folder: str | Path, spec: MapSpec) -> list[MapLayer]:
     for key, gdf in used.items():
         title = layer_title(key, gdf)
         style = constraint_style(key, title, gdf)
-        kind = replace(_kind(style.key, title, gdf), group=CONSTRAINT_GROUP)
+        aliases = layers.kind(key).aliases_zh if key in layers.available() else {}
+        kind = replace(_kind(style.key, title, gdf, aliases), group=CONSTRAINT_GROUP)
         out.append(MapLayer(style.key, kind, style, gdf))
     shown = notice(illustrative(folder, used))
+    frames[PARTS] = display_parts(frames[PARTS])
     for name in (SITES, PARTS):
         if name not in spec.check_styles:
             raise ConfigError(f"{where}: no style for {name!r}")
@@ -206,6 +211,38 @@ def check_layers(folder: str | Path, spec: MapSpec) -> list[MapLayer]:
         kind = _kind(style.key, style.name_zh, frames[name])
         out.append(MapLayer(style.key, kind, style, frames[name], notice=shown))
     return out
+
+
+#: The overlap amount of a part (``重叠量``: m² for areas, m for lines, a count for points).
+AMOUNT = "重叠量"
+SIDE_ZH = {"inside": "界内", "outside": "界外"}
+
+
+def display_parts(parts: GeoDataFrame) -> GeoDataFrame:
+    """The conflict parts as the map's popups show them: every column Chinese, amounts with units.
+
+    ``重叠量`` becomes ``重叠面积（平方米）`` (``界外面积`` for the part outside a ``within``
+    layer) for areas and ``重叠长度（米）`` for lines; ``side`` becomes ``部位`` (界内/界外); the
+    rule id ``规则编号`` is left out when its Chinese name ``规则`` is there. The geometry and
+    every other column are unchanged.
+    """
+    out = parts.copy()
+    if "side" in out.columns:
+        out["部位"] = out.pop("side").map(lambda v: SIDE_ZH.get(str(v), v))
+    if AMOUNT in out.columns:
+        kinds = out.geom_type.fillna("").str.removeprefix("Multi")
+        outside = out["部位"].eq("界外") if "部位" in out.columns else False
+        amount = out.pop(AMOUNT)
+        polygons = kinds.eq("Polygon")
+        out["重叠面积（平方米）"] = amount.where(polygons & ~outside)
+        out["界外面积（平方米）"] = amount.where(polygons & outside)
+        out["重叠长度（米）"] = amount.where(kinds.eq("LineString"))
+        out = out.drop(
+            columns=[c for c in ("界外面积（平方米）", "重叠长度（米）") if out[c].isna().all()]
+        )
+    if RULE_ID in out.columns and "规则" in out.columns:
+        out = out.drop(columns=[RULE_ID])
+    return out.set_geometry(parts.geometry.name)
 
 
 def notice(names: list[str]) -> str:

@@ -55,26 +55,48 @@ def sources(map_layers: Sequence[MapLayer]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def thumbnail(map_layers: Sequence[MapLayer], *, size: tuple[float, float] = (4.0, 3.0)) -> bytes:
-    """A PNG of the layers in their style colours (no basemap, no text)."""
+#: Thumbnail size on the index page, in CSS pixels, and the pixel ratio it is drawn for.
+THUMB_SIZE = (320, 240)
+THUMB_SCALE = 2
+#: Line widths on the thumbnail relative to the map's (the thumbnail is a zoomed-out view).
+THUMB_LINE_SCALE = 0.5
+
+
+def thumbnail(map_layers: Sequence[MapLayer], *, size: tuple[int, int] = THUMB_SIZE) -> bytes:
+    """A PNG of the layers as the map draws them (no basemap, no text).
+
+    Exactly ``size`` CSS pixels at :data:`THUMB_SCALE` device pixels each (640×480 for the
+    index page's 320×240), the layers fitted and centred. Drawn in the map's order (areas, then
+    lines, then points; line layers stroke pass by stroke pass) with each stroke's and fill's
+    opacity, so translucent bands stay translucent.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=size, dpi=80)
+    dpi = 96 * THUMB_SCALE
+    fig = plt.figure(figsize=(size[0] / 96, size[1] / 96), dpi=dpi)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     try:
-        for ml in map_layers:
-            if ml.visible and len(ml.gdf):
-                _draw(ax, ml)
+        rank = {"polygon": 0, "line": 1, "point": 2}
+        shown = [ml for ml in map_layers if ml.visible and len(ml.gdf)]
+        for ml in sorted(shown, key=lambda m: rank.get(m.style.geometry, 0)):
+            _draw(ax, ml)
         ax.set_axis_off()
-        ax.set_aspect("equal")
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.margins(0.04)
         fig.patch.set_facecolor("#f2efe9")
         buf = _bytes_io.BytesIO()
-        fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.05)
+        fig.savefig(buf, format="png", dpi=dpi, facecolor=fig.get_facecolor())
         return buf.getvalue()
     finally:
         plt.close(fig)
+
+
+def _width(width: float) -> float:
+    """A map stroke width (CSS px) as a thumbnail line width (points)."""
+    return max(width * THUMB_LINE_SCALE * 72 / 96, 0.3)
 
 
 def _draw(ax: object, ml: MapLayer) -> None:
@@ -82,9 +104,12 @@ def _draw(ax: object, ml: MapLayer) -> None:
     field = style.category_field
     values = gdf[field] if field and field in gdf.columns else [None] * len(gdf)
     symbols = [style.symbol_for(v) for v in values]
+    if style.geometry == "line":
+        _draw_line_passes(ax, gdf, symbols, style.passes)
+        return
     kwargs: dict[str, object] = {
-        "edgecolor": [s.stroke or "none" for s in symbols],
-        "linewidth": [max(s.width * 0.6, 0.3) for s in symbols],
+        "edgecolor": [(*_rgb(s.stroke), s.opacity) if s.stroke else (0, 0, 0, 0) for s in symbols],
+        "linewidth": [_width(s.width) for s in symbols],
     }
     if style.geometry == "polygon":
         # RGBA for every feature (an unfilled one fully transparent): mixing "none" with RGBA
@@ -92,11 +117,11 @@ def _draw(ax: object, ml: MapLayer) -> None:
         kwargs["facecolor"] = [
             (*_rgb(s.fill), s.fill_opacity) if s.fill else (0.0, 0.0, 0.0, 0.0) for s in symbols
         ]
-    elif style.geometry == "line":
-        _draw_line_passes(ax, gdf, symbols, style.passes)
-        return
     else:
-        kwargs["facecolor"] = [s.fill or s.stroke or "#000000" for s in symbols]
+        kwargs["facecolor"] = [
+            (*_rgb(s.fill), s.fill_opacity) if s.fill else (*_rgb(s.stroke or "#000000"), 1.0)
+            for s in symbols
+        ]
         kwargs["markersize"] = [max(s.radius * 2, 4) for s in symbols]
     gdf.plot(ax=ax, **kwargs)
 
@@ -108,8 +133,8 @@ def _draw_line_passes(ax: object, gdf: GeoDataFrame, symbols: list[Symbol], pass
         if drawn:
             gdf.iloc[[j for j, _ in drawn]].plot(
                 ax=ax,
-                color=[st.stroke for _, st in drawn],
-                linewidth=[max(st.width * 0.6, 0.3) for _, st in drawn],
+                color=[(*_rgb(st.stroke), st.opacity) for _, st in drawn],
+                linewidth=[_width(st.width) for _, st in drawn],
             )
 
 
@@ -151,7 +176,7 @@ def index_html(maps: Sequence[PublishedMap], *, title: str, day: str) -> str:
         items = "".join(f"<li>{esc(s)}</li>" for s in m.sources)
         cards.append(
             f'<article class="map"><a href="{esc(m.html)}"><img src="{esc(m.thumb)}" '
-            f'alt="{esc(m.title)} 缩略图" width="320"></a><div><h2><a href="{esc(m.html)}">'
+            f'alt="{esc(m.title)} 缩略图" width="{THUMB_SIZE[0]}" height="{THUMB_SIZE[1]}"></a><div><h2><a href="{esc(m.html)}">'
             f'{esc(m.title)}</a></h2><p>{esc(m.description)}</p><p class="date">生成日期：{esc(day)}</p>'
             f"<details><summary>数据来源</summary><ul>{items}</ul></details></div></article>"
         )
@@ -167,10 +192,16 @@ def index_html(maps: Sequence[PublishedMap], *, title: str, day: str) -> str:
 
 
 _CSS = (
+    "*{box-sizing:border-box}"
     "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em auto;max-width:960px;"
-    "color:#222}article.map{display:flex;gap:1.2em;margin:1.2em 0;padding:1em;border:1px solid #ddd;"
-    "border-radius:6px}article img{border:1px solid #ccc}h2{margin:0 0 .4em;font-size:1.2em}"
+    "padding:0 1em;color:#222;line-height:1.5;overflow-wrap:anywhere}"
+    "article.map{display:flex;gap:1.2em;margin:1.2em 0;padding:1em;border:1px solid #ddd;"
+    "border-radius:6px}article.map>div{flex:1;min-width:0}"
+    "article img{display:block;border:1px solid #ccc;max-width:100%;height:auto}"
+    "h1{font-size:1.6em}h2{margin:0 0 .4em;font-size:1.2em}"
     ".date{color:#666;font-size:.9em}footer{color:#666;font-size:.85em;margin-top:2em}"
+    "@media (max-width:640px){body{margin:1em auto;padding:0 .6em}h1{font-size:1.3em}"
+    "article.map{flex-direction:column;gap:.6em;padding:.7em}article.map>a{align-self:center}}"
 )
 
 

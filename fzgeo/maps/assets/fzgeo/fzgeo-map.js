@@ -48,21 +48,60 @@
     if (names && Object.prototype.hasOwnProperty.call(names, String(value))) {
       return names[String(value)];
     }
+    if (value === true || value === "true" || value === "True") { return "是"; }
+    if (value === false || value === "false" || value === "False") { return "否"; }
     return value;
   }
 
+  /* A number rounded for reading: at most ``digits`` decimals (default 2), none from 10 000 up,
+   * trailing zeros dropped. */
+  function num(value, digits) {
+    var d = Math.abs(value) >= 10000 ? 0 : (digits === undefined ? 2 : digits);
+    return String(Number(value.toFixed(d)));
+  }
+
+  /* An area in any unit as 公顷 and 亩 (1 公顷 = 15 亩), e.g. "184.12 公顷（2761.7 亩）". */
+  var TO_HA = { ha: 1, km2: 100, m2: 0.0001, mu: 1 / 15 };
+  function area(value, unit) {
+    var ha = Number(value) * TO_HA[unit];
+    return num(ha, 2) + " 公顷（" + num(ha * 15, 1) + " 亩）";
+  }
+
+  function shown(cfg, field, unit, value) {
+    if (TO_HA[unit] && value !== "" && isFinite(Number(value))) { return area(value, unit); }
+    value = display(cfg, field, value);
+    return typeof value === "number" && !Number.isInteger(value) ? num(value) : value;
+  }
+
+  function row(label, value) {
+    return "<tr><th>" + esc(label) + "</th><td>" + esc(value) + "</td></tr>";
+  }
+
+  /* The popup: the layer's name, then its fields in Chinese (areas in 公顷 and 亩, codes and
+   * layer ids by their Chinese names, 是/否), the provenance as one line with the plan's words,
+   * mapping notes and ids folded under 技术说明. */
   function popup(cfg, props) {
-    var rows = [];
+    var rows = [], tech = [];
     if (props.precision === "illustrative") {
       rows.push('<div class="fz-illustrative">示意：位置与范围仅为示意，非实测或法定数据</div>');
     }
     rows.push('<div class="fz-popup-layer">' + esc(cfg.name) + '</div><table class="fz-popup">');
-    cfg.fields.forEach(function (pair) {
-      var value = props[pair[0]];
-      if (value === null || value === undefined || value === "") { return; }
-      rows.push("<tr><th>" + esc(pair[1]) + "</th><td>" + esc(display(cfg, pair[0], value)) + "</td></tr>");
+    var empty = function (v) { return v === null || v === undefined || v === ""; };
+    var hasSource = !empty(props.source);
+    cfg.fields.forEach(function (f) {
+      var field = f[0], label = f[1], unit = f[2], value = props[field];
+      if (empty(value)) { return; }
+      if (hasSource && (field === "plan_term" || field === "source_line")) { return; }
+      if (unit === "tech") { tech.push(row(label, value)); return; }
+      if (field === "source" && !empty(props.plan_term)) {
+        value = value + "：“" + props.plan_term + "”";
+      }
+      rows.push(row(label, shown(cfg, field, unit, value)));
     });
     rows.push("</table>");
+    if (tech.length) {
+      rows.push('<details class="fz-tech"><summary>技术说明</summary><table class="fz-popup">' + tech.join("") + "</table></details>");
+    }
     return rows.join("");
   }
 
@@ -322,6 +361,29 @@
     }
   }
 
+  function setTitle(el, text) {
+    if (el) { el.title = text; el.setAttribute("aria-label", text); }
+  }
+
+  /* Leaflet's control texts in Chinese, and an attribution naming the data sources (folded
+   * away on small screens, where it would cover the map). */
+  function chineseControls(map, control, attribution) {
+    var zoom = map.zoomControl;
+    if (zoom) {
+      setTitle(zoom._zoomInButton, "放大");
+      setTitle(zoom._zoomOutButton, "缩小");
+    }
+    setTitle(control._container.querySelector(".leaflet-control-layers-toggle"), "图层");
+    var attr = map.attributionControl;
+    if (attr) {
+      attr.setPrefix('<span title="Leaflet 开源地图库">Leaflet</span>');
+      if (attribution) {
+        attr.addAttribution('<details class="fz-attr"' + (isSmall() ? "" : " open") +
+          "><summary>数据来源</summary>" + esc(attribution) + "</details>");
+      }
+    }
+  }
+
   function init(map, config, datasets) {
     if (config.titleHtml) { htmlControl(map, config.titleHtml, "topright", "fz-title"); }
     if (config.legendHtml) { htmlControl(map, config.legendHtml, "bottomleft", "fz-legend"); }
@@ -367,6 +429,7 @@
     var control = L.control.groupedLayers(bases, grouped, { collapsed: config.collapsed || isSmall(), groupCheckboxes: false });
     responsive(map, control);  /* before addTo: the control binds its _expand when added */
     control.addTo(map);
+    chineseControls(map, control, config.attribution);
     map.on("overlayadd", function (e) { if (e.layer.fzConfig) { toggleLegend(e.layer.fzConfig.id, true); } });
     map.on("overlayremove", function (e) { if (e.layer.fzConfig) { toggleLegend(e.layer.fzConfig.id, false); } });
     map.on("zoomend", function () { applyMinZoom(map, layers); });
@@ -378,7 +441,7 @@
         var wanted = !only.length || only.indexOf(l.fzConfig.id) >= 0;
         if (wanted && l.getLayers().length) { bounds.extend(l.getBounds()); }
       });
-      if (bounds.isValid()) { map.fitBounds(bounds, { animate: false }); }
+      if (bounds.isValid()) { map.fitBounds(bounds, { animate: false, padding: [12, 12] }); }
     }
     global.fzgeoMap = {
       map: map, layers: layers, control: control, search: search,
