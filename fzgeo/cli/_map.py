@@ -6,10 +6,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fzgeo.cli._common import add_input_options, read_input
 from fzgeo.maps.basemaps import NAMES as BASEMAPS
 
 if TYPE_CHECKING:
-    from fzgeo.maps.compose import MapSpec
+    from fzgeo.maps.compose import MapLayer, MapSpec
 
 ORDER = 50
 
@@ -20,13 +21,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "map",
         help="write a web map (HTML) of a shipped map composition or of named layers",
         description="Write a Leaflet web map. NAME is a map composition in maps/ "
-        "(plan_overview, transport, sanqu_ecology, conflicts) or one or more layer kinds "
-        "(fzgeo layers).",
+        "(plan_overview, transport, sanqu_ecology, conflicts), one or more layer kinds "
+        "(fzgeo layers), or a file of your own (any format `fzgeo check` reads: GeoPackage, "
+        "Shapefile, GeoJSON, CSV, XLSX/TXT 界址点坐标表 ...), drawn in the style of --kind or "
+        "a neutral one, every attribute in its popup.",
     )
-    p.add_argument("names", nargs="+", metavar="MAP|LAYER", help="a map or layer kinds")
+    p.add_argument(
+        "names", nargs="+", metavar="MAP|LAYER|FILE", help="a map, layer kinds, or one file"
+    )
     p.add_argument("--out", type=Path, required=True, help="HTML file to write")
     _common(p)
-    p.add_argument("--title", help="title of an ad-hoc map of layers")
+    p.add_argument("--title", help="title of an ad-hoc map of layers or of a file")
+    p.add_argument(
+        "--kind",
+        metavar="LAYER",
+        help="draw FILE in the style of this layer kind (e.g. eco_redline); default: a neutral "
+        "style by geometry type",
+    )
+    add_input_options(p)
     p.set_defaults(func=cmd_map)
 
     p = sub.add_parser(
@@ -75,12 +87,36 @@ def _spec(names: list[str], title: str | None) -> MapSpec:
     return compose.adhoc(names, title=title)
 
 
+def _is_file(names: list[str]) -> bool:
+    """One name that is an existing path (a file, or a folder such as a File GDB)."""
+    return len(names) == 1 and Path(names[0]).exists()
+
+
+def _file_map(args: argparse.Namespace) -> tuple[MapSpec, list[MapLayer]]:
+    """The user's file as the one layer of an ad-hoc map fitted to it."""
+    from fzgeo.maps import compose, conflict, userfile
+
+    path = Path(args.names[0])
+    layer = userfile.file_layer(
+        read_input(args, path, what=str(path)), path=path, kind=args.kind, title=args.title
+    )
+    spec = compose.MapSpec(key=compose.ADHOC, title=args.title or path.stem, layers=())
+    extra = conflict.check_layers(args.check, compose.spec("conflicts")) if args.check else []
+    return spec, [layer, *extra]
+
+
 def cmd_map(args: argparse.Namespace) -> int:
     """Render one map and report what display preparation did."""
+    from fzgeo.errors import ConfigError
     from fzgeo.maps import conflict, render, simplify
 
-    spec = _spec(args.names, args.title)
-    map_layers = conflict.map_layers(spec, args.check)
+    if _is_file(args.names):
+        spec, map_layers = _file_map(args)
+    else:
+        if args.kind:
+            raise ConfigError("--kind styles a file: give one FILE (it does not exist?)")
+        spec = _spec(args.names, args.title)
+        map_layers = conflict.map_layers(spec, args.check)
     rendered = render.render_spec(spec, map_layers, basemap=args.basemap, offline_mode=args.offline)
     path = rendered.write(args.out)
     print(simplify.summary(rendered.reports).to_string(index=False))
