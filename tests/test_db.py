@@ -21,7 +21,7 @@ from shapely import LineString, Point, box
 from fzgeo import crs, io
 from fzgeo.cli import main
 from fzgeo.db import pull, push
-from fzgeo.db.connect import PIECES_SUFFIX, SCHEMA, TEMP_PREFIX, redact
+from fzgeo.db.connect import PIECES_SCHEMA, SCHEMA, TEMP_PREFIX, redact
 from fzgeo.errors import DatabaseError, InputError
 from fzgeo.plan import layers
 
@@ -43,9 +43,9 @@ def sample_layer(n: int = 3) -> GeoDataFrame:
     )
 
 
-def tables(dsn: str) -> set[str]:
+def tables(dsn: str, schema: str = SCHEMA) -> set[str]:
     with psycopg.connect(dsn) as conn:
-        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (SCHEMA,))
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
         return {r[0] for r in rows.fetchall()}
 
 
@@ -66,30 +66,38 @@ def test_tables_have_srid_indexes_comments_and_pieces(postgis_dsn: str) -> None:
     original = layers.load("admin_boundaries")
     push.push({"admin_boundaries": original}, postgis_dsn, max_vertices=64)
     with psycopg.connect(postgis_dsn) as conn:
-        srids = dict(
-            conn.execute(
-                "SELECT f_table_name, srid FROM geometry_columns WHERE f_table_schema = %s",
-                (SCHEMA,),
-            ).fetchall()
-        )
-        assert srids == {"admin_boundaries": 4490, "admin_boundaries" + PIECES_SUFFIX: 4548}
-        gist = conn.execute(
-            "SELECT tablename FROM pg_indexes WHERE schemaname = %s AND indexdef LIKE %s",
-            (SCHEMA, "%USING gist%"),
+        columns = conn.execute(
+            "SELECT f_table_schema, f_table_name, type, srid FROM geometry_columns "
+            "WHERE f_table_schema LIKE 'fzgeo%%' ORDER BY 1"
         ).fetchall()
-        assert {r[0] for r in gist} == set(srids)
+        assert columns == [
+            (SCHEMA, "admin_boundaries", "MULTIPOLYGON", 4490),
+            (PIECES_SCHEMA, "admin_boundaries", "GEOMETRY", 4548),
+        ]
+        gist = conn.execute(
+            "SELECT schemaname, tablename FROM pg_indexes WHERE indexdef LIKE %s ORDER BY 1",
+            ("%USING gist%",),
+        ).fetchall()
+        assert gist == [(s, t) for s, t, _, _ in columns]
+        key = conn.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
+            ('fzgeo."admin_boundaries"',),
+        ).fetchall()
+        assert key == [("fid",)]
         comment = conn.execute(
             "SELECT obj_description(%s::regclass)", ('fzgeo."admin_boundaries"',)
         ).fetchone()[0]
-        assert "行政区划" in comment
-        assert "precision: surveyed (12)" in comment
-        assert "source:" in comment
+        assert comment.startswith("行政区划")
+        assert "几何精度 (precision, features): 实测 surveyed 12" in comment
+        assert "规划出处 (plan passage / source): " in comment
         alias = conn.execute(
             "SELECT col_description(%s::regclass, 2)", ('fzgeo."admin_boundaries"',)
         ).fetchone()[0]
-        assert alias == "名称"  # column 2 is "name", after fid
+        # column 2 is "name", after fid: the Chinese alias and the English meaning
+        assert alias == "名称 (name): the feature's name, as the plan or dataset gives it"
         most, area = conn.execute(
-            'SELECT max(ST_NPoints(geom)), sum(ST_Area(geom)) FROM fzgeo."admin_boundaries__pieces"'
+            'SELECT max(ST_NPoints(geom)), sum(ST_Area(geom)) FROM fzgeo_pieces."admin_boundaries"'
             " WHERE fid = 0"
         ).fetchone()
     assert most <= 64
@@ -101,7 +109,8 @@ def test_hostile_names_and_values_stay_data(postgis_dsn: str) -> None:
     gdf = sample_layer()
     gdf["'; DELETE FROM pg_class; --"] = ["x'); DROP TABLE t; --", "\\N", "$$"]
     push.push({HOSTILE: gdf}, postgis_dsn)
-    assert tables(postgis_dsn) >= {HOSTILE, HOSTILE + PIECES_SUFFIX, "_layers"}
+    assert tables(postgis_dsn) == {HOSTILE, "_layers"}
+    assert tables(postgis_dsn, PIECES_SCHEMA) == {HOSTILE}
     back = pull.pull(postgis_dsn, [HOSTILE])[HOSTILE]
     assert back["'; DELETE FROM pg_class; --"].tolist() == ["x'); DROP TABLE t; --", "\\N", "$$"]
     assert back["name"].tolist() == gdf["name"].tolist()
@@ -110,12 +119,14 @@ def test_hostile_names_and_values_stay_data(postgis_dsn: str) -> None:
 
 
 def test_names_postgresql_cannot_hold_are_refused(postgis_dsn: str) -> None:
-    with pytest.raises(InputError, match=r"\[FZ704\].*is 57 bytes"):
-        push.push({"红" * 19: sample_layer()}, postgis_dsn)  # 57 bytes + "__pieces"
+    with pytest.raises(InputError, match=r"\[FZ704\].*is 66 bytes"):
+        push.push({"红" * 22: sample_layer()}, postgis_dsn)
+    push.push({"红" * 21: sample_layer()}, postgis_dsn)  # 63 bytes: fits
+    assert tables(postgis_dsn, PIECES_SCHEMA) == {"红" * 21}
     bad = sample_layer().rename(columns={"name": "geom"})
     with pytest.raises(InputError, match=r"\[FZ704\].*column 'geom'"):
         push.push({"ok": bad}, postgis_dsn)
-    assert tables(postgis_dsn) == set()
+    assert tables(postgis_dsn) == {"红" * 21, "_layers"}
 
 
 def test_types_survive(postgis_dsn: str) -> None:
@@ -139,7 +150,7 @@ def test_mixed_and_line_layers(postgis_dsn: str) -> None:
     assert done[0].pieces >= 4  # a 600-vertex line in pieces of at most 256
     with psycopg.connect(postgis_dsn) as conn:
         length = conn.execute(
-            'SELECT sum(ST_Length(geom)) FROM fzgeo."mixed__pieces" WHERE fid = 0'
+            'SELECT sum(ST_Length(geom)) FROM fzgeo_pieces."mixed" WHERE fid = 0'
         ).fetchone()[0]
     assert length == pytest.approx(line.length, rel=1e-9)
 

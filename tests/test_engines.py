@@ -497,7 +497,7 @@ def test_lost_connection_mid_check_leaves_no_table(postgis_dsn: str) -> None:
     before = db_tables(postgis_dsn)
     err = interrupt_while_locked(
         postgis_dsn,
-        'LOCK TABLE fzgeo."boundary__pieces" IN ACCESS EXCLUSIVE MODE',
+        'LOCK TABLE fzgeo_pieces."boundary" IN ACCESS EXCLUSIVE MODE',
         lambda: db_check.run(sites, postgis_dsn, GENERATED_RULES, result_table="result"),
     )
     assert isinstance(err, DatabaseError)

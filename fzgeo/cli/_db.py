@@ -1,4 +1,9 @@
-"""``fzgeo db push|pull|list``: layers in and out of PostGIS (see docs/database.md)."""
+"""``fzgeo db push|pull|list``: layers in and out of PostGIS (see docs/database.md).
+
+One DSN rule for every command that talks to PostGIS (``db``, ``check --engine postgis``,
+``serve``): the database is ``--dsn``, else ``$FZGEO_DSN`` (:func:`add_dsn_option`,
+:func:`dsn_from_env`).
+"""
 
 from __future__ import annotations
 
@@ -17,9 +22,15 @@ ORDER = 60
 DSN_ENV = "FZGEO_DSN"
 
 
+def dsn_from_env() -> str | None:
+    """``$FZGEO_DSN``, or None when it is unset or blank."""
+    value = os.environ.get(DSN_ENV, "").strip()
+    return value or None
+
+
 def add_dsn_option(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
-    """``--dsn``, defaulting to ``$FZGEO_DSN``."""
-    default = os.environ.get(DSN_ENV)
+    """``--dsn``, defaulting to ``$FZGEO_DSN`` (required when neither is there)."""
+    default = dsn_from_env()
     parser.add_argument(
         "--dsn",
         default=default,
@@ -36,8 +47,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = dbsub.add_parser(
         "push",
-        help="write layers into schema fzgeo (SRID 4490, GiST indexes, pre-subdivided pieces), "
-        "all in one transaction",
+        help="write layers into schema fzgeo (typed geometry columns, SRID 4490, GiST indexes, "
+        "comments, QGIS default styles in layer_styles; pre-subdivided pieces in schema "
+        "fzgeo_pieces), all in one transaction",
     )
     add_dsn_option(p)
     p.add_argument(
@@ -58,7 +70,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.set_defaults(func=cmd_push)
 
-    p = dbsub.add_parser("pull", help="read pushed layers back into a file (GeoPackage etc.)")
+    p = dbsub.add_parser(
+        "pull",
+        help="read pushed layers back into a file; a GeoPackage is styled for QGIS (default "
+        "styles, Chinese aliases, abstracts, as fzgeo build writes them)",
+    )
     add_dsn_option(p)
     p.add_argument("names", nargs="*", help="layers to pull (default: every pushed layer)")
     p.add_argument("--out", type=Path, required=True, help="output file; format from the suffix")
@@ -90,6 +106,7 @@ def _from_file(args: argparse.Namespace) -> dict[str, GeoDataFrame]:
 
 def cmd_push(args: argparse.Namespace) -> int:
     """Push packaged layers or a file's layers."""
+    from fzgeo.db.legacy import migrate
     from fzgeo.db.push import push
     from fzgeo.plan import layers
 
@@ -99,27 +116,30 @@ def cmd_push(args: argparse.Namespace) -> int:
         if args.rename:
             raise InputError("--as only applies with --from", code="FZ303")
         data = layers.build_all(args.names or None)
+    moved = migrate(args.dsn)
+    if moved:
+        print(
+            f"moved the pieces of {len(moved)} layer(s) pushed by an older fzgeo from "
+            f'fzgeo."<layer>__pieces" into schema fzgeo_pieces: {", ".join(moved)}'
+        )
     done = push(data, args.dsn, max_vertices=args.max_vertices)
     for item in done:
-        print(f"{item.name}\t{item.features} features\t{item.pieces} pieces\t{item.sha256[:12]}")
-    print(f"pushed {len(done)} layer(s) into schema fzgeo")
+        print(
+            f"{item.name}\t{item.features} features\t{item.geometry_type}\t"
+            f"{item.pieces} pieces\t{item.sha256[:12]}"
+        )
+    print(f"pushed {len(done)} layer(s) into schema fzgeo (pieces in fzgeo_pieces)")
     return 0
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
     """Pull layers into one file."""
-    from fzgeo import io
-    from fzgeo.db.pull import pull
+    from fzgeo.db.pull import pull_to_file
 
-    data = pull(args.dsn, args.names or None)
+    data = pull_to_file(args.dsn, args.out, args.names or None)
     if not data:
         print("no layers in the database")
         return 0
-    if len(data) > 1 or args.out.suffix.lower() == ".gpkg":
-        io.write(data, args.out)
-    else:
-        (gdf,) = data.values()
-        io.write(gdf, args.out, layer=next(iter(data)))
     for name, gdf in data.items():
         print(f"{name}\t{len(gdf)} features")
     print(f"wrote {len(data)} layer(s) to {args.out}")

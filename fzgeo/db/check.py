@@ -4,8 +4,9 @@
 prepared exactly as the file engine prepares them (work CRS EPSG:4548, repaired, point radii
 buffered) and copied into a temporary table; each rule's layer is read from the tables
 ``fzgeo db push`` wrote, its features selected by the rule's ``where`` as the file engine does,
-and every site is measured against the layer's pre-subdivided pieces (``<layer>__pieces``, cut by
-``ST_Subdivide`` and stored in EPSG:4548)::
+and every site is measured against the layer's pre-subdivided pieces (``fzgeo_pieces."<layer>"``,
+cut by ``ST_Subdivide`` and stored in EPSG:4548; a database pushed by an older fzgeo still has them
+as ``fzgeo."<layer>__pieces"``, which is read where it is, see :mod:`fzgeo.db.legacy`)::
 
     ST_Intersects(site, piece)           -- GiST index on the pieces
     ST_Intersection(site, ST_Union(pieces)) per site, over the pieces the site overlaps with
@@ -43,10 +44,10 @@ from fzgeo.check.labels import ID_COLUMNS, NAME_COLUMNS
 from fzgeo.check.model import LayerRecord
 from fzgeo.check.rules import Rule, RuleSet
 from fzgeo.check.vector import precision_values, where_mask
+from fzgeo.db import legacy
 from fzgeo.db.connect import (
     MAX_IDENTIFIER_BYTES,
     META_TABLE,
-    PIECES_SUFFIX,
     SCHEMA,
     connect,
     redact,
@@ -119,6 +120,7 @@ class PostgisEngine(Engine):
         self._conn: Any = None
         self._uploaded: np.ndarray | None = None
         self._fids: dict[str, np.ndarray] = {}
+        self._pieces: dict[str, Any] = {}  # layer -> its pieces table (SQL name)
 
     def __enter__(self) -> PostgisEngine:
         """Connect and start the transaction."""
@@ -189,7 +191,11 @@ class PostgisEngine(Engine):
         return {str(n): (str(h), int(mv)) for n, h, mv in rows}
 
     def _skip_reason(self, rule: Rule, meta: Mapping[str, tuple[str, int]]) -> str:
-        if rule.layer not in meta or not table_exists(self._conn, rule.layer + PIECES_SUFFIX):
+        if rule.layer not in self._pieces:
+            found = legacy.pieces_table(self._conn, rule.layer) if rule.layer in meta else None
+            if found is not None:
+                self._pieces[rule.layer] = found
+        if rule.layer not in meta or rule.layer not in self._pieces:
             return f"layer {rule.layer!r} is not in the database (fzgeo db push)"
         columns = self._column_names(rule.layer)
         missing = [c for c in rule.where if c not in columns]
@@ -215,7 +221,7 @@ class PostgisEngine(Engine):
             LEFT JOIN (
                 SELECT fid, bool_or(ST_Dimension(geom) = 2) AS polygonal,
                        bool_or(repaired) AS repaired
-                FROM {s}.{p} GROUP BY fid
+                FROM {p} GROUP BY fid
             ) AS p ON p.fid = t.fid
             ORDER BY t.fid
         """).format(
@@ -224,7 +230,7 @@ class PostgisEngine(Engine):
             ),
             s=sql.Identifier(SCHEMA),
             t=sql.Identifier(layer),
-            p=sql.Identifier(layer + PIECES_SUFFIX),
+            p=self._pieces[layer],
         )
         return list(self._conn.execute(query).fetchall())
 
@@ -285,10 +291,7 @@ class PostgisEngine(Engine):
         """The bounding box of the selected features' pieces, EPSG:4548 metres (NaN if none)."""
         from psycopg import sql
 
-        pieces_table = sql.SQL("{}.{}").format(
-            sql.Identifier(SCHEMA), sql.Identifier(layer + PIECES_SUFFIX)
-        )
-        query = sql.SQL(_EXTENT_SQL).format(pieces=pieces_table)
+        query = sql.SQL(_EXTENT_SQL).format(pieces=self._pieces[layer])
         row = self._conn.execute(query, {"fids": fids.tolist()}).fetchone()
         x0, y0, x1, y1 = (np.nan if v is None else float(v) for v in row)
         return (x0, y0, x1, y1)
@@ -333,9 +336,7 @@ class PostgisEngine(Engine):
         fids = self._fids[rule.id]
         names = {
             "sites": sql.Identifier(SITES_TABLE),
-            "pieces": sql.SQL("{}.{}").format(
-                sql.Identifier(SCHEMA), sql.Identifier(rule.layer + PIECES_SUFFIX)
-            ),
+            "pieces": self._pieces[rule.layer],
         }
         inside = np.zeros(n)
         parts = np.full(n, None, dtype=object)

@@ -5,8 +5,11 @@ A DSN is a libpq connection string or URI (``postgresql://user@host:5432/db``, o
 libpq reads ``PGPASSWORD`` and ``~/.pgpass``, and fzgeo never prints a password (see
 :func:`redact`).
 
-Every table fzgeo writes lives in one schema (:data:`SCHEMA`, ``fzgeo``). Names the user chose
-(layer names, column names) only ever reach SQL as quoted identifiers
+The layers live in one schema (:data:`SCHEMA`, ``fzgeo``), their pre-subdivided copies for the
+check in another (:data:`PIECES_SCHEMA`, ``fzgeo_pieces``), so a QGIS browser or an OGC server
+pointed at ``fzgeo`` sees the layers only. The QGIS styles go where QGIS looks for them, the
+``layer_styles`` table on the search path (``public``, see :mod:`fzgeo.db.styles`). Names the user
+chose (layer names, column names) only ever reach SQL as quoted identifiers
 (:class:`psycopg.sql.Identifier`); values travel as bound parameters.
 """
 
@@ -23,9 +26,12 @@ from fzgeo.errors import DatabaseError, InputError
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA = "fzgeo"  #: the schema holding every fzgeo table
+SCHEMA = "fzgeo"  #: the schema holding the layers (and check results)
+PIECES_SCHEMA = "fzgeo_pieces"  #: each layer's pre-subdivided copy, same table name as the layer
 META_TABLE = "_layers"  #: one row per pushed layer (see :mod:`fzgeo.db.push`)
-PIECES_SUFFIX = "__pieces"  #: constraint layers' pre-subdivided copy: ``<layer>__pieces``
+#: Where fzgeo before issue 19 kept the pieces: ``fzgeo."<layer>__pieces"`` (see
+#: :mod:`fzgeo.db.legacy`).
+LEGACY_PIECES_SUFFIX = "__pieces"
 TEMP_PREFIX = "_fzgeo_tmp_"  #: tables being written; renamed into place on commit
 MAX_IDENTIFIER_BYTES = 63  #: PostgreSQL's NAMEDATALEN - 1
 RESERVED_COLUMNS = ("fid", "geom")  #: the columns fzgeo adds to every table
@@ -105,7 +111,7 @@ def check_identifier(name: str, *, what: str, reserve: int = 0) -> str:
 
     Any characters are allowed (the name is always quoted), but not NUL, not an empty name, and
     not more than 63 bytes of UTF-8 (a Chinese character takes 3) minus ``reserve`` bytes kept
-    for a suffix such as :data:`PIECES_SUFFIX`.
+    for a suffix.
     """
     limit = MAX_IDENTIFIER_BYTES - reserve
     size = len(name.encode("utf-8"))

@@ -1,14 +1,17 @@
 """``fzgeo db pull`` and ``fzgeo db list``: read pushed layers back out of PostGIS.
 
 :func:`pull` returns each layer as it was pushed: the same features in the same order (by
-``fid``), the same attribute columns, geometries in EPSG:4490. A layer whose name is a packaged
+``fid``), the same attribute columns, geometries in EPSG:4490 with the same coordinates, typed as
+the table's column holds them (a single polygon or line comes back as a one-part MultiPolygon or
+MultiLineString, see :mod:`fzgeo.db.geometry`; Z values were dropped by the push). A layer whose name is a packaged
 layer kind (and satisfied it when pushed) is validated against that kind, so what comes back is a
-proper fzgeo layer.
+proper fzgeo layer. :func:`pull_to_file` writes them into a file, a GeoPackage styled for QGIS.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -107,6 +110,47 @@ def pull(dsn: str, names: Iterable[str] | None = None) -> dict[str, GeoDataFrame
             gdf = read_table(conn, name)
             out[name] = _validated(name, gdf, kinds.get(name))
     return out
+
+
+def pull_to_file(
+    dsn: str, out: str | Path, names: Iterable[str] | None = None
+) -> dict[str, GeoDataFrame]:
+    """Pull layers into one file; a GeoPackage comes styled for QGIS.
+
+    A GeoPackage (``.gpkg``) is written by :func:`fzgeo.qgis.export.write_qgis` (replaced whole,
+    atomically): each layer pushed as a packaged layer kind gets the kind's default style,
+    Chinese aliases and abstract in the file's ``layer_styles`` and ``gpkg_data_columns``,
+    exactly as ``fzgeo build`` writes them; other layers are written plain. Any other format
+    is written by :func:`fzgeo.io.write` (one layer unless the format holds several).
+
+    Returns
+    -------
+    dict
+        The layers written, by name (empty: nothing in the database, and no file written).
+    """
+    from fzgeo import io
+    from fzgeo.plan import layers
+    from fzgeo.qgis.export import write_qgis
+
+    out = Path(out)
+    data = pull(dsn, names)
+    if not data:
+        return data
+    if out.suffix.lower() == ".gpkg":
+        table = listing(dsn)
+        kinds = dict(zip(table["name"], table["kind"], strict=True))
+        specs = {
+            name: (layers.kind(name), None)
+            for name in data
+            if kinds.get(name) == name and name in layers.available()
+        }
+        write_qgis(data, out, specs=specs, with_project=False)
+    elif len(data) > 1:
+        io.write(data, out)
+    else:
+        ((name, gdf),) = data.items()
+        io.write(gdf, out, layer=name)
+    return data
 
 
 def _validated(name: str, gdf: GeoDataFrame, kind: str | None) -> GeoDataFrame:

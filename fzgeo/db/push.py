@@ -1,14 +1,18 @@
 """``fzgeo db push``: write layers into PostGIS, all of them in one transaction.
 
 Each layer becomes the table ``fzgeo."<layer>"`` with a ``fid`` primary key (the feature's
-position in the layer), its attribute columns (provenance included) and ``geom``, a
-``geometry(<type>, 4490)`` column with a GiST index. Every layer also gets
-``fzgeo."<layer>__pieces"`` (``fid``, ``geom`` in EPSG:4548): the layer repaired as the file engine
-repairs it (``ST_MakeValid`` method *structure*, polygonal part kept), projected to the work CRS
-and cut by ``ST_Subdivide`` into pieces of at most ``max_vertices`` vertices, GiST-indexed, so a
-check pays for the cutting once per version of the layer. The table comment records the layer's
-Chinese name, its sources and its precision mix; the Chinese column aliases become column
-comments, which QGIS shows. One row per layer in ``fzgeo._layers`` records the feature count,
+position in the layer), its attribute columns (provenance included) and ``geom``, a typed
+``geometry(MultiPolygon|MultiLineString|Point|MultiPoint, 4490)`` column (see
+:mod:`fzgeo.db.geometry`: singles promoted to multi, Z dropped with a warning) with a GiST index.
+Every layer also gets ``fzgeo_pieces."<layer>"`` (``fid``, ``repaired``, ``geom`` in EPSG:4548):
+the layer repaired as the file engine repairs it (``ST_MakeValid`` method *structure*, polygonal
+part kept), projected to the work CRS and cut by ``ST_Subdivide`` into pieces of at most
+``max_vertices`` vertices, GiST-indexed, so a check pays for the cutting once per version of the
+layer; the pieces have their own schema so that QGIS and OGC servers browsing ``fzgeo`` see the
+layers only. A layer of a packaged layer kind gets its table comment from the same abstract the
+GeoPackage export writes (title, plan passages, precision mix), column comments with the Chinese
+alias and the English meaning, and its QGIS default style in ``layer_styles``
+(:mod:`fzgeo.db.styles`). One row per layer in ``fzgeo._layers`` records the feature count,
 the layer's SHA-256 (:func:`fzgeo.check.pieces.layer_sha256` of the layer as given, before it
 is converted to EPSG:4490, so a check in PostGIS records the same hash as a check of the same
 file), when it was pushed and by which fzgeo.
@@ -33,9 +37,10 @@ from geopandas import GeoDataFrame
 
 from fzgeo import __version__, crs
 from fzgeo.check.pieces import MAX_VERTICES, layer_sha256, polygonal
+from fzgeo.db import geometry, legacy, styles
 from fzgeo.db.connect import (
     META_TABLE,
-    PIECES_SUFFIX,
+    PIECES_SCHEMA,
     RESERVED_COLUMNS,
     SCHEMA,
     TEMP_PREFIX,
@@ -73,6 +78,7 @@ class Pushed:
     features: int
     pieces: int
     sha256: str
+    geometry_type: str = geometry.GENERIC  #: the column's type (``MultiPolygon`` ...)
 
 
 def _pg_type(series: pd.Series) -> str:
@@ -88,18 +94,13 @@ def _pg_type(series: pd.Series) -> str:
     return "text"
 
 
-def _geometry_type(geoms: np.ndarray) -> str:
-    """The PostGIS type modifier: the single geometry type, or ``Geometry`` for a mix."""
-    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    names = {str(t) for t in shapely.get_type_id(present)}
-    lookup = {"0": "Point", "1": "LineString", "3": "Polygon", "4": "MultiPoint"}
-    lookup |= {"5": "MultiLineString", "6": "MultiPolygon"}
-    return lookup.get(names.pop(), "Geometry") if len(names) == 1 else "Geometry"
-
-
 def prepare(name: str, gdf: GeoDataFrame) -> GeoDataFrame:
-    """Check names and CRS; return the layer in EPSG:4490 with a fresh 0..n-1 index."""
-    check_identifier(name, what="layer name", reserve=len(PIECES_SUFFIX))
+    """Check names and CRS; the layer as its table holds it.
+
+    EPSG:4490, a fresh 0..n-1 index, 2-D (Z and M dropped with a warning, FZ705) and its
+    geometries fitted to the column type (:func:`fzgeo.db.geometry.fit`).
+    """
+    check_identifier(name, what="layer name")
     if not isinstance(gdf, GeoDataFrame):
         msg = f"layer {name!r} is a {type(gdf).__name__}, not a GeoDataFrame"
         raise InputError(msg, where=f"layer {name}")
@@ -109,7 +110,11 @@ def prepare(name: str, gdf: GeoDataFrame) -> GeoDataFrame:
         if str(col).lower() in RESERVED_COLUMNS:
             msg = f"layer {name!r} has a column {col!r}; fzgeo adds that column itself"
             raise InputError(msg, code="FZ704", where=f"layer {name}", hint="rename the column")
-    return crs.to_storage(gdf, what=f"layer {name}").reset_index(drop=True)
+    out = crs.to_storage(gdf, what=f"layer {name}").reset_index(drop=True)
+    flat = geometry.drop_z(np.asarray(out.geometry.values, dtype=object), name)
+    out = out.set_geometry(flat, crs=out.crs) if flat is not out.geometry.values else out
+    ctype = geometry.column_type(flat, _matching_kind(name, out))
+    return out.set_geometry(geometry.fit(flat, ctype), crs=out.crs)
 
 
 def _summary(gdf: GeoDataFrame, column: str, limit: int = 3) -> str:
@@ -152,10 +157,9 @@ def _rows(gdf: GeoDataFrame, columns: list[str]) -> Any:
         yield (fid, *row)
 
 
-def _create_table(conn: Any, tmp: str, gdf: GeoDataFrame, columns: list[str]) -> None:
+def _create_table(conn: Any, tmp: str, gdf: GeoDataFrame, columns: list[str], gtype: str) -> None:
     from psycopg import sql
 
-    gtype = _geometry_type(np.asarray(gdf.geometry.values))
     coldefs: list[sql.Composable] = [sql.SQL("fid bigint NOT NULL")]
     coldefs += [
         sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_pg_type(gdf[c]))) for c in columns
@@ -204,7 +208,7 @@ def _create_pieces(
     from psycopg import sql
 
     geoms, repaired = work
-    s, p = sql.Identifier(SCHEMA), sql.Identifier(tmp_pieces)
+    s, p = sql.Identifier(PIECES_SCHEMA), sql.Identifier(tmp_pieces)
     conn.execute(
         sql.SQL(
             "CREATE TEMPORARY TABLE _fzgeo_work (fid bigint, repaired boolean, "
@@ -236,21 +240,23 @@ def _create_pieces(
     return int(cur.rowcount)
 
 
-def _index(conn: Any, table: str) -> None:
+def _index(conn: Any, schema_name: str, table: str) -> None:
     from psycopg import sql
 
     conn.execute(
         sql.SQL("CREATE INDEX {} ON {}.{} USING gist (geom)").format(
-            sql.Identifier(object_name(table, "gix")), sql.Identifier(SCHEMA), sql.Identifier(table)
+            sql.Identifier(object_name(table, "gix")),
+            sql.Identifier(schema_name),
+            sql.Identifier(table),
         )
     )
 
 
-def _swap_in(conn: Any, tmp: str, target: str, *, has_pk: bool) -> None:
+def _swap_in(conn: Any, schema_name: str, tmp: str, target: str, *, has_pk: bool) -> None:
     """Replace ``target`` by ``tmp`` (same transaction): drop, rename table, index, key."""
     from psycopg import sql
 
-    s = sql.Identifier(SCHEMA)
+    s = sql.Identifier(schema_name)
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(s, sql.Identifier(target)))
     conn.execute(
         sql.SQL("ALTER TABLE {}.{} RENAME TO {}").format(
@@ -275,31 +281,50 @@ def _swap_in(conn: Any, tmp: str, target: str, *, has_pk: bool) -> None:
         )
 
 
-def _comments(conn: Any, name: str, gdf: GeoDataFrame, comment: str) -> None:
-    """Table and column comments (COMMENT takes no parameters: values go in as quoted literals)."""
+def table_comment(name: str, gdf: GeoDataFrame, kind: LayerKind | None) -> str:
+    """The table comment QGIS shows as the layer's abstract.
+
+    For a layer of a packaged kind, the abstract the GeoPackage export writes (title, plan
+    passages and lines, precision mix, the 示意 caveat); otherwise :func:`layer_comment`.
+    """
+    if kind is None:
+        return layer_comment(name, gdf)
+    abstract = styles.layer_info(name, gdf, kind).abstract
+    return f"{abstract}\npushed by fzgeo {__version__}"
+
+
+def _comments(conn: Any, name: str, gdf: GeoDataFrame, kind: LayerKind | None) -> str:
+    """Table and column comments (COMMENT takes no parameters: values go in as quoted literals).
+
+    Returns the table comment.
+    """
     from psycopg import sql
 
-    from fzgeo.plan import layers
-
+    comment = table_comment(name, gdf, kind)
     table = sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(name))
     conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(comment)))
-    try:
-        aliases = layers.kind(name).aliases_zh
-    except UnknownLayerError:
-        return
+    if kind is None:
+        return comment
     for col in gdf.columns:
-        if col in aliases and col != gdf.geometry.name:
+        text = styles.column_comment(kind, str(col)) if col != gdf.geometry.name else None
+        if text:
             conn.execute(
                 sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
-                    table, sql.Identifier(col), sql.Literal(aliases[col])
+                    table, sql.Identifier(col), sql.Literal(text)
                 )
             )
+    return comment
 
 
-def _record(conn: Any, name: str, gdf: GeoDataFrame, done: Pushed, comment: str, mv: int) -> None:
+def _record(
+    conn: Any,
+    done: Pushed,
+    comment: str,
+    mv: int,
+    kind: LayerKind | None,
+) -> None:
     from psycopg import sql
 
-    kind = _matching_kind(name, gdf)
     conn.execute(
         sql.SQL("""
             INSERT INTO {}.{} (name, kind, name_zh, geometry_type, features, pieces,
@@ -313,10 +338,10 @@ def _record(conn: Any, name: str, gdf: GeoDataFrame, done: Pushed, comment: str,
                 pushed_at = EXCLUDED.pushed_at, fzgeo_version = EXCLUDED.fzgeo_version
         """).format(sql.Identifier(SCHEMA), sql.Identifier(META_TABLE)),
         (
-            name,
+            done.name,
             kind.name if kind else None,
             kind.name_zh if kind else None,
-            _geometry_type(np.asarray(gdf.geometry.values)),
+            done.geometry_type,
             done.features,
             done.pieces,
             mv,
@@ -351,35 +376,57 @@ def write_layer(
 ) -> Pushed:
     """Write one prepared layer (and its pieces) inside the caller's transaction.
 
-    ``work`` is what :func:`work_geometries` returns for the layer as given; without it the
-    table is written alone (a check result, say) and stale pieces are dropped. ``sha256`` is
-    :func:`geometry_digest` of the layer as given (default: of ``gdf``).
+    ``gdf`` is what :func:`prepare` returns. ``work`` is what :func:`work_geometries` returns for
+    the layer as given; without it the table is written alone (a check result, say) and stale
+    pieces are dropped. ``sha256`` is :func:`geometry_digest` of the layer as given (default: of
+    ``gdf``).
     """
     from psycopg import sql
 
+    kind = _matching_kind(name, gdf)
+    gtype = geometry.column_type(np.asarray(gdf.geometry.values, dtype=object), kind)
     tag = uuid.uuid4().hex[:16]
     tmp, tmp_pieces = f"{TEMP_PREFIX}{tag}", f"{TEMP_PREFIX}{tag}_p"
     columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-    _create_table(conn, tmp, gdf, columns)
-    _index(conn, tmp)
+    _create_table(conn, tmp, gdf, columns, gtype)
+    _index(conn, SCHEMA, tmp)
     n_pieces = 0
     if work is not None:
+        legacy.ensure_schema(conn)
         n_pieces = _create_pieces(conn, work, tmp_pieces, max_vertices)
-        _index(conn, tmp_pieces)
-    _swap_in(conn, tmp, name, has_pk=True)
+        _index(conn, PIECES_SCHEMA, tmp_pieces)
+    _swap_in(conn, SCHEMA, tmp, name, has_pk=True)
     if work is not None:
-        _swap_in(conn, tmp_pieces, name + PIECES_SUFFIX, has_pk=False)
+        _swap_in(conn, PIECES_SCHEMA, tmp_pieces, name, has_pk=False)
     else:
         conn.execute(
             sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
-                sql.Identifier(SCHEMA), sql.Identifier(name + PIECES_SUFFIX)
+                sql.Identifier(PIECES_SCHEMA), sql.Identifier(name)
             )
         )
-    done = Pushed(name, len(gdf), n_pieces, sha256 or geometry_digest(gdf))
-    comment = layer_comment(name, gdf)
-    _comments(conn, name, gdf, comment)
-    _record(conn, name, gdf, done, comment, max_vertices)
+    done = Pushed(name, len(gdf), n_pieces, sha256 or geometry_digest(gdf), gtype)
+    comment = _comments(conn, name, gdf, kind)
+    _record(conn, done, comment, max_vertices, kind)
     return done
+
+
+def _write_styles(conn: Any, prepared: Mapping[str, GeoDataFrame]) -> list[str]:
+    """Store the QGIS default style of each layer of a packaged kind; return the unstyled ones.
+
+    A layer that is not of a kind gets no style (and loses fzgeo's style of an earlier push
+    under that name). The list returned is empty unless ``layer_styles`` cannot be created.
+    """
+    kinds = {name: _matching_kind(name, gdf) for name, gdf in prepared.items()}
+    target = styles.styles_table(conn)
+    if target is None:
+        return [name for name, kind in kinds.items() if kind is not None]
+    for name, gdf in prepared.items():
+        kind = kinds[name]
+        if kind is None:
+            styles.remove_style(conn, target, name)
+        else:
+            styles.write_style(conn, target, styles.layer_info(name, gdf, kind), styles.fields(gdf))
+    return []
 
 
 def push(
@@ -390,10 +437,13 @@ def push(
 ) -> list[Pushed]:
     """Write ``layers`` (name -> GeoDataFrame) into the ``fzgeo`` schema, all or nothing.
 
+    Pieces tables an older fzgeo left beside the layers are moved into ``fzgeo_pieces`` in the
+    same transaction (:func:`fzgeo.db.legacy.migrate_pieces`).
+
     Parameters
     ----------
     layers
-        The layers; names become table names (quoted, so any text up to 55 bytes works).
+        The layers; names become table names (quoted, so any text up to 63 bytes works).
     dsn
         libpq connection string or URI of a database with PostGIS.
     max_vertices
@@ -411,6 +461,12 @@ def push(
         during the write (FZ701): then nothing was written.
     InputError
         A name PostgreSQL cannot hold, or a column fzgeo reserves (FZ704).
+
+    Warns
+    -----
+    RepairWarning
+        FZ705 for a layer whose Z or M values were dropped, FZ706 when the QGIS styles could not
+        be stored (no ``layer_styles`` table and no right to create one).
     """
     from psycopg import sql
 
@@ -429,9 +485,13 @@ def push(
                 meta=sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(META_TABLE))
             )
         )
+        legacy.migrate_pieces(conn)
         for name, (gdf, work, sha256) in prepared.items():
             done.append(
                 write_layer(conn, name, gdf, work=work, max_vertices=max_vertices, sha256=sha256)
             )
+        unstyled = _write_styles(conn, {name: item[0] for name, item in prepared.items()})
         conn.commit()
+    if unstyled:
+        styles.warn_not_stored(unstyled)
     return done
