@@ -21,6 +21,11 @@ DRAWN = {
     "fuhe_basin_ecological_restoration": "water_works_lines",
     "fuhe_channel_works": "water_works_lines",
     "wuyishan_gan_min_green_industry_zone": "cooperation_zones",
+    # re-read in issue 18: the 抚河 basin rules, drawn on the main stem as a stand-in
+    "fuhe_water_pollution_regulation": "river_controls",
+    "fuhe_upstream_downstream_compensation": "river_controls",
+    "fuhe_basin_eco_governance_demo": "water_works_lines",
+    "fuhe_mountain_water_restoration": "water_works_lines",
 }
 #: The entries of the same passages left off the map, with their reason.
 NOT_DRAWN = {
@@ -28,8 +33,6 @@ NOT_DRAWN = {
     "fuhe_whole_basin_remediation": "duplicate",
     "forest_ecological_matrix": "not_locatable",
     "river_lake_shoreline_rectification": "not_locatable",
-    "fuhe_water_pollution_regulation": "not_locatable",
-    "fuhe_upstream_downstream_compensation": "not_locatable",
     "road_greening_corridor": "not_locatable",
     "railway_green_belt": "not_locatable",
     "riparian_forest_belt": "not_locatable",
@@ -69,6 +72,10 @@ def test_whole_pattern_is_the_union_of_its_elements() -> None:
         ("river_controls", "yangtze_ten_year_fishing_ban"),
         ("water_works_lines", "fuhe_basin_ecological_restoration"),
         ("water_works_lines", "fuhe_channel_works"),
+        ("water_works_lines", "fuhe_basin_eco_governance_demo"),
+        ("water_works_lines", "fuhe_mountain_water_restoration"),
+        ("river_controls", "fuhe_water_pollution_regulation"),
+        ("river_controls", "fuhe_upstream_downstream_compensation"),
     ],
 )
 def test_basin_programmes_follow_the_whole_main_stem(

@@ -139,22 +139,39 @@ def counties():
     return admin.counties_work(layers.load)
 
 
-def _counties_of(tag: str) -> list[str]:
+#: a tag for the whole city (county_designations: 国家物流枢纽城市)
+WHOLE_CITY = "全市"
+
+
+def _counties_of(tag: str, known: Any = ()) -> list[str]:
+    if tag == WHOLE_CITY:
+        return list(known)
     return [c for c in tag.split("、") if c]
 
 
-@pytest.mark.parametrize(
-    "name", [n for n in ALL if any(c.name == "county" for c in layers.kind(n).columns)]
-)
-def test_every_feature_lies_in_the_counties_it_is_tagged_with(name: str, counties) -> None:
+#: the columns that tag a feature with the county-level units it lies in
+COUNTY_COLUMNS = ("county", "counties")
+TAGGED = [(n, c.name) for n in ALL for c in layers.kind(n).columns if c.name in COUNTY_COLUMNS]
+
+
+def test_the_county_test_covers_the_layers_the_issue_names() -> None:
+    tagged = {n for n, _ in TAGGED}
+    for name in ("agriculture_bases", "railways", "highways", "tourism_sites", "industrial_parks"):
+        assert name in tagged, name
+
+
+@pytest.mark.parametrize(("name", "column"), TAGGED)
+def test_every_feature_lies_in_the_counties_it_is_tagged_with(
+    name: str, column: str, counties
+) -> None:
     """A feature tagged with counties (``县A`` or ``县A、县B``) lies inside their union."""
     gdf = layers.load(name)
     work = crs.to_work(gdf)
     wrong = []
-    for tag, geom, feature in zip(gdf["county"], work.geometry, gdf["name"], strict=True):
+    for tag, geom, feature in zip(gdf[column], work.geometry, gdf["name"], strict=True):
         if not isinstance(tag, str) or not tag:
             continue
-        tagged = _counties_of(tag)
+        tagged = _counties_of(tag, counties)
         assert set(tagged) <= set(counties), (feature, tag)
         area = shapely.union_all([counties[c] for c in tagged])
         if geom.geom_type in ("Polygon", "MultiPolygon"):
@@ -248,3 +265,41 @@ def test_every_station_lies_on_the_lines_it_names() -> None:
             assert rail.loc[line].geometry.distance(row.geometry) <= ON_LINE_M, (row["name"], line)
             checked += 1
     assert checked >= 13
+
+
+#: entries re-read in issue 18 and now drawn: id -> (layer, precision the placement allows)
+REREAD = {
+    "s208": ("highways", "schematic"),  # a route through named points
+    "taiheyuan_pastoral_complex": ("agriculture_bases", "schematic"),  # at 何源乡
+    "agroforestry_demo_bases": ("agriculture_bases", "illustrative"),  # beside seats
+    "fuzhou_smart_agri_demo_park": ("agriculture_bases", "illustrative"),
+    "fuzhou_cultural_creative_base": ("economic_platforms", "illustrative"),  # city grid
+    "digital_printing_park": ("economic_platforms", "illustrative"),
+    "city_aviation_industrial_park": ("industrial_parks", "illustrative"),
+    # the 11 seats stand for sites anywhere in each county: no "few km" claim
+    "leisure_agriculture_demo_sites": ("tourism_sites", "illustrative"),
+    "wellness_elderly_bases": ("tourism_sites", "illustrative"),
+    "fuhe_basin_eco_governance_demo": ("water_works_lines", "illustrative"),  # stand-in
+    "fuhe_mountain_water_restoration": ("water_works_lines", "illustrative"),
+    "fuhe_water_pollution_regulation": ("river_controls", "illustrative"),
+    "fuhe_upstream_downstream_compensation": ("river_controls", "illustrative"),
+    "changfu_cooperation_demo_zone": ("cooperation_zones", "illustrative"),
+}
+
+
+@pytest.mark.parametrize("iid", sorted(REREAD))
+def test_reread_entries_are_drawn_with_an_honest_precision(iid: str, plan_lines) -> None:
+    """Each entry placed on re-reading is drawn with the label its method allows.
+
+    It has features and no reason left, and each feature's plan line holds its term.
+    """
+    from fzgeo.plan import coverage
+
+    layer, precision = REREAD[iid]
+    gdf = layers.load(layer)
+    rows = gdf.loc[gdf["inventory_id"] == iid]
+    assert not rows.empty, iid
+    assert iid not in coverage.load_reasons(), iid
+    assert set(rows["precision"]) == {precision}, (iid, list(rows["precision"]))
+    for _, row in rows.iterrows():
+        assert row["plan_term"] in plan_lines[int(row["source_line"]) - 1], row["name"]
