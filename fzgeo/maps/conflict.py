@@ -256,8 +256,14 @@ def notice(names: list[str]) -> str:
 
 
 def layer_title(key: str, gdf: GeoDataFrame) -> str:
-    """The title of a used constraint layer: its :data:`LAYER_TITLE` value, else ``key``."""
-    return str(gdf[LAYER_TITLE].iloc[0]) if LAYER_TITLE in gdf and len(gdf) else key
+    """The title of a used constraint layer.
+
+    Its :data:`LAYER_TITLE` value, else the Chinese name of the packaged layer kind ``key``,
+    else ``key`` (a rule layer that is no packaged kind).
+    """
+    if LAYER_TITLE in gdf and len(gdf):
+        return str(gdf[LAYER_TITLE].iloc[0])
+    return layers.kind(key).name_zh if key in layers.available() else key
 
 
 def illustrative(folder: str | Path, used: Mapping[str, GeoDataFrame] | None = None) -> list[str]:

@@ -403,8 +403,10 @@
     var drawOrder = config.layers.map(function (cfg, i) { return i; }).sort(function (a, b) {
       var ca = config.layers[a], cb = config.layers[b];
       var ra = RANK[ca.geometry] || 0, rb = RANK[cb.geometry] || 0;
+      /* sizes within 1 % count as equal (a conflict part as large as its site stays on top) */
       var sa = ca.size || 0, sb = cb.size || 0;
-      return ra - rb || sb - sa || a - b;
+      var bigger = Math.abs(sa - sb) <= 0.01 * Math.max(sa, sb) ? 0 : sb - sa;
+      return ra - rb || bigger || a - b;
     });
     var stacked = [];
     var restack = function (from) {
