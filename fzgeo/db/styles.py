@@ -15,8 +15,8 @@ value labels, scale visibility) and SLD the GeoPackage export stores
 - ``type`` (QGIS's geometry-type filter) is left empty, which QGIS reads as "any": the style
   then loads however the layer is opened (from the browser, with or without ``type=`` in the URI).
 - When the table does not exist and the user may not create it (PostgreSQL 15 grants CREATE on
-  ``public`` to the database owner only), the layers are still pushed and a warning (FZ706) says
-  the styles were not stored.
+  ``public`` to the database owner only), or it exists and the user may not write it, the layers
+  are still pushed and a warning (FZ706) says the styles were not stored.
 """
 
 from __future__ import annotations
@@ -91,8 +91,9 @@ def fields(gdf: GeoDataFrame) -> list[str]:
 def styles_table(conn: Any) -> Any:
     """The ``layer_styles`` table QGIS will read, created if needed; ``None`` if impossible.
 
-    The table QGIS finds is the one an unqualified ``layer_styles`` names on the search path;
-    when there is none, ``public.layer_styles`` is created if the user may.
+    The table QGIS finds is the one an unqualified ``layer_styles`` names on the search path
+    (``None`` if this user may not write it); when there is none, ``public.layer_styles`` is
+    created if the user may.
     """
     from psycopg import sql
 
@@ -102,7 +103,16 @@ def styles_table(conn: Any) -> Any:
         (STYLES_TABLE,),
     ).fetchone()
     if row is not None:
-        return sql.SQL("{}.{}").format(sql.Identifier(row[0]), sql.Identifier(STYLES_TABLE))
+        name = sql.SQL("{}.{}").format(sql.Identifier(row[0]), sql.Identifier(STYLES_TABLE))
+        qualified = name.as_string(conn)
+        rights = conn.execute(
+            "SELECT has_table_privilege(%(t)s, 'SELECT') AND has_table_privilege(%(t)s, 'INSERT') "
+            "AND has_table_privilege(%(t)s, 'DELETE') AND has_table_privilege(%(t)s, 'UPDATE') "
+            "AND coalesce(has_sequence_privilege(pg_get_serial_sequence(%(t)s, 'id'), 'USAGE'), "
+            "true)",
+            {"t": qualified},
+        ).fetchone()
+        return name if rights and rights[0] else None
     allowed = conn.execute(
         "SELECT has_schema_privilege('public', 'CREATE') FROM pg_namespace WHERE nspname = 'public'"
     ).fetchone()
