@@ -145,6 +145,59 @@ def _feature_lists(site: np.ndarray, feature: np.ndarray, n: int) -> list[np.nda
     return out
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """The overlap of a chunk of sites with a polygon layer: what every rule on it shares.
+
+    ``inside`` and ``parts`` as in :class:`Measure`; ``site`` and ``feature`` are the pairs
+    (site position, feature position) that overlap with a positive measure.
+    """
+
+    inside: np.ndarray
+    parts: np.ndarray
+    site: np.ndarray
+    feature: np.ndarray
+
+
+def overlap(geoms: np.ndarray, cls: np.ndarray, pieces: Pieces) -> Overlap:
+    """How much of each site (work CRS) lies inside a polygon layer's pieces, and which part.
+
+    Candidate pairs come from the pieces' STR-tree (prepared ``intersects``); each is cut once
+    (:func:`cut_pairs`); parts of one feature's pieces tile the site's overlap, so their areas
+    are summed, while parts of several features are unioned first (overlapping features count
+    once). A polygon site whose summed parts make up its whole area (to 1e-9) lies wholly inside
+    the layer: its part is the site itself, so nothing needs dissolving later.
+    """
+    n = len(geoms)
+    inside = np.zeros(n)
+    si, pi = pieces.tree.query(geoms, predicate="intersects")
+    cut = cut_pairs(geoms, cls, pieces, si, pi)
+    keep, amount = _positive(cut, cls[si])
+    si, pi, cut, amount = si[keep], pi[keep], cut[keep], amount[keep]
+    parts, single = _group_union(cut, si, pieces.feature[pi], n)
+    line = cls[si] == LINE
+    if line.any():
+        # cuts of one line by overlapping features end at computed points, so they are not
+        # exactly collinear and their union does not dissolve them (the length would count
+        # twice): cut each line once, by the union of the pieces it crosses
+        covers = _union_by_site(pieces.geoms[pi[line]], si[line], n)
+        todo = np.flatnonzero((cls == LINE) & ~shapely.is_missing(covers))
+        parts[todo] = shapely.intersection(geoms[todo], covers[todo])
+    has = ~shapely.is_missing(parts)
+    # a polygon site's parts from one feature's pieces tile its overlap: their areas add up
+    # exactly, without measuring the union; other sites are measured on the union
+    summed = single & (cls == POLYGON)
+    polys = summed[si]
+    np.add.at(inside, si[polys], amount[polys])
+    rest = has & ~summed
+    inside[rest] = size(parts[rest], cls[rest])
+    inside[has & (cls == POINT)] = 1.0
+    whole = np.flatnonzero(summed & has)
+    whole = whole[inside[whole] >= (1 - 1e-9) * shapely.area(geoms[whole])]
+    parts[whole] = geoms[whole]
+    return Overlap(inside, parts, si, pieces.feature[pi])
+
+
 def measure(
     geoms: np.ndarray,
     cls: np.ndarray,
@@ -153,6 +206,7 @@ def measure(
     polygons: bool,
     reach_m: float = 0.0,
     nearest: bool = True,
+    shared: Overlap | None = None,
 ) -> Measure:
     """Measure sites (work CRS) against a constraint layer's pieces.
 
@@ -168,6 +222,9 @@ def measure(
         Also list features within this distance of a site.
     nearest
         Find every site's nearest distance; if False, only up to ``reach_m`` (NaN beyond).
+    shared
+        The :func:`overlap` of these sites with these pieces when already computed (for
+        another rule on the same layer); computed here when None.
     """
     n = len(geoms)
     inside = np.zeros(n)
@@ -175,35 +232,62 @@ def measure(
     hit_site = np.empty(0, dtype=np.int64)
     hit_feat = np.empty(0, dtype=np.int64)
     if polygons and len(pieces):
-        si, pi = pieces.tree.query(geoms, predicate="intersects")
-        cut = shapely.intersection(geoms[si], pieces.geoms[pi])
-        keep = _positive(cut, cls[si])
-        si, pi, cut = si[keep], pi[keep], cut[keep]
-        parts, single = _group_union(cut, si, pieces.feature[pi], n)
-        line = cls[si] == LINE
-        if line.any():
-            # cuts of one line by overlapping features end at computed points, so they are not
-            # exactly collinear and their union does not dissolve them (the length would count
-            # twice): cut each line once, by the union of the pieces it crosses
-            covers = _union_by_site(pieces.geoms[pi[line]], si[line], n)
-            todo = np.flatnonzero((cls == LINE) & ~shapely.is_missing(covers))
-            parts[todo] = shapely.intersection(geoms[todo], covers[todo])
-        has = ~shapely.is_missing(parts)
-        # a polygon site's parts from one feature's pieces tile its overlap: their areas add up
-        # exactly, without measuring the union; other sites are measured on the union
-        summed = single & (cls == POLYGON)
-        polys = summed[si]
-        np.add.at(inside, si[polys], shapely.area(cut[polys]))
-        rest = has & ~summed
-        inside[rest] = size(parts[rest], cls[rest])
-        inside[has & (cls == POINT)] = 1.0
-        hit_site, hit_feat = si, pieces.feature[pi]
+        found = shared if shared is not None else overlap(geoms, cls, pieces)
+        inside, parts = found.inside, found.parts
+        hit_site, hit_feat = found.site, found.feature
     distance = _distance(geoms, pieces, inside > 0, limit=None if nearest else reach_m)
     if reach_m > 0 and len(pieces):
         si, pi = pieces.tree.query(geoms, predicate="dwithin", distance=reach_m)
         hit_site = np.r_[hit_site, si]
         hit_feat = np.r_[hit_feat, pieces.feature[pi]]
     return Measure(inside, parts, distance, _feature_lists(hit_site, hit_feat, n))
+
+
+def cut_pairs(
+    geoms: np.ndarray, cls: np.ndarray, pieces: Pieces, si: np.ndarray, pi: np.ndarray
+) -> np.ndarray:
+    """The part of site ``si[k]`` inside piece ``pi[k]``, for every candidate pair ``k``.
+
+    Most pairs need no overlay, and each pair is classified once:
+
+    - a piece wholly inside its site (the STR-tree's ``contains`` query, with the site
+      prepared) is the part itself;
+    - a polygon site is clipped to the piece's bounding box (:func:`shapely.clip_by_rect`, one
+      pass over the site's few edges); where the piece is that box (the pieces cut from the
+      inside of a large polygon), or where the clipped site is valid and covered by the piece
+      (the site meets no edge of the piece inside the box, so it lies wholly inside the polygon
+      there), the clipped site is the part;
+    - only the rest, where the site crosses the polygon's own boundary, and line and point
+      sites, are overlaid (:func:`shapely.intersection`).
+
+    Every way gives the site's overlap with the piece, to floating-point noise (1e-12 relative
+    in area).
+    """
+    out = np.empty(len(si), dtype=object)
+    if not len(si):
+        return out
+    todo = np.ones(len(si), dtype=bool)
+    n = np.int64(len(pieces))
+    ci, cp = pieces.tree.query(geoms, predicate="contains")
+    if len(ci):
+        whole = np.isin(si.astype(np.int64) * n + pi, ci.astype(np.int64) * n + cp)
+        out[whole] = pieces.geoms[pi[whole]]
+        todo &= ~whole
+    shape = pieces.shape
+    fast = np.flatnonzero(todo & (cls[si] == POLYGON) & shape.polygon[pi])
+    if len(fast):
+        held = pi[fast]
+        b = shape.bounds[held]
+        clipped = shapely.lib.clip_by_rect(geoms[si[fast]], b[:, 0], b[:, 1], b[:, 2], b[:, 3])
+        ok = shape.box[held].copy()
+        test = np.flatnonzero(~ok)
+        test = test[shapely.is_valid(clipped[test])]
+        ok[test] = shapely.covered_by(clipped[test], pieces.geoms[held[test]])
+        out[fast[ok]] = clipped[ok]
+        todo[fast[ok]] = False
+    rest = np.flatnonzero(todo)
+    out[rest] = shapely.intersection(geoms[si[rest]], pieces.geoms[pi[rest]])
+    return out
 
 
 def _tolerance(cls: np.ndarray, area_m2: float, length_m: float) -> np.ndarray:
@@ -248,16 +332,18 @@ def outside(
     return out
 
 
-def _positive(cut: np.ndarray, cls: np.ndarray) -> np.ndarray:
-    """Which intersections have a positive measure (a shared edge or corner has none)."""
+def _positive(cut: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which intersections have a positive measure (a shared edge or corner has none), and it.
+
+    The measure is the area for polygon sites, the length for lines and 1 for points.
+    """
     if not len(cut):
-        return np.zeros(0, dtype=bool)
-    empty = shapely.is_empty(cut)
-    return ~empty & np.where(
-        cls == POLYGON,
-        shapely.area(cut) > 0,
-        np.where(cls == LINE, shapely.length(cut) > 0, True),
-    )
+        return np.zeros(0, dtype=bool), np.zeros(0)
+    poly, line = cls == POLYGON, cls == LINE
+    amount = np.ones(len(cut))
+    amount[poly] = shapely.area(cut[poly])
+    amount[line] = shapely.length(cut[line])
+    return ~shapely.is_empty(cut) & (amount > 0), amount
 
 
 def _distance(

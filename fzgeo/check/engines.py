@@ -112,34 +112,60 @@ def progress(total: int, n_sites: int, show: bool | None) -> Any:
 
 
 class LocalEngine(Engine):
-    """Measures here: chunks of sites over ``workers`` threads, ``bar`` advanced per chunk."""
+    """Measures here: chunks of sites over ``workers`` threads, ``bar`` advanced per chunk.
+
+    Rules that share a layer (the same pieces) share its overlap with the sites: each chunk's
+    :func:`fzgeo.check._overlap.overlap` is computed once, for the first of them, and kept for
+    the others while the engine measures the same sites.
+    """
 
     def __init__(self, workers: int = 1, bar: Any = None) -> None:
         self.workers = workers
         self.bar = bar
+        self._overlaps: list[tuple[np.ndarray, Any, list[_overlap.Overlap | None]]] = []
 
     def describe(self) -> dict[str, Any]:
         """``{"name": "local", "threads": workers}``."""
         return {"name": "local", "threads": self.workers}
 
+    def _shared(self, task: Task, count: int) -> list[_overlap.Overlap | None]:
+        """The per-chunk overlaps of these sites with this layer's pieces (None: not yet)."""
+        pieces = task.layer.pieces
+        for geoms, held, kept in self._overlaps:
+            if geoms is task.geoms and held is pieces and len(kept) == count:
+                return kept
+        self._overlaps = [e for e in self._overlaps if e[0] is task.geoms]  # older sites: gone
+        found: list[_overlap.Overlap | None] = [None] * count
+        self._overlaps.append((task.geoms, pieces, found))
+        return found
+
     def measure(self, task: Task) -> _overlap.Measure:
         """:func:`fzgeo.check._overlap.measure` chunk by chunk, in threads for large batches."""
+        pieces = task.layer.pieces
+        _ = pieces.tree, pieces.shape  # built here, before threads share them
         if task.nearest or task.rule.reach_m > 0:
-            _ = task.layer.pieces.edge_tree  # built here, before threads share it
+            _ = pieces.edge_tree
         options = task.options
+        parts = chunks(len(task.geoms), self.workers)
+        shared: list[_overlap.Overlap | None] = [None] * len(parts)
+        if task.layer.polygons:
+            shared = self._shared(task, len(parts))
 
-        def one(s: slice) -> _overlap.Measure:
-            m = _overlap.measure(task.geoms[s], task.cls[s], task.layer.pieces, **options)
+        def one(k: int) -> _overlap.Measure:
+            s = parts[k]
+            geoms, cls = task.geoms[s], task.cls[s]
+            if task.layer.polygons and len(pieces) and shared[k] is None:
+                shared[k] = _overlap.overlap(geoms, cls, pieces)
+            m = _overlap.measure(geoms, cls, pieces, shared=shared[k], **options)
             if self.bar is not None:
                 self.bar.update(1)
             return m
 
-        parts = chunks(len(task.geoms), self.workers)
         if self.workers > 1 and len(parts) > 1:
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                done = list(pool.map(one, parts))
+                done = list(pool.map(one, range(len(parts))))
         else:
-            done = [one(s) for s in parts]
+            done = [one(k) for k in range(len(parts))]
         return _overlap.Measure(
             inside=np.concatenate([m.inside for m in done]),
             parts=np.concatenate([m.parts for m in done]),

@@ -37,11 +37,12 @@ from shapely import STRtree
 from fzgeo import geom
 from fzgeo._atomic import write_bytes
 from fzgeo._defaults import MAX_VERTICES  # largest piece, in vertices (re-exported)
+from fzgeo.check import _parallel
 from fzgeo.errors import FzgeoWarning
 from fzgeo.geom import LINE_TYPES, POINT_TYPES, POLYGON_TYPES
 
 EDGE_VERTICES = 32  #: longest edge run searched for nearest distances
-CACHE_VERSION = 4  #: bump when the piece format or key changes (4: key from layer_sha256)
+CACHE_VERSION = 5  #: bump when the piece format or key changes (5: cut by rectangle clipping)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,18 @@ class Pieces:
         return cached
 
     @property
+    def shape(self) -> PieceShape:
+        """Each piece's bounding box and whether it is a polygon, or that box itself (cached).
+
+        Cheap (vectorised over the coordinates); built with the tree, before threads share it.
+        """
+        cached = self.__dict__.get("_shape")
+        if cached is None:
+            cached = piece_shape(self.geoms)
+            object.__setattr__(self, "_shape", cached)
+        return cached
+
+    @property
     def edge_tree(self) -> STRtree:
         """An STR-tree over the pieces' edges in runs of at most :data:`EDGE_VERTICES` vertices.
 
@@ -93,6 +106,42 @@ class Pieces:
             cached = STRtree(np.concatenate([runs, points]).astype(object))
             object.__setattr__(self, "_edges", cached)
         return cached
+
+
+@dataclass(frozen=True)
+class PieceShape:
+    """What :func:`fzgeo.check._overlap.measure` needs to know of each piece's shape."""
+
+    bounds: np.ndarray  #: (n, 4) x0, y0, x1, y1
+    polygon: np.ndarray  #: a single polygon (what rectangle clipping handles)
+    box: np.ndarray  #: the polygon is its own bounding box (an inner piece of a large polygon)
+
+
+def piece_shape(geoms: np.ndarray) -> PieceShape:
+    """The :class:`PieceShape` of pieces: bounds, which are polygons, which are rectangles.
+
+    A rectangle is a polygon without holes of four distinct vertices (five coordinates), each a
+    corner of its bounding box: the pieces cut from the inside of a large polygon.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    bounds = shapely.bounds(geoms).reshape(-1, 4)
+    polygon = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
+    box = np.zeros(len(geoms), dtype=bool)
+    five = np.flatnonzero(
+        polygon
+        & (shapely.get_num_coordinates(geoms) == 5)
+        & (shapely.get_num_interior_rings(geoms) == 0)
+    )
+    if len(five):
+        xy = shapely.get_coordinates(geoms[five]).reshape(-1, 5, 2)[:, :4]
+        x0, y0, x1, y1 = (bounds[five, k][:, None] for k in range(4))
+        on_x = (xy[..., 0] == x0) | (xy[..., 0] == x1)
+        on_y = (xy[..., 1] == y0) | (xy[..., 1] == y1)
+        corner = (xy[..., 0] == x1).astype(int) + 2 * (xy[..., 1] == y1)
+        distinct = (np.sort(corner, axis=1) == np.arange(4)).all(axis=1)
+        box[five] = on_x.all(axis=1) & on_y.all(axis=1) & distinct & (x1[:, 0] > x0[:, 0])
+        box[five] &= y1[:, 0] > y0[:, 0]
+    return PieceShape(bounds, polygon, box)
 
 
 def crs_label(crs: object) -> str:
@@ -157,6 +206,13 @@ def subdivide(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cut valid polygons into pieces of at most ``max_vertices`` vertices.
 
+    Each polygon is halved along the longer side of its bounding box, recursively, every level
+    in one vectorised :func:`shapely.clip_by_rect` call over all parts (split over the cores).
+    Rectangle clipping walks each ring once instead of overlaying it, but does not promise valid
+    output, so the pieces are checked: a polygon whose pieces are not all valid, or whose pieces'
+    areas do not add up to its own to 1e-9 relative, is cut again with exact intersections
+    (:func:`shapely.intersection` with the halves).
+
     Returns
     -------
     tuple
@@ -170,54 +226,95 @@ def subdivide(
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     parts, src = shapely.get_parts(geoms[keep], return_index=True)
     src = np.flatnonzero(keep)[src]
+    if not len(parts):
+        return np.array([], dtype=object), np.array([], dtype=np.int64)
+    cut, cut_src = _recurse(parts, src, max_vertices, _clip_halves)
+    bad = _untiled(geoms, cut, cut_src)
+    if bad.any():  # rare: redo those polygons the slow, exact way
+        again = np.isin(src, np.flatnonzero(bad))
+        exact, exact_src = _recurse(parts[again], src[again], max_vertices, _exact_halves)
+        kept = ~bad[cut_src]
+        cut = np.concatenate([cut[kept], exact])
+        cut_src = np.concatenate([cut_src[kept], exact_src])
+    order = np.argsort(cut_src, kind="stable")  # pieces grouped by their polygon
+    return cut[order], cut_src[order].astype(np.int64)
+
+
+def _recurse(
+    parts: np.ndarray,
+    src: np.ndarray,
+    max_vertices: int,
+    halves: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Halve the parts with more than ``max_vertices`` vertices until none is left."""
     done_g: list[np.ndarray] = []
     done_s: list[np.ndarray] = []
     while len(parts):
         small = shapely.get_num_coordinates(parts) <= max_vertices
         done_g.append(parts[small])
         done_s.append(src[small])
-        parts, src = _halve(parts[~small], src[~small])
-    if not done_g:
-        return np.array([], dtype=object), np.array([], dtype=np.int64)
+        parts, src = _halve(parts[~small], src[~small], halves)
     return np.concatenate(done_g), np.concatenate(done_s).astype(np.int64)
 
 
-def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise intersection, split over every core (shapely releases the GIL)."""
-    workers = min(os.cpu_count() or 1, len(a))
-    if workers < 2 or len(a) < 4:
-        return shapely.intersection(a, b)
-    from concurrent.futures import ThreadPoolExecutor
-
-    # interleaved slices balance big and small geometries between the threads
-    slices = [slice(k, None, workers) for k in range(workers)]
-    out = np.empty(len(a), dtype=object)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        done = pool.map(lambda sl: shapely.intersection(a[sl], b[sl]), slices)
-        for sl, res in zip(slices, done, strict=True):
-            out[sl] = res
-    return out
+def _untiled(geoms: np.ndarray, cut: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """Per polygon: whether its pieces fail to tile it (one invalid, or areas not adding up)."""
+    invalid = ~_parallel.split(shapely.is_valid, cut)
+    bad = np.bincount(src, invalid, minlength=len(geoms)) > 0
+    whole = np.zeros(len(geoms))
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    whole[ok] = shapely.area(geoms[ok])
+    summed = np.bincount(src, _parallel.split(shapely.area, cut), minlength=len(geoms))
+    return bad | (np.abs(summed - whole) > 1e-9 * whole)
 
 
-def _halve(parts: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split each geometry in two along the longer side of its bounding box."""
+def _clip_halves(
+    parts: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
+) -> np.ndarray:
+    """Each part clipped to its rectangle (fast; the output may be invalid: see :func:`subdivide`).
+
+    ``shapely.clip_by_rect`` takes one rectangle for all; its ufunc takes one per geometry.
+    """
+    return _parallel.split(shapely.lib.clip_by_rect, parts, x0, y0, x1, y1)
+
+
+def _exact_halves(
+    parts: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
+) -> np.ndarray:
+    """Each part intersected with its rectangle (overlay: slower, valid output)."""
+    return _parallel.split(shapely.intersection, parts, shapely.box(x0, y0, x1, y1))
+
+
+def _halve(
+    parts: np.ndarray,
+    src: np.ndarray,
+    halves: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split each polygon in two along the longer side of its bounding box."""
     if not len(parts):
         return parts, src
     x0, y0, x1, y1 = shapely.bounds(parts).T
     wide = (x1 - x0) >= (y1 - y0)
     xm = np.where(wide, (x0 + x1) / 2, x1)
     ym = np.where(wide, y1, (y0 + y1) / 2)
-    first = shapely.box(x0, y0, xm, ym)
-    second = shapely.box(np.where(wide, xm, x0), np.where(wide, y0, ym), x1, y1)
-    halves = _intersection(np.concatenate([parts, parts]), np.concatenate([first, second]))
-    hsrc = np.concatenate([src, src])
-    pieces, idx = shapely.get_parts(halves, return_index=True)
-    types = shapely.get_type_id(pieces)
-    # polygons keep their area; a line layer (rivers) is cut into runs that keep their length
-    keep = (np.isin(types, POLYGON_TYPES) & (shapely.area(pieces) > 0)) | (
-        np.isin(types, LINE_TYPES) & (shapely.length(pieces) > 0)
+    both = np.concatenate([parts, parts])
+    cut = halves(
+        both,
+        np.r_[x0, np.where(wide, xm, x0)],
+        np.r_[y0, np.where(wide, y0, ym)],
+        np.r_[xm, x1],
+        np.r_[ym, y1],
     )
-    return pieces[keep], hsrc[idx[keep]]
+    hsrc = np.concatenate([src, src])
+    types = shapely.get_type_id(cut)
+    one = types == shapely.GeometryType.POLYGON  # most halves: kept as they are, not copied
+    many = np.flatnonzero(~one & (shapely.get_num_geometries(cut) > 0))
+    split, idx = shapely.get_parts(cut[many], return_index=True)
+    pieces = np.concatenate([cut[one], split])
+    psrc = np.concatenate([hsrc[one], hsrc[many[idx]]])
+    keep = np.isin(shapely.get_type_id(pieces), POLYGON_TYPES)
+    keep[keep] = _parallel.split(shapely.area, pieces[keep]) > 0
+    return pieces[keep], psrc[keep]
 
 
 def split_lines(

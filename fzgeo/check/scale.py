@@ -56,7 +56,7 @@ class PiecePayload:
         found = _WORKER_TREES.get(key)
         if found is None:
             found = pieces.Pieces(self.geoms, self.feature, self.digest)
-            _ = found.tree, found.edge_tree  # before the worker's threads share them
+            _ = found.tree, found.shape, found.edge_tree  # before the worker's threads share them
             _WORKER_TREES[key] = found
         return found
 

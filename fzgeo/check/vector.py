@@ -142,7 +142,7 @@ def prepare(
         use_cache=use_cache,
         sha256=sha256 if keep.all() else None,
     )
-    _ = cut.tree  # built here, before threads share it
+    _ = cut.tree, cut.shape  # built here, before threads share them
     warn_repaired(name, repaired, stacklevel=4)
     x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(cut.geoms))
     return Constraint(
