@@ -22,13 +22,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from _serve import Server, fetch, get_json, request, start, upload, wait
+from input_fixtures import sites, square
 
 import pyogrio
 import shapely
 from geopandas import GeoDataFrame
-
-from _serve import Server, fetch, get_json, request, start, upload, wait
-from input_fixtures import sites, square
 
 pytestmark = pytest.mark.slow
 
