@@ -2,7 +2,10 @@
 
 Run with Debian's ``/usr/bin/python3`` (python3-qgis 3.22) and ``QT_QPA_PLATFORM=offscreen``::
 
-    _db_qgis_probe.py SPEC.json   # {"conninfo": "...", "layers": [...], "gpkg": PATH or null}
+    _db_qgis_probe.py SPEC.json
+
+SPEC: ``{"conninfo": "dbname=... host=...", "layers": [NAME, ...], "types": {NAME: WKB type},
+"gpkg": [[LABEL, PATH, [NAME, ...]], ...]}``.
 
 Each PostGIS layer is opened twice, as QGIS's browser opens it (``key``, ``srid`` and ``type``
 in the URI) and as a bare ``table=... (geom)`` URI, with the ``postgres`` provider, so the default
@@ -69,10 +72,11 @@ def main():
             seen[how] = describe(layer)
         out["postgis"][name] = seen
     out["gpkg"] = {}
-    if spec.get("gpkg"):
-        for name in spec["gpkg_layers"]:
-            layer = QgsVectorLayer(f"{spec['gpkg']}|layername={name}", name, "ogr")
-            out["gpkg"][name] = describe(layer)
+    for label, path, names in spec.get("gpkg", []):
+        out["gpkg"][label] = {
+            name: describe(QgsVectorLayer(f"{path}|layername={name}", name, "ogr"))
+            for name in names
+        }
     print("PROBE-JSON " + json.dumps(out, ensure_ascii=False))
     app.exitQgis()
 
