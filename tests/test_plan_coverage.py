@@ -312,3 +312,37 @@ def test_placeable_follows_duplicate_chains() -> None:
     # a duplicate of a duplicate of a drawn entry is on the map; one of a vague entry is not placed
     assert got.placeable == (3, 3)
     assert got.represented_locatable == 1
+
+
+def test_the_coverage_doc_states_the_figures_the_command_prints(
+    result: coverage.Coverage,
+) -> None:
+    """docs/plan_coverage.md leads with represented/locatable and its figures are the output's."""
+    import re
+
+    doc = (ROOT / "docs" / "plan_coverage.md").read_text(encoding="utf-8")
+    table = doc[doc.index("| figure | value |") :]
+    rows = table.splitlines()[2:6]
+    assert rows[0].startswith("| locatable entries represented |")
+    head = re.search(r"\*\*(\d+) of (\d+) \(([\d.]+)%\)\*\*", rows[0])
+    assert head, rows[0]
+    assert (int(head[1]), int(head[2])) == (result.represented_locatable, result.locatable)
+    assert head[3] == f"{result.percent:.1f}"
+    by_cat = result.by_category().set_index("category")
+    cats = re.findall(r"(\w+) (\d+)/(\d+)", rows[1])
+    sizes = [int(total) for _, _, total in cats]
+    assert sizes == sorted(sizes, reverse=True)  # largest first
+    assert min(sizes) >= by_cat.drop(index=[c for c, _, _ in cats])["locatable"].max()
+    for cat, hit, total in cats:
+        assert (int(hit), int(total)) == tuple(by_cat.loc[cat, ["represented", "locatable"]])
+    placed = re.search(r"(\d+) of (\d+) \(100%", rows[2])
+    assert placed and (int(placed[1]), int(placed[2])) == result.placeable
+    counts = result.table["reason"].value_counts()
+    for code in ("not_locatable", "duplicate", "outside_city"):
+        stated = re.search(rf"(\d+) `{code}`", rows[3])
+        assert stated and int(stated[1]) == counts.get(code, 0), code
+    targets = re.search(r"\+ (\d+) pure targets", rows[3])
+    assert targets and int(targets[1]) == counts.get("target", 0)
+    ceiling = re.search(r"Counting the (\d+) duplicates whose element is on the map, (\d+) of", doc)
+    assert ceiling and int(ceiling[2]) == result.placeable[0]
+    assert int(ceiling[1]) == result.placeable[0] - result.represented_locatable
