@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from _postgis import PostgisServer
+
 from fzgeo.cli import main
 from fzgeo.plan import layers
 
@@ -60,7 +60,7 @@ def seen(postgis_server: PostgisServer, tmp_path_factory: pytest.TempPathFactory
     (folder / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(folder)}
     env.pop("PYTHONPATH", None)
-    os.chmod(folder, 0o700)
+    folder.chmod(0o700)
     proc = subprocess.run(
         [QGIS_PYTHON, str(PROBE), str(folder / "spec.json")],
         capture_output=True,
