@@ -9,12 +9,12 @@ against layers with holes, multipolygons, rectangles and overlapping features.
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import geopandas as gpd
 import shapely
 from geopandas import GeoDataFrame
 from shapely import LineString, MultiPolygon, Point, Polygon, box
