@@ -284,6 +284,7 @@ REREAD = {
     "fuhe_water_pollution_regulation": ("river_controls", "illustrative"),
     "fuhe_upstream_downstream_compensation": ("river_controls", "illustrative"),
     "changfu_cooperation_demo_zone": ("cooperation_zones", "illustrative"),
+    "ganmin_industrial_coop_demo_zone": ("cooperation_zones", "illustrative"),
 }
 
 
