@@ -17,6 +17,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,9 @@ from fzgeo.cli import main
 from fzgeo.demo._check import sample_sites
 from fzgeo.errors import CATALOGUE
 from fzgeo.qgis import plugin_zip
+from fzgeo.qgis.plugin import runner
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow  # the tests that drive QGIS
 
 QGIS_PYTHON = "/usr/bin/python3"
 DRIVER = Path(__file__).parent / "qgis" / "plugin_driver.py"
@@ -206,6 +208,7 @@ def _same_to_the_cent(plugin: list[dict[str, Any]], cli: list[dict[str, Any]]) -
     return compared
 
 
+@slow
 def test_zip_holds_the_plugin_folder_with_metadata_icon_and_kinds(run: dict[str, Any]) -> None:
     with zipfile.ZipFile(run["zip"]) as zf:
         names = set(zf.namelist())
@@ -237,6 +240,7 @@ def test_plugin_never_imports_fzgeo_and_its_codes_are_catalogued() -> None:
         assert f'"{code}"' in runner and code in CATALOGUE
 
 
+@slow
 def test_installed_from_zip_in_a_qgis_that_cannot_import_fzgeo(run: dict[str, Any]) -> None:
     driven = run["driven"]
     assert driven["qgis"].startswith("3.")
@@ -256,6 +260,7 @@ def test_installed_from_zip_in_a_qgis_that_cannot_import_fzgeo(run: dict[str, An
     }
 
 
+@slow
 def test_missing_or_old_fzgeo_says_what_to_install(run: dict[str, Any]) -> None:
     missing = run["driven"]["missing"]["exception"]
     assert "FZ861" in missing and "pip install fzgeo" in missing and "请安装" in missing
@@ -263,6 +268,7 @@ def test_missing_or_old_fzgeo_says_what_to_install(run: dict[str, Any]) -> None:
     assert "FZ862" in old and "0.0.9" in old and "0.1.0" in old
 
 
+@slow
 def test_check_result_equals_the_cli_to_the_cent(run: dict[str, Any]) -> None:
     entry = run["driven"]["check"]
     assert "exception" not in entry, entry.get("exception")
@@ -285,6 +291,7 @@ def test_check_result_equals_the_cli_to_the_cent(run: dict[str, Any]) -> None:
     assert entry["progress"] == 100
 
 
+@slow
 def test_check_log_relays_fzgeo_and_the_illustrative_notice(run: dict[str, Any]) -> None:
     log = run["driven"]["check"]["log"]
     infos = [m for kind, m in log if kind == "info"]
@@ -297,6 +304,7 @@ def test_check_log_relays_fzgeo_and_the_illustrative_notice(run: dict[str, Any])
     assert commands and " check " in commands[0] and "--ellipsoidal" in commands[0]
 
 
+@slow
 def test_check_layers_added_styled_by_verdict(run: dict[str, Any]) -> None:
     top = run["driven"]["tree_after_check"][0]
     assert top["group"].startswith("选址冲突检查")
@@ -313,6 +321,7 @@ def test_check_layers_added_styled_by_verdict(run: dict[str, Any]) -> None:
     assert {"生态保护红线", "永久基本农田", "城镇开发边界"} <= used
 
 
+@slow
 def test_background_task_with_project_layers_and_selection(run: dict[str, Any]) -> None:
     task = run["driven"]["task"]
     assert task["ok"], task["log"][-10:]
@@ -324,9 +333,11 @@ def test_background_task_with_project_layers_and_selection(run: dict[str, Any]) 
     assert _same_to_the_cent(rows, _site_rows(run["ref"] / "task")) > 30
     infos = [m for kind, m in task["log"] if kind == "info"]
     assert any("生态保护红线：取自当前项目" in m for m in infos)
+    assert len(task["results"]["LAYER_IDS"].split(";")) >= 4  # added on the main thread
     assert task["progress"] == 100
 
 
+@slow
 def test_cancel_kills_the_fzgeo_process(run: dict[str, Any]) -> None:
     cancel = run["driven"]["cancel"]
     assert "已取消" in cancel["exception"]
@@ -334,6 +345,7 @@ def test_cancel_kills_the_fzgeo_process(run: dict[str, Any]) -> None:
     assert cancel["seconds"] < 15
 
 
+@slow
 def test_validate_reports_what_fzgeo_validate_reports(run: dict[str, Any]) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "fzgeo", "validate", str(run["bad"]), "--json"],
@@ -356,6 +368,7 @@ def test_validate_reports_what_fzgeo_validate_reports(run: dict[str, Any]) -> No
     assert clean["ERRORS"] == 0 and clean["FEATURES"] == 8
 
 
+@slow
 def test_sanqu_load_adds_the_official_layers(run: dict[str, Any]) -> None:
     entry = run["driven"]["sanqu"]
     assert "exception" not in entry, entry.get("exception")
@@ -377,6 +390,7 @@ def test_sanqu_load_adds_the_official_layers(run: dict[str, Any]) -> None:
     assert Path(entry["results"]["REPORT"]).is_file()
 
 
+@slow
 def test_plan_layers_added_styled_and_grouped(run: dict[str, Any]) -> None:
     entry = run["driven"]["plan"]
     assert "exception" not in entry, entry.get("exception")
@@ -393,9 +407,106 @@ def test_plan_layers_added_styled_and_grouped(run: dict[str, Any]) -> None:
     assert railways["renderer"] == "categorizedSymbol"
 
 
+@slow
 def test_screenshots_show_the_dialog_and_the_result(run: dict[str, Any]) -> None:
     shots = run["driven"]["screenshots"]
     assert Path(shots["dialog"]).stat().st_size > 20_000
     assert Path(shots["canvas"]).stat().st_size > 20_000
     assert shots["painted_share"] > 0.2
     assert any(name.startswith("项目选址") for name in shots["drawn_layers"])
+
+
+def test_runner_finds_a_configured_fzgeo_and_refuses_an_old_one(tmp_path: Path) -> None:
+    found = runner.locate(f"{sys.executable} -m fzgeo")
+    assert found.version == tuple(int(v) for v in __version__.split("."))
+    assert found.command == [sys.executable, "-m", "fzgeo"]
+    with pytest.raises(runner.FzgeoUnavailableError, match=r"FZ862.*0\.0\.9"):
+        runner.locate(str(_fake_old_fzgeo(tmp_path)))
+    with pytest.raises(runner.FzgeoUnavailableError, match="FZ861") as missing:
+        runner.locate(str(tmp_path / "nothing here"))
+    assert "pip install fzgeo" in str(missing.value) and "请安装" in str(missing.value)
+
+
+def test_runner_command_setting_keeps_paths_with_spaces(tmp_path: Path) -> None:
+    spaced = tmp_path / "Program Files" / "fzgeo"
+    spaced.parent.mkdir()
+    spaced.write_text("", encoding="utf-8")
+    assert runner.split_command(str(spaced)) == [str(spaced)]
+    assert runner.split_command('"/opt/my python/bin/python3" -m fzgeo') == [
+        "/opt/my python/bin/python3",
+        "-m",
+        "fzgeo",
+    ]
+    assert runner.split_command("  ") == []
+
+
+def test_runner_child_environment_drops_qgis_python_and_gdal_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("PYTHONPATH", "PYTHONHOME", "PROJ_LIB", "GDAL_DATA", "GDAL_DRIVER_PATH"):
+        monkeypatch.setenv(name, "/usr/share/qgis-things")
+    monkeypatch.setenv("FZGEO_CACHE_DIR", "/tmp/keep-me")
+    env = runner.child_environment()
+    assert not set(runner.ISOLATED_VARIABLES) & set(env)
+    assert env["FZGEO_CACHE_DIR"] == "/tmp/keep-me"
+    assert env["PYTHONIOENCODING"] == "utf-8"
+
+
+class _Feedback:
+    """The part of QgsProcessingFeedback the runner uses, recording each call."""
+
+    def __init__(self, cancel_after: float | None = None) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.cancel_at = None if cancel_after is None else time.monotonic() + cancel_after
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda text, *_: self.calls.append((name, text))
+
+    def isCanceled(self) -> bool:  # noqa: N802 (Qt API)
+        return self.cancel_at is not None and time.monotonic() > self.cancel_at
+
+
+def test_runner_relays_lines_by_kind_and_returns_the_status(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "print('8 sites: 4 冲突')\n"
+        "print('warning: [FZ413] 1 points or lines left out', file=sys.stderr)\n"
+        "print('fzgeo: error [FZ302] x.gpkg: no feature', file=sys.stderr)\n"
+        "sys.exit(2)\n"
+    )
+    feedback = _Feedback()
+    outcome = runner.run([sys.executable, "-c", script], [], runner.Relay(feedback), str(tmp_path))
+    assert outcome.status == 2 and not outcome.cancelled
+    kinds = {text: kind for kind, text in feedback.calls}
+    assert kinds["8 sites: 4 冲突"] == "pushInfo"
+    assert kinds["warning: [FZ413] 1 points or lines left out"] == "pushWarning"
+    assert kinds["fzgeo: error [FZ302] x.gpkg: no feature"] == "reportError"
+    assert outcome.errors == ["fzgeo: error [FZ302] x.gpkg: no feature"]
+
+
+def test_runner_cancel_kills_the_process_and_its_children(tmp_path: Path) -> None:
+    script = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    feedback = _Feedback(cancel_after=1.0)
+    started = time.monotonic()
+    outcome = runner.run([sys.executable, "-c", script], [], runner.Relay(feedback), str(tmp_path))
+    assert outcome.cancelled and time.monotonic() - started < 10
+    child = int(outcome.stdout[0])
+    deadline = time.monotonic() + 5
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child)  # the grandchild went with the group
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is alive (a killed process that init has not reaped yet is not)."""
+    status = Path(f"/proc/{pid}/status")
+    try:
+        state = next(ln for ln in status.read_text().splitlines() if ln.startswith("State:"))
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return "zombie" not in state and "dead" not in state

@@ -42,8 +42,9 @@ def cmd_plugin(args: argparse.Namespace) -> int:
     print(
         "QGIS: 插件 ▸ 管理并安装插件 ▸ 从 ZIP 安装 / Plugins > Manage and Install Plugins > Install from ZIP"
     )
+    script = Path(sys.executable).parent / ("fzgeo.exe" if sys.platform == "win32" else "fzgeo")
+    command = str(script) if script.is_file() else f"{sys.executable} -m fzgeo"
     print(
-        "fzgeo command for the plugin's settings (处理 ▸ 选项 ▸ 服务提供者 ▸ fzgeo): "
-        f"{sys.executable} -m fzgeo"
+        f"fzgeo command for the plugin (处理 ▸ 选项 ▸ 服务提供者 ▸ fzgeo ▸ fzgeo 命令): {command}"
     )
     return 0

@@ -215,6 +215,21 @@ def set_command(command):
     ProcessingConfig.setSettingValue("FZGEO_COMMAND", command)
 
 
+def group_members(groups):
+    """Live (not zombie) processes whose process group is one of ``groups``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp in groups and state not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found
+
+
 def cancel_case(sites_layer, folder):
     """Cancel a running check: the algorithm stops at once and the fzgeo process is gone."""
     feedback = Feedback()
@@ -228,13 +243,8 @@ def cancel_case(sites_layer, folder):
     )
     timer.cancel()
     pids = [int(m.split()[-1]) for kind, m in feedback.log if m.startswith("fzgeo 进程 PID")]
-    alive = []
-    for pid in pids:
-        try:
-            os.killpg(pid, 0)
-            alive.append(pid)
-        except ProcessLookupError:
-            pass
+    time.sleep(0.5)
+    alive = [p for p in group_members(pids) if p]
     entry["pids"] = pids
     entry["alive"] = alive
 
@@ -272,7 +282,7 @@ def legend(painter, layer):
     height = 28 * (len(items) + 1) + 12
     box = QRectF(16, 760 - height - 16, 240, height)
     painter.setPen(QPen(QColor("#666666"), 1))
-    painter.setBrush(QColor(255, 255, 255, 235))
+    painter.setBrush(QColor("#ffffff"))
     painter.drawRect(box)
     painter.setPen(QColor("#000000"))
     painter.drawText(QRectF(box.x() + 10, box.y() + 6, 220, 24), Qt.AlignLeft, "综合结论（选址）")
@@ -281,6 +291,23 @@ def legend(painter, layer):
         image = category.symbol().asImage(QSize(22, 18), None)
         painter.drawImage(int(box.x() + 10), int(y), image)
         painter.drawText(QRectF(box.x() + 42, y - 2, 190, 24), Qt.AlignLeft, category.label())
+
+
+def banner(painter):
+    """The 示意 notice across the top: the packaged 三区三线 layers are stand-ins."""
+    from qgis.PyQt.QtCore import QRectF, Qt
+    from qgis.PyQt.QtGui import QColor, QFont
+
+    painter.setPen(Qt.NoPen)
+    painter.setBrush(QColor(255, 243, 205, 240))
+    painter.drawRect(QRectF(0, 0, 1000, 34))
+    painter.setPen(QColor("#7a5a00"))
+    painter.setFont(QFont("Noto Sans CJK SC", 11))
+    painter.drawText(
+        QRectF(12, 6, 976, 24),
+        Qt.AlignLeft,
+        "示意：三区三线为 fzgeo 内置示意图层，并非官方数据，结果仅供参考",
+    )
 
 
 def screenshots(folder, check_ids):
@@ -335,7 +362,7 @@ def screenshots(folder, check_ids):
                 conflict = feature
     if conflict is not None:
         extent = conflict.geometry().boundingBox()
-        extent.scale(3.0)
+        extent.scale(5.0)
     else:
         for layer in sites:
             extent.combineExtentWith(layer.extent())
@@ -353,6 +380,7 @@ def screenshots(folder, check_ids):
     job.start()
     job.waitForFinished()
     legend(painter, polygons[0] if polygons else None)
+    banner(painter)
     painter.end()
     path = folder / "canvas.png"
     image.save(str(path))
@@ -454,6 +482,7 @@ def main():
     OUT["tree_after_plan"] = tree(project.layerTreeRoot())
 
     OUT["screenshots"] = screenshots(folder, check_ids)
+    (folder / "driver.json").write_text(json.dumps(OUT, ensure_ascii=False, indent=1, default=repr))
     print("DRIVER-JSON " + json.dumps(OUT, ensure_ascii=False, default=repr), flush=True)
     sys.stderr.flush()
     os._exit(0)  # QGIS's Python bindings may crash while tearing down; the result is printed

@@ -212,7 +212,7 @@ class CheckAlgorithm(FzgeoAlgorithm):
     help_zh = (
         "检查项目选址与生态保护红线、永久基本农田、城镇开发边界及抚河干流 1 公里范围的冲突，"
         "按规则计算重叠面积（平方米、公顷、亩）并给出结论（冲突 / 邻近 / 无冲突）。"
-        "输入可以是项目中任意坐标系的矢量图层（只检查选中的要素时请勾选“仅选中要素”）。"
+        "输入可以是项目中任意坐标系的矢量图层（只检查选中的要素时请勾选“仅选中要素 / Selected features only”）。"
         "管控图层可以取自当前项目，未指定的使用 fzgeo 内置图层（三区三线为示意数据，仅供参考）。"
         "结果（按结论着色的项目选址图层、冲突部分图层、所用管控图层）加入当前项目，"
         "报告文件夹中有 report.xlsx、report.html、report.csv、summary.json。"
@@ -266,8 +266,8 @@ class CheckAlgorithm(FzgeoAlgorithm):
             QgsProcessingParameterFile(
                 "RULES",
                 "规则文件（YAML，留空用内置规则）/ rules file",
-                extension="yaml",
                 optional=True,
+                fileFilter="YAML (*.yaml *.yml)",
             )
         )
         self.addParameter(
@@ -536,6 +536,8 @@ class SanquAlgorithm(FzgeoAlgorithm):
         )
         if not source:
             raise QgsProcessingException("请选择三区三线数据文件或文件夹 / choose a file or folder")
+        if Path(source).parent.suffix.lower() == ".gdb":  # a file picked inside a File GDB
+            source = str(Path(source).parent)
         found = self.fzgeo(feedback)
         self.make_workdir()
         out = self.parameterAsFileOutput(parameters, "OUTPUT", context)
