@@ -170,18 +170,27 @@ def install(zip_path, profile):
 
     plugins = Path(QgsApplication.qgisSettingsDirPath()) / "python" / "plugins"
     plugins.mkdir(parents=True, exist_ok=True)
+    # the plugin manager's own steps (pyplugin_installer.installer.installFromZipFile): the
+    # plugin is the folder of the shortest metadata.txt, unzipped with its unzip into the
+    # profile's plugins folder, then loaded and started
     with zipfile.ZipFile(zip_path) as zf:
-        zf.extractall(plugins)
+        name = Path(sorted(f for f in zf.namelist() if f.endswith("metadata.txt"))[0]).parent.name
+    sys.path.append("/usr/share/qgis/python")
+    from pyplugin_installer.unzip import unzip
+
+    unzip(zip_path, str(plugins))
     sys.path.insert(0, str(plugins))
+    qgis.utils.home_plugin_path = str(plugins)
     qgis.utils.plugin_paths = [str(plugins)]
     qgis.utils.updateAvailablePlugins()
-    loaded = qgis.utils.loadPlugin("fzgeo_qgis")
-    started = qgis.utils.startPlugin("fzgeo_qgis")
+    loaded = qgis.utils.loadPlugin(name)
+    started = qgis.utils.startPlugin(name)
     meta = {
         k: qgis.utils.pluginMetadata("fzgeo_qgis", k)
         for k in ("name", "qgisMinimumVersion", "version", "icon", "hasProcessingProvider")
     }
     return {
+        "name": name,
         "plugins_dir": str(plugins),
         "settings_dir": QgsApplication.qgisSettingsDirPath(),
         "profile": profile,

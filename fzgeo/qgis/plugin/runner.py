@@ -271,7 +271,13 @@ def _kill(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is not None:
         return
     try:
-        if os.name == "nt":
+        if os.name == "nt":  # the tree: taskkill /T also ends the processes fzgeo started
+            subprocess.run(
+                ["taskkill", "/F", "/T", "/PID", str(proc.pid)],
+                capture_output=True,
+                check=False,
+                **_startup(),
+            )
             proc.kill()
         else:
             os.killpg(proc.pid, signal.SIGKILL)
