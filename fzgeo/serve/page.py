@@ -96,7 +96,8 @@ _JS = r"""
   function show(id, on) { $(id).hidden = !on; }
   function choose(f) {
     file = f || null;
-    chosen.textContent = file ? "已选择：" + file.name + "（" + (file.size / 1048576).toFixed(2) + " MB）" : "";
+    var size = file ? (file.size < 1048576 ? Math.max(1, Math.round(file.size / 1024)) + " KB" : (file.size / 1048576).toFixed(1) + " MB") : "";
+    chosen.textContent = file ? "已选择：" + file.name + "（" + size + "）" : "";
     start.disabled = !file;
   }
   input.addEventListener("change", function () { choose(input.files[0]); });
@@ -119,6 +120,7 @@ _JS = r"""
     $("err-subject").textContent = SUBJECT[code.charAt(2)] || "错误";
     $("err-message").textContent = (err && err.message) || "检查未完成";
     start.disabled = !file;
+    $("failure").scrollIntoView();
   }
   function phase(status) {
     $("phase").textContent = status.phase || "";
@@ -168,6 +170,7 @@ _JS = r"""
     document.documentElement.setAttribute("data-job", id);
     document.documentElement.setAttribute("data-state", "done");
     start.disabled = !file;
+    $("result").scrollIntoView();
   }
   function poll(id) {
     fetch("api/jobs/" + id, {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
@@ -216,6 +219,7 @@ def render(*, engine: str, max_upload_mb: float, keep_hours: float, ogc: str) ->
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>建设项目选址合规性检查 · 抚州市</title>
 <style>{_CSS}</style></head>
 <body>

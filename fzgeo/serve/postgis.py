@@ -86,17 +86,18 @@ class PostgisOgc:
 
     async def open(self) -> None:
         """Connect the pool and read the catalogue of layers."""
+        import asyncpg
         from tipg.collections import register_collection_catalog
-        from tipg.database import connect_to_db
-        from tipg.settings import DatabaseSettings, PostgresSettings
+        from tipg.database import connection_factory
+        from tipg.settings import DatabaseSettings
 
-        await connect_to_db(
-            self.app,
-            schemas=[SCHEMA],
-            settings=PostgresSettings(
-                database_url=asyncpg_dsn(self.dsn),  # type: ignore[arg-type]  # validated
-                db_max_conn_size=4,
-            ),
+        # tipg's connect_to_db validates the DSN as a URL with a host; a Unix-socket DSN
+        # (postgresql://user@/db?host=/run/postgresql) has none, so the pool is made here
+        self.app.state.pool = await asyncpg.create_pool(
+            asyncpg_dsn(self.dsn),
+            min_size=1,
+            max_size=4,
+            init=connection_factory([SCHEMA], "pg_temp", None),
         )
         await register_collection_catalog(self.app, db_settings=DatabaseSettings(schemas=[SCHEMA]))
         catalog = self.app.state.collection_catalog
