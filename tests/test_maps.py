@@ -70,6 +70,15 @@ def squares(n: int = 3, *, name: str = "地块", precision: str = "schematic") -
     return gdf.to_crs(4490)
 
 
+def layer_features(html: str) -> list[list[dict]]:
+    """Every layer's GeoJSON features as the map's runtime receives them (decoded)."""
+    start = re.search(r"FZ\.init\(\w+, ", html).end()
+    decoder = json.JSONDecoder()
+    _config, end = decoder.raw_decode(html, start)
+    datasets, _ = decoder.raw_decode(html, html.index("[", end))
+    return [render.decode_layer(d) if "e" in d else d["features"] for d in datasets]
+
+
 # --- compositions -------------------------------------------------------------------------
 
 
@@ -230,11 +239,13 @@ def test_amap_basemap_shifts_overlays_to_gcj02():
     layer = synthetic_layer(point, geometry="point")
     osm = render.render([layer], title="t", basemap="osm").html
     amap = render.render([layer], title="t", basemap="amap").html
-    assert '"coordinates":[116.35,27.95]' in osm
+    (feature,) = layer_features(osm)[0]
+    assert feature["geometry"]["coordinates"] == [116.35, 27.95]
     lon, lat = gcj02.wgs84_to_gcj02(116.35, 27.95)
-    coords = re.search(r'"coordinates":\[([\d.]+),([\d.]+)\]', amap)
-    assert abs(float(coords.group(1)) - lon) < 1e-5 and abs(float(coords.group(2)) - lat) < 1e-5
-    assert abs(float(coords.group(1)) - 116.35) > 1e-3  # really shifted (hundreds of metres)
+    (feature,) = layer_features(amap)[0]
+    x, y = feature["geometry"]["coordinates"]
+    assert abs(x - lon) < 1e-5 and abs(y - lat) < 1e-5
+    assert abs(x - 116.35) > 1e-3  # really shifted (hundreds of metres)
 
 
 def test_attribute_title_and_layer_names_are_escaped():
@@ -294,6 +305,39 @@ def test_layer_config_carries_chinese_aliases_and_provenance():
     assert fields["kind_note"] == "说明"
     assert config["layers"][0]["values"]["precision"]["illustrative"] == "示意"
     assert "示意要素" in config["legendHtml"]
+
+
+def test_compact_layer_format_round_trips_every_geometry_type():
+    geoms = [
+        shapely.Point(116.35, 27.95),
+        shapely.MultiPoint([(116.1, 27.1), (116.2, 27.2)]),
+        shapely.LineString([(116.0, 28.0), (116.5, 28.25), (116.75, 28.125)]),
+        shapely.MultiLineString([[(116.0, 27.0), (116.1, 27.1)], [(116.3, 27.3), (116.4, 27.2)]]),
+        shapely.box(116.0, 27.0, 116.5, 27.5).difference(shapely.box(116.1, 27.1, 116.2, 27.2)),
+        shapely.MultiPolygon(
+            [shapely.box(117.0, 28.0, 117.1, 28.1), shapely.box(117.2, 28.2, 117.3, 28.3)]
+        ),
+    ]
+    web = GeoDataFrame(
+        {"name": ["点", None, "线", "多线", "面", "多面"], "n": [1, 2, 3, 4, 5, 6]},
+        geometry=geoms,
+        crs=4326,
+    )
+    encoded = render.encode_layer(web, ["name", "n"], 5)
+    features = render.decode_layer(json.loads(encoded))
+    expected = json.loads(render.feature_collection(web, ["name", "n"]))["features"]
+    assert len(features) == len(expected)
+    for got, want in zip(features, expected, strict=True):
+        assert got["properties"] == want["properties"]
+        assert got["geometry"]["type"] == want["geometry"]["type"]
+        a = shapely.from_geojson(json.dumps(got["geometry"]))
+        b = shapely.from_geojson(json.dumps(want["geometry"]))
+        assert shapely.equals_exact(a, b, tolerance=1e-9), (a, b)
+    assert len(encoded) < len(render.feature_collection(web, ["name", "n"]))
+    # negative coordinates, large values, 7 decimals
+    far = GeoDataFrame(geometry=[shapely.Point(-179.1234567, -89.7654321)], crs=4326)
+    (point,) = render.decode_layer(json.loads(render.encode_layer(far, [], 7)))
+    assert point["geometry"]["coordinates"] == [-179.1234567, -89.7654321]
 
 
 def test_popup_fields_merge_area_units_and_fold_technical_notes():

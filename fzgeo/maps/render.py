@@ -113,6 +113,139 @@ def feature_collection(web: GeoDataFrame, columns: Sequence[str]) -> str:
     return _script_safe('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}")
 
 
+#: One character per feature naming its geometry type in the compact layer format.
+TYPE_CODES = {
+    "Point": "a",
+    "MultiPoint": "b",
+    "LineString": "c",
+    "MultiLineString": "d",
+    "Polygon": "e",
+    "MultiPolygon": "f",
+}
+RING_SEP, PART_SEP = " ", "!"  #: outside the encoding's alphabet (``?`` to ``~``)
+
+
+def _encode_values(values: np.ndarray) -> tuple[str, np.ndarray]:
+    """Signed integers as one string of variable-length base-32 digits (the polyline scheme).
+
+    Each value is zig-zag mapped to a non-negative integer, written 5 bits at a time, lowest
+    first, as characters ``?`` (63) to ``~`` (126); every digit but a value's last carries 32.
+    Returns the string and each value's number of characters.
+    """
+    z = np.where(values < 0, -2 * values - 1, 2 * values).astype(np.int64)
+    lengths = np.ones(len(z), dtype=np.int64)
+    rest = z >> 5
+    while rest.any():
+        lengths += rest > 0
+        rest >>= 5
+    owner = np.repeat(np.arange(len(z)), lengths)
+    first = np.cumsum(lengths) - lengths
+    digit = np.arange(len(owner)) - first[owner]
+    chunk = (z[owner] >> (5 * digit)) & 31
+    more = digit < lengths[owner] - 1
+    codes = (chunk | np.where(more, 32, 0)) + 63
+    return codes.astype(np.uint8).tobytes().decode("ascii"), lengths
+
+
+def encode_layer(web: GeoDataFrame, columns: Sequence[str], decimals: int) -> str | None:
+    """A layer in fzgeo's compact format, safe inside ``<script>``; None if it cannot hold it.
+
+    ``{"d": decimals, "t": one TYPE_CODES character per feature, "e": [one string per feature],
+    "p": {column: [value per feature, null when missing]}}``. The coordinates, quantised to
+    ``decimals``, are differences from the previous vertex of the layer (the first absolute),
+    x then y, in :func:`_encode_values`' characters; rings are separated by
+    :data:`RING_SEP` and parts of a multi-geometry by :data:`PART_SEP`. The runtime decodes it
+    into the same GeoJSON features :func:`feature_collection` writes, at about a fifth of the
+    size (the 100 000-parcel benchmark: 31 MB of GeoJSON geometry become 5.5 MB).
+    """
+    geoms = np.asarray(web.geometry.values)
+    types = shapely.get_type_id(geoms)
+    names = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon"}  # fmt: skip
+    if len(geoms) == 0 or not np.isin(types, list(names)).all():
+        return None
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    part_types = shapely.get_type_id(parts)
+    # every ring (polygon parts) or part itself (points, lines) is one run of coordinates
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    is_poly = part_types == 3
+    runs = np.concatenate([rings, parts[~is_poly]])
+    run_part = np.concatenate([ring_of, np.nonzero(~is_poly)[0]])
+    order = np.argsort(run_part, kind="stable")
+    runs, run_part = runs[order], run_part[order]
+    coords, run_of = shapely.get_coordinates(runs, return_index=True)
+    scale = 10**decimals
+    q = np.round(coords * scale).astype(np.int64)
+    deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    text, lengths = _encode_values(deltas)
+    per_vertex = lengths.reshape(-1, 2).sum(axis=1)
+    run_chars = np.bincount(run_of, weights=per_vertex, minlength=len(runs)).astype(np.int64)
+    ends = np.cumsum(run_chars)
+    starts = ends - run_chars
+    features: list[list[list[str]]] = [[] for _ in range(len(geoms))]
+    last_part = -1
+    for start, end, part in zip(starts.tolist(), ends.tolist(), run_part.tolist(), strict=True):
+        rings_of_feature = features[part_of[part]]
+        if part != last_part:
+            rings_of_feature.append([])
+            last_part = part
+        rings_of_feature[-1].append(text[start:end])
+    encoded = [PART_SEP.join(RING_SEP.join(r) for r in f) for f in features]
+    codes = "".join(TYPE_CODES[names[int(t)]] for t in types)
+    records = web[list(columns)].astype(object).to_numpy()
+    props = {c: [_plain(v) for v in records[:, j]] for j, c in enumerate(columns)}
+    body = {"d": decimals, "t": codes, "e": encoded, "p": props}
+    text_json = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _script_safe(text_json)
+
+
+def decode_layer(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The GeoJSON features of a layer in the compact format (:func:`encode_layer`).
+
+    The runtime's decoder written again in Python, for tests and tools reading a map's data.
+    """
+    codes = {v: k for k, v in TYPE_CODES.items()}
+    scale = 10 ** data["d"]
+    x = y = 0
+    out = []
+    for i, text in enumerate(data["e"]):
+        parts = []
+        for part in text.split(PART_SEP):
+            rings = []
+            for ring in part.split(RING_SEP):
+                values, value, mult = [], 0, 1
+                for ch in ring:
+                    b = ord(ch) - 63
+                    value += (b & 31) * mult
+                    mult *= 32
+                    if b < 32:
+                        values.append(-(value + 1) // 2 if value % 2 else value // 2)
+                        value, mult = 0, 1
+                coords = []
+                for dx, dy in zip(values[::2], values[1::2], strict=True):
+                    x, y = x + dx, y + dy
+                    coords.append([x / scale, y / scale])
+                rings.append(coords)
+            parts.append(rings)
+        kind = codes[data["t"][i]]
+        geometry = {
+            "Point": lambda p: p[0][0][0],
+            "MultiPoint": lambda p: [q[0][0] for q in p],
+            "LineString": lambda p: p[0][0],
+            "MultiLineString": lambda p: [q[0] for q in p],
+            "Polygon": lambda p: p[0],
+            "MultiPolygon": lambda p: p,
+        }[kind](parts)
+        props = {c: vals[i] for c, vals in data["p"].items() if vals[i] is not None}
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": kind, "coordinates": geometry},
+                "properties": props,
+            }
+        )
+    return out
+
+
 def draw_size(style: Any) -> float:
     """How much a layer covers where it lies: its widest stroke (lines), largest radius (points).
 
@@ -248,7 +381,8 @@ def _payload(
         if ml.style.geometry == "polygon" and len(web):
             # areas: the layer of larger features is drawn first, under those of smaller ones
             configs[-1]["size"] = float(np.median(shapely.area(np.asarray(web.geometry.values))))
-        datasets.append(feature_collection(web, varying))
+        compact = encode_layer(web, varying, report.decimals) if len(web) else None
+        datasets.append(compact or feature_collection(web, varying))
         reports.append(report)
         webs.append(web)
     return configs, datasets, reports, webs

@@ -170,7 +170,52 @@
 
   function bringUp(f) { if (f.bringToFront) { f.bringToFront(); } }
 
+  /* fzgeo's compact layer format (fzgeo.maps.render.encode_layer) as a GeoJSON
+   * FeatureCollection: per feature a type character and one string of zig-zag base-32
+   * coordinate differences (x, y; the first absolute), rings split by " ", parts by "!";
+   * properties by column. */
+  var TYPES = { a: "Point", b: "MultiPoint", c: "LineString", d: "MultiLineString", e: "Polygon", f: "MultiPolygon" };
+  function decodeLayer(data) {
+    var scale = Math.pow(10, data.d), x = 0, y = 0, features = [];
+    var cols = Object.keys(data.p || {});
+    for (var i = 0; i < data.e.length; i++) {
+      var s = data.e[i], parts = [], rings = [], ring = [], pos = 0, n = s.length;
+      while (pos <= n) {
+        var c = pos < n ? s.charCodeAt(pos) : 33;
+        if (c === 32 || c === 33) {
+          rings.push(ring); ring = [];
+          if (c === 33) { parts.push(rings); rings = []; }
+          pos++;
+          continue;
+        }
+        var v = [0, 0];
+        for (var k = 0; k < 2; k++) {
+          var r = 0, mult = 1, b;
+          do { b = s.charCodeAt(pos++) - 63; r += (b & 31) * mult; mult *= 32; } while (b >= 32);
+          v[k] = r % 2 ? -(r + 1) / 2 : r / 2;
+        }
+        x += v[0]; y += v[1];
+        ring.push([x / scale, y / scale]);
+      }
+      var type = TYPES[data.t.charAt(i)], coords;
+      if (type === "Point") { coords = parts[0][0][0]; }
+      else if (type === "MultiPoint") { coords = parts.map(function (p) { return p[0][0]; }); }
+      else if (type === "LineString") { coords = parts[0][0]; }
+      else if (type === "MultiLineString") { coords = parts.map(function (p) { return p[0]; }); }
+      else if (type === "Polygon") { coords = parts[0]; }
+      else { coords = parts; }
+      var props = {};
+      for (var j = 0; j < cols.length; j++) {
+        var value = data.p[cols[j]][i];
+        if (value !== null && value !== undefined) { props[cols[j]] = value; }
+      }
+      features.push({ type: "Feature", geometry: { type: type, coordinates: coords }, properties: props });
+    }
+    return { type: "FeatureCollection", features: features };
+  }
+
   function addLayer(map, cfg, data, index, renderer, restack) {
+    if (data.e) { data = decodeLayer(data); }
     var constants = cfg.constants || {};
     if (Object.keys(constants).length) {
       /* values shared by every feature travel once, in the layer's configuration */
