@@ -338,6 +338,14 @@ def test_background_task_with_project_layers_and_selection(run: dict[str, Any]) 
 
 
 @slow
+def test_fzgeo_coded_error_fails_the_algorithm_and_is_logged(run: dict[str, Any]) -> None:
+    empty = run["driven"]["empty"]
+    assert empty["exception"].startswith("fzgeo: error [FZ302]")
+    errors = [m for kind, m in empty["log"] if kind == "error"]
+    assert any(m.startswith("fzgeo: error [FZ302]") for m in errors)
+
+
+@slow
 def test_cancel_kills_the_fzgeo_process(run: dict[str, Any]) -> None:
     cancel = run["driven"]["cancel"]
     assert "已取消" in cancel["exception"]

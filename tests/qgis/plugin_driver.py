@@ -461,6 +461,11 @@ def main():
     if task["results"].get("SITES"):
         task["sites"] = features(task["results"]["SITES"])
 
+    # an empty memory layer: fzgeo's coded error (FZ302) fails the algorithm and is in the log
+    empty = QgsVectorLayer("Polygon?crs=EPSG:4490&field=名称:string", "空图层", "memory")
+    project.addMapLayer(empty)
+    run("empty", "fzgeo:check", {"INPUT": empty, "OUTPUT": str(folder / "empty")})
+
     # C: cancel
     cancel_case(sites, folder)
 

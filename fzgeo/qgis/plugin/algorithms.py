@@ -649,7 +649,6 @@ class ValidateAlgorithm(FzgeoAlgorithm):
             args += ["--encoding", encoding]
         quiet = runner.Relay(feedback, log_stdout=False)  # the JSON is parsed, not logged
         feedback.setProgress(5)
-        feedback.pushCommandInfo(" ".join([*found.command, *args]))
         try:
             outcome = runner.run(found.command, args, quiet, self.workdir)
         finally:
