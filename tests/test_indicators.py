@@ -210,3 +210,27 @@ def test_missing_targets_file_and_unknown_layer(tmp_path: Path) -> None:
     targets = _targets(tmp_path, _ONE.format(cmp=">=").replace("layer: fake", "layer: nope"))
     with pytest.raises(UnknownLayerError, match="nope"):
         indicators.evaluate(targets)
+
+
+@pytest.mark.parametrize("lengths", [[300.0], [20.0]])
+def test_a_measure_of_another_scope_shows_its_figure_without_a_verdict(
+    tmp_path: Path, lengths: list[float]
+) -> None:
+    """comparable: false: neither 达到 nor 未达到, whichever side of the target the figure is."""
+    body = _ONE.format(cmp=">=").replace("where: {status: existing}}", "comparable: false}")
+    frame = indicators.evaluate(_targets(tmp_path, body), loader=lambda _: _fake(lengths))
+    row = frame.iloc[0]
+    assert row["结论"] == indicators.NOT_COMPARABLE == "口径不同，不作判定"
+    assert row["量测值"] == pytest.approx(lengths[0], rel=1e-6)
+
+
+def test_the_packaged_trunk_road_figure_draws_no_verdict(table: object) -> None:
+    """Whole in-city roads are not the 729 km of road rebuilt (line 1025)."""
+    row = table.set_index("id").loc["trunk_road_729km"]
+    assert row["结论"] == "口径不同，不作判定" and "口径不同" in row["说明"]
+
+
+def test_comparable_must_be_a_boolean(tmp_path: Path) -> None:
+    body = _ONE.format(cmp=">=").replace("where: {status: existing}}", "comparable: maybe}")
+    with pytest.raises(ConfigError, match="comparable must be true or false"):
+        _targets(tmp_path, body)

@@ -27,7 +27,6 @@ def run(out: Path, ctx: DemoContext) -> None:
     ctx.results["indicators"] = table
     main = table.loc[table["主口径"]]
     for _, row in main.iterrows():
-        figure = "—" if row["结论"] == "无法量测" else f"{row['量测值']:g} {row['单位']}"
-        print(f"{row['指标']}: {figure} / {row['目标']} -> {row['结论']} {row['精度']}")
+        print(f"{row['指标']}: {row['读数']} / {row['目标']} -> {row['结论']} {row['精度']}")
     written = write_csv(table, out / "indicators.csv")
     ctx.wrote(written, f"{len(main)} spatial targets measured (schematic lengths approximate)")

@@ -12,7 +12,9 @@ and a figure measured on ``schematic`` or ``illustrative`` geometry is flagged a
 ``读数`` column reads ``约 323 km`` and ``精度`` names the weakest precision of the features
 measured and that the figure is approximate (``示意位置（长度近似）``: straight legs between
 stations and seats run shorter than real alignments). Targets no layer can show are listed with
-their ``reason`` and the verdict 无法量测, never dropped.
+their ``reason`` and the verdict 无法量测, never dropped. A measure marked ``comparable: false``
+reads another quantity than the target counts (whole roads against the kilometres rebuilt): its
+figure is shown with the verdict 口径不同，不作判定, never 达到 or 未达到.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class Measure:
     layer: str
     quantity: str
     where: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    #: False when the layer measures another quantity than the target counts (e.g. whole roads
+    #: against the kilometres of road rebuilt): the figure is shown, no verdict is drawn from it
+    comparable: bool = True
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,12 @@ def _measure(doc: Mapping[str, Any], where: str) -> Measure:
         str(col): tuple(v) if isinstance(v, list) else (v,)
         for col, v in (doc.get("where") or {}).items()
     }
-    return Measure(str(doc["label"]), str(doc["layer"]), str(doc["quantity"]), filters)
+    comparable = doc.get("comparable", True)
+    if not isinstance(comparable, bool):
+        raise ConfigError(f"{where}: comparable must be true or false, got {comparable!r}")
+    return Measure(
+        str(doc["label"]), str(doc["layer"]), str(doc["quantity"]), filters, comparable
+    )
 
 
 def _target(doc: Mapping[str, Any], path: str) -> Target:
@@ -161,6 +171,10 @@ def quantity(gdf: GeoDataFrame, name: str) -> float:
     return float(work.area.sum() / 1e6)
 
 
+#: the verdict of a figure measured with another 口径 (scope) than the target's
+NOT_COMPARABLE = "口径不同，不作判定"
+
+
 def _verdict(value: float, target: Target) -> str:
     ok = value > target.target if target.comparison == ">" else value >= target.target
     return "达到" if ok else "未达到"
@@ -220,7 +234,7 @@ def _row(target: Target, measure: Measure | None, loader: Callable[[str], GeoDat
             "量测值": round(value, 1),
             "读数": reading(value, target.unit, approximate),
             "完成度%": round(100.0 * value / target.target, 1) if target.target else None,
-            "结论": _verdict(value, target),
+            "结论": _verdict(value, target) if measure.comparable else NOT_COMPARABLE,
             "精度": _precision_label(measure, weakest),
             "要素数": len(chosen),
         }
