@@ -148,13 +148,17 @@ _JS = r"""
     var ul = $("remarks"); ul.textContent = "";
     extra.forEach(function (t) { var li = document.createElement("li"); li.textContent = t; ul.appendChild(li); });
     var table = $("verdicts"); table.textContent = "";
-    var head = document.createElement("tr"); var vcol = s.table.columns.indexOf("综合结论");
-    s.table.columns.forEach(function (c) { cell(head, c, "th"); });
+    // the verdict first: 序号, 综合结论, 触及规则, then the columns of report.csv in order
+    var cols = s.table.columns, first = ["序号", "综合结论", "触及规则"];
+    var order = first.map(function (c) { return cols.indexOf(c); }).filter(function (i) { return i >= 0; });
+    cols.forEach(function (c, i) { if (order.indexOf(i) < 0) { order.push(i); } });
+    var head = document.createElement("tr"), vcol = cols.indexOf("综合结论");
+    order.forEach(function (i) { cell(head, cols[i], "th"); });
     var thead = document.createElement("thead"); thead.appendChild(head); table.appendChild(thead);
     var body = document.createElement("tbody");
     s.table.rows.forEach(function (row) {
       var tr = document.createElement("tr");
-      row.forEach(function (v, i) { var c = cell(tr, v); if (i === vcol) { c.className = "v-" + v; } });
+      order.forEach(function (i) { var c = cell(tr, row[i]); if (i === vcol) { c.className = "v-" + row[i]; } });
       body.appendChild(tr);
     });
     table.appendChild(body);
