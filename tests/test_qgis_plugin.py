@@ -334,6 +334,10 @@ def test_background_task_with_project_layers_and_selection(run: dict[str, Any]) 
     infos = [m for kind, m in task["log"] if kind == "info"]
     assert any("生态保护红线：取自当前项目" in m for m in infos)
     assert len(task["results"]["LAYER_IDS"].split(";")) >= 4  # added on the main thread
+    folder = Path(task["results"]["OUTPUT"])  # Processing's temporary folder, the default
+    assert folder.is_absolute() and (folder / "report.xlsx").is_file()
+    assert "TEMPORARY_OUTPUT" not in str(folder)
+    assert folder.is_relative_to(run["base"] / "qgis" / "processing_tmp")
     assert task["progress"] == 100
 
 

@@ -409,6 +409,10 @@ def main():
     folder = Path(SPEC["out"])
     app = QgsApplication([], False, SPEC["profile"])
     app.initQgis()
+    from qgis.core import QgsSettings
+
+    # Processing's temporary outputs inside the test folder, not a stray /tmp/processing_*
+    QgsSettings().setValue("Processing/Configuration/TEMP_PATH2", str(folder / "processing_tmp"))
     sys.path.append("/usr/share/qgis/python/plugins")
     from processing.core.Processing import Processing
 
@@ -455,7 +459,7 @@ def main():
             "ECO_REDLINE": eco,
             "BASIC_FARMLAND": farm,
             "SITE_MAPS": 2,
-            "OUTPUT": str(folder / "task"),
+            "OUTPUT": "TEMPORARY_OUTPUT",  # the dialog default
         },
     )
     if task["results"].get("SITES"):

@@ -191,7 +191,8 @@ class FzgeoAlgorithm(QgsProcessingAlgorithm):
             count += 1
         del writer
         feedback.pushInfo(
-            f"已导出 {count} 个要素（{source.sourceCrs().authid() or '无坐标系'}）→ {path}"
+            f"“{source.sourceName()}”：已导出 {count} 个要素"
+            f"（{source.sourceCrs().authid() or '无坐标系'}）→ {path}"
         )
         return path
 
@@ -372,7 +373,7 @@ class CheckAlgorithm(FzgeoAlgorithm):
         sites = self.parameterAsSource(parameters, "INPUT", context)
         if sites is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, "INPUT"))
-        out = self.parameterAsString(parameters, "OUTPUT", context)
+        out = self.parameterAsFileOutput(parameters, "OUTPUT", context)
         inputs = Path(out) / "inputs"  # the sites as checked, to re-run from a terminal
         inputs.mkdir(parents=True, exist_ok=True)
         feedback.setProgress(2)
