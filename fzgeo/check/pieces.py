@@ -35,14 +35,14 @@ import shapely
 from shapely import STRtree
 
 from fzgeo import geom
-from fzgeo._atomic import write_bytes
+from fzgeo._atomic import atomic_path
 from fzgeo._defaults import MAX_VERTICES  # largest piece, in vertices (re-exported)
 from fzgeo.check import _parallel
 from fzgeo.errors import FzgeoWarning
 from fzgeo.geom import LINE_TYPES, POINT_TYPES, POLYGON_TYPES
 
 EDGE_VERTICES = 32  #: longest edge run searched for nearest distances
-CACHE_VERSION = 5  #: bump when the piece format or key changes (5: cut by rectangle clipping)
+CACHE_VERSION = 5  #: bump when the piece format or key changes (5: clipped, polygons raw)
 
 
 @dataclass(frozen=True)
@@ -184,15 +184,19 @@ def cache_key(sha256: str, crs_wkt: str = "") -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, int]:
+def polygonal(geoms: np.ndarray, *, valid: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Make every geometry valid, polygons staying polygonal; return them and the repair count.
 
     The invalid ones go through :func:`fzgeo.geom.make_valid`; of a polygon, only the polygonal
     part (:func:`fzgeo.geom.polygonal`) is kept, since a constraint area has no area in its
     lines. Null geometries stay null and are not counted. Any CRS; the result is in the same.
+    ``valid`` is :func:`shapely.is_valid` of ``geoms`` when the caller has it (tested here, on
+    every core, when None).
     """
     geoms = np.asarray(geoms, dtype=object)
-    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if valid is None:
+        valid = _parallel.split(shapely.is_valid, geoms, min_items=1)
+    bad = ~valid & ~shapely.is_missing(geoms)
     out = geoms.copy()
     if bad.any():
         was_polygon = np.isin(shapely.get_type_id(geoms[bad]), POLYGON_TYPES)
@@ -375,24 +379,50 @@ def _cache_path(digest: str, max_vertices: int) -> Path:
 def _load_cached(path: Path) -> tuple[np.ndarray, np.ndarray, int] | None:
     try:
         with np.load(path, allow_pickle=False) as data:
-            wkb, offsets, feature = data["wkb"], data["offsets"], data["feature"]
-            repaired = int(data["repaired"])
+            arrays = {k: data[k] for k in _CACHED}
     except (OSError, KeyError, ValueError):
         return None
-    blobs = [wkb[a:b].tobytes() for a, b in itertools.pairwise(offsets)]
-    return shapely.from_wkb(np.array(blobs, dtype=object)), feature, repaired
+    polygon = arrays["polygon"].astype(bool)
+    geoms = np.empty(len(polygon), dtype=object)
+    if polygon.any():
+        offsets = (arrays["rings"], arrays["polygons"])
+        geoms[polygon] = shapely.from_ragged_array(
+            shapely.GeometryType.POLYGON, arrays["coords"], offsets
+        )
+    if not polygon.all():
+        wkb, offsets = arrays["wkb"], arrays["offsets"]
+        blobs = [wkb[a:b].tobytes() for a, b in itertools.pairwise(offsets)]
+        geoms[~polygon] = shapely.from_wkb(np.array(blobs, dtype=object))
+    return geoms, arrays["feature"], int(arrays["repaired"])
+
+
+#: What a cache file holds: the polygons as coordinates with ring and polygon offsets (read
+#: back without parsing), the other pieces (lines, points) as WKB, which is which, the feature
+#: of each piece and the repair count.
+_CACHED = ("coords", "rings", "polygons", "wkb", "offsets", "polygon", "feature", "repaired")
 
 
 def _store(path: Path, geoms: np.ndarray, feature: np.ndarray, repaired: int) -> None:
-    import io
-
-    blobs = shapely.to_wkb(geoms, hex=False)
+    """Write the pieces to the cache file ``path`` (atomically, streamed: no copy in memory)."""
+    polygon = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
+    coords, (rings, polygons) = np.zeros((0, 2)), (np.zeros(1, np.int64), np.zeros(1, np.int64))
+    if polygon.any():
+        _, coords, (rings, polygons) = shapely.to_ragged_array(geoms[polygon])
+    blobs = shapely.to_wkb(geoms[~polygon], hex=False)
     offsets = np.cumsum([0, *map(len, blobs)]).astype(np.int64)
-    buf = io.BytesIO()
-    wkb = np.frombuffer(b"".join(blobs), dtype=np.uint8)
-    np.savez(buf, wkb=wkb, offsets=offsets, feature=feature, repaired=np.int64(repaired))
     try:
-        write_bytes(path, buf.getvalue())
+        with atomic_path(path) as tmp, tmp.open("wb") as sink:
+            np.savez(
+                sink,
+                coords=coords,
+                rings=rings,
+                polygons=polygons,
+                wkb=np.frombuffer(b"".join(blobs), dtype=np.uint8),
+                offsets=offsets,
+                polygon=polygon,
+                feature=feature,
+                repaired=np.int64(repaired),
+            )
     except OSError as exc:  # a read-only cache only costs time
         warnings.warn(f"cannot cache pieces in {path.parent} ({exc})", FzgeoWarning, stacklevel=3)
 
@@ -436,8 +466,13 @@ def for_layer(
     cached = _load_cached(path) if use_cache and path.is_file() else None
     if cached is not None:
         return Pieces(cached[0], cached[1], digest, max_vertices), cached[2]
-    repaired = int((~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)).sum())
-    valid, _ = polygonal(project() if project is not None else geoms)
+    ok = _parallel.split(shapely.is_valid, geoms, min_items=1)  # big polygons: one per core
+    repaired = int((~ok & ~shapely.is_missing(geoms)).sum())
+    projected = np.asarray(project() if project is not None else geoms, dtype=object)
+    same = len(projected) == len(geoms) and all(
+        a is b for a, b in zip(projected.tolist(), geoms.tolist(), strict=True)
+    )  # already in the work CRS: the validity found above holds
+    valid, _ = polygonal(projected, valid=ok if same else None)
     parts, feature = cut(valid, max_vertices=max_vertices)
     if use_cache:
         _store(path, parts, feature, repaired)
