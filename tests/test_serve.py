@@ -371,6 +371,17 @@ def test_control_raster_answers_range_requests(server: Server, data: Path) -> No
     )
     assert status == 206 and len(body) == 10
     assert request(server.url + "raster/../content.json")[0] == 404
+    import numpy as np
+
+    import rasterio
+
+    with (
+        rasterio.open(data / "control.tif") as local,
+        rasterio.open(f"/vsicurl/{server.url}raster/control.tif") as remote,
+    ):  # GDAL reads the COG over HTTP with range requests
+        assert remote.profile["width"] == local.profile["width"]
+        window = rasterio.windows.Window(10, 10, 64, 64)
+        assert np.array_equal(remote.read(1, window=window), local.read(1, window=window))
 
 
 def test_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
@@ -417,3 +428,21 @@ def test_token_is_checked_on_every_request(data: Path) -> None:
         assert request(srv.url + "ogc/", headers={"Authorization": f"Basic {basic}"})[0] == 200
     finally:
         srv.stop()
+
+
+def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "fzgeo", "serve", "--port", str(port), "--data", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 2 and "[FZ600] cannot listen on" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -43,8 +43,31 @@ def serve(
     from fzgeo.serve import content
 
     require_token(host, config.token)
+    _check_port(host, port)
     content.prepare(config.data, say=say)
     app = create_app(config)
     shown = f"[{host}]" if ":" in host else host
     say(f"fzgeo serve: http://{shown}:{port}/ (check page), /ogc/ (OGC API), /maps/ (web maps)")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _check_port(host: str, port: int) -> None:
+    """FZ600 when ``host:port`` cannot be listened on (in use, or not this machine's address)."""
+    import socket
+
+    from fzgeo.errors import ConfigError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ConfigError(f"--host {host}: {exc.strerror or exc}") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+                hint="choose another --port, or stop the program using it",
+            ) from exc
