@@ -114,7 +114,9 @@ def _run_driver(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
         "QT_QPA_PLATFORM": "offscreen",
         "XDG_RUNTIME_DIR": str(runtime),
         "FZGEO_CACHE_DIR": str(folder / "cache"),
+        "TMPDIR": str(folder / "tmp"),  # where the plugin's temporary exports go
     }
+    (folder / "tmp").mkdir()
     env.pop("PYTHONPATH", None)
     proc = subprocess.run(
         [QGIS_PYTHON, str(DRIVER), str(path)],
@@ -347,6 +349,19 @@ def test_fzgeo_coded_error_fails_the_algorithm_and_is_logged(run: dict[str, Any]
     assert empty["exception"].startswith("fzgeo: error [FZ302]")
     errors = [m for kind, m in empty["log"] if kind == "error"]
     assert any(m.startswith("fzgeo: error [FZ302]") for m in errors)
+
+
+@slow
+def test_temporary_exports_are_removed_after_every_run(run: dict[str, Any]) -> None:
+    # every run above, the failed, cancelled and too-old ones included, exported to fzgeo_qgis_*
+    tmp = run["base"] / "qgis" / "tmp"
+    exported = [
+        Path(m.rsplit("→ ", 1)[1])
+        for _kind, m in run["driven"]["task"]["log"]
+        if "已导出" in m and "eco_redline" in m
+    ]
+    assert exported and exported[0].is_relative_to(tmp) and not exported[0].exists()
+    assert list(tmp.glob("fzgeo_qgis_*")) == []
 
 
 @slow

@@ -72,9 +72,9 @@ def configured_command() -> str:
     return str(value or "")
 
 
-def layer_file(source: str) -> tuple[str, str | None]:
+def layer_file(source: str, provider: str = "ogr") -> tuple[str, str | None]:
     """A layer's file and layer name from its data source (``path|layername=x``)."""
-    parts = QgsProviderRegistry.instance().decodeUri("ogr", source)
+    parts = QgsProviderRegistry.instance().decodeUri(provider, source)
     path = parts.get("path") or source.split("|")[0]
     return path, parts.get("layerName") or None
 
@@ -195,6 +195,16 @@ class FzgeoAlgorithm(QgsProcessingAlgorithm):
             f"（{source.sourceCrs().authid() or '无坐标系'}）→ {path}"
         )
         return path
+
+    def processAlgorithm(self, parameters: Any, context: Any, feedback: Any) -> dict[str, Any]:  # noqa: N802
+        try:
+            return self.process(parameters, context, feedback)
+        finally:
+            self.cleanup()  # also when fzgeo failed or the run was cancelled
+
+    def process(self, parameters: Any, context: Any, feedback: Any) -> dict[str, Any]:
+        """The algorithm's work, on the task's thread; the temporary folder is removed after."""
+        raise NotImplementedError
 
     def add_layers(self, qgz: str, gpkg: str, context: Any, group: str) -> list[str]:
         """Add fzgeo's styled layers to the project (main thread); their layer ids."""
@@ -367,7 +377,7 @@ class CheckAlgorithm(FzgeoAlgorithm):
             )
         return args
 
-    def processAlgorithm(self, parameters: Any, context: Any, feedback: Any) -> dict[str, Any]:  # noqa: N802
+    def process(self, parameters: Any, context: Any, feedback: Any) -> dict[str, Any]:
         found = self.fzgeo(feedback)
         self.make_workdir()
         sites = self.parameterAsSource(parameters, "INPUT", context)
@@ -386,7 +396,12 @@ class CheckAlgorithm(FzgeoAlgorithm):
             args += ["--rules", rules]
         dem = self.parameterAsRasterLayer(parameters, "DEM", context)
         if dem is not None:
-            args += ["--dem", layer_file(dem.source())[0]]
+            path = layer_file(dem.source(), dem.providerType())[0]
+            if dem.providerType() != "gdal" or not Path(path).is_file():
+                raise QgsProcessingException(
+                    f"高程图层 {dem.name()} 不是栅格文件，请先导出为 GeoTIFF / the DEM must be a file"
+                )
+            args += ["--dem", path]
         if parameters.get("POINT_RADIUS") not in (None, ""):
             args += [
                 "--point-radius",
@@ -404,10 +419,7 @@ class CheckAlgorithm(FzgeoAlgorithm):
             if self.parameterAsBoolean(parameters, key, context):
                 args.append(flag)
         args += ["--out", out]
-        try:
-            outcome = self.run_fzgeo(found, args, feedback, 10, 90, steps=7, ok=(0, 1, 3, 4))
-        finally:
-            self.cleanup()
+        outcome = self.run_fzgeo(found, args, feedback, 10, 90, steps=7, ok=(0, 1, 3, 4))
         if outcome.status == 4:
             raise QgsProcessingException(
                 "\n".join(ln for ln in outcome.stderr if "FZ106" in ln)
@@ -531,7 +543,7 @@ class SanquAlgorithm(FzgeoAlgorithm):
         self.addOutput(QgsProcessingOutputFile("REPORT", "映射报告（JSON）"))
         self.addOutput(QgsProcessingOutputString("LAYER_IDS", "加入项目的图层"))
 
-    def processAlgorithm(self, parameters: Any, context: Any, feedback: Any) -> dict[str, Any]:  # noqa: N802
+    def process(self, parameters: Any, context: Any, feedback: Any) -> dict[str, Any]:
         source = self.parameterAsFile(parameters, "INPUT", context) or self.parameterAsFile(
             parameters, "INPUT_FOLDER", context
         )
@@ -563,10 +575,7 @@ class SanquAlgorithm(FzgeoAlgorithm):
         encoding = self.parameterAsString(parameters, "ENCODING", context)
         if encoding:
             args += ["--encoding", encoding]
-        try:
-            self.run_fzgeo(found, args, feedback, 5, 90, steps=2)
-        finally:
-            self.cleanup()
+        self.run_fzgeo(found, args, feedback, 5, 90, steps=2)
         self.results.update(OUTPUT=out, REPORT=report)
         return dict(self.results)
 
@@ -624,7 +633,7 @@ class ValidateAlgorithm(FzgeoAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("WARNINGS", "警告数"))
         self.addOutput(QgsProcessingOutputNumber("FEATURES", "要素数"))
 
-    def processAlgorithm(self, parameters: Any, context: Any, feedback: Any) -> dict[str, Any]:  # noqa: N802
+    def process(self, parameters: Any, context: Any, feedback: Any) -> dict[str, Any]:
         layer = self.parameterAsVectorLayer(parameters, "INPUT", context)
         path = self.parameterAsFile(parameters, "INPUT_FILE", context)
         sub = None
@@ -650,10 +659,7 @@ class ValidateAlgorithm(FzgeoAlgorithm):
             args += ["--encoding", encoding]
         quiet = runner.Relay(feedback, log_stdout=False)  # the JSON is parsed, not logged
         feedback.setProgress(5)
-        try:
-            outcome = runner.run(found.command, args, quiet, self.workdir)
-        finally:
-            self.cleanup()
+        outcome = runner.run(found.command, args, quiet, self.workdir)
         if outcome.cancelled:
             raise QgsProcessingException("已取消 / cancelled")
         if outcome.status not in (0, 1):
@@ -746,7 +752,7 @@ class PlanLayersAlgorithm(FzgeoAlgorithm):
         )
         self.addOutput(QgsProcessingOutputString("LAYER_IDS", "加入项目的图层"))
 
-    def processAlgorithm(self, parameters: Any, context: Any, feedback: Any) -> dict[str, Any]:  # noqa: N802
+    def process(self, parameters: Any, context: Any, feedback: Any) -> dict[str, Any]:
         kinds = plan_kinds()
         if kinds:
             chosen = self.parameterAsEnums(parameters, "LAYERS", context)
@@ -760,10 +766,7 @@ class PlanLayersAlgorithm(FzgeoAlgorithm):
         if not out.lower().endswith(".gpkg"):
             out += ".gpkg"
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.run_fzgeo(found, ["build", "--out", out, *names], feedback, 5, 90, steps=2)
-        finally:
-            self.cleanup()
+        self.run_fzgeo(found, ["build", "--out", out, *names], feedback, 5, 90, steps=2)
         self.results.update(OUTPUT=out)
         return dict(self.results)
 
