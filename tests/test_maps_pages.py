@@ -112,6 +112,12 @@ def test_every_published_page_fits_the_screen(site, size, tmp_path):
             assert result.ready and result.errors == [] and result.external_requests == [], page
             raw = [n for n in result.layers_in_control if n.isascii()]
             assert raw == [], (page.name, raw)  # Chinese layer names, no ids such as rivers
+            if page.stem != "conflicts":  # fitted: the whole city in view, south included
+                assert driver.execute_script(
+                    "var l = fzgeoMap.layers.find(function (l) {"
+                    " return l.fzConfig.id === 'admin_boundaries'; });"
+                    "return fzgeoMap.map.getBounds().contains(l.getBounds());"
+                ), page.name
             state = driver.execute_script(_BOXES)
             assert state["scrollWidth"] <= state["width"], page
             if phone:
