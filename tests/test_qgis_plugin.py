@@ -115,6 +115,8 @@ def _run_driver(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
         "XDG_RUNTIME_DIR": str(runtime),
         "FZGEO_CACHE_DIR": str(folder / "cache"),
         "TMPDIR": str(folder / "tmp"),  # where the plugin's temporary exports go
+        # the environment fzgeo is installed in comes first on PATH, as after activating it
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     }
     (folder / "tmp").mkdir()
     env.pop("PYTHONPATH", None)
@@ -393,6 +395,8 @@ def test_validate_reports_what_fzgeo_validate_reports(run: dict[str, Any]) -> No
     assert json.loads(Path(results["OUTPUT"]).read_text(encoding="utf-8")) == reports
     clean = run["driven"]["validate_file"]["results"]
     assert clean["ERRORS"] == 0 and clean["FEATURES"] == 8
+    found = run["driven"]["validate_file"]["log"][0][1]  # no command set: detected on PATH
+    assert found.startswith(f"fzgeo {__version__}（PATH）：") and found.endswith("fzgeo")
 
 
 @slow

@@ -477,11 +477,13 @@ def main():
     bad = QgsVectorLayer(SPEC["bad"], "bad", "ogr")
     project.addMapLayer(bad)
     run("validate", "fzgeo:validate", {"INPUT": bad, "OUTPUT": str(folder / "validate.json")})
+    set_command("")  # no setting: fzgeo found on PATH
     run(
         "validate_file",
         "fzgeo:validate",
         {"INPUT_FILE": SPEC["sites"], "OUTPUT": str(folder / "validate_file.json")},
     )
+    set_command(SPEC["command"])
 
     # E: official 三区三线 through the gb profile
     entry = run(
