@@ -157,6 +157,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     read_as = {
         f.attrs[io.READ_AS]["path"]: f.attrs[io.READ_AS] for f in frames if io.READ_AS in f.attrs
     }
+    earlier = (args.out / "summary.json").is_file()
     written = report.write_report(
         result,
         args.out,
@@ -167,6 +168,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         origins=report.layer_origins(constraints.layers, database=bool(args.dsn)),
         progress=shown,
     )
+    if earlier:
+        print(f"replaced the outputs of an earlier check in {args.out} (other files kept)")
     return _print_outcome(result, written)
 
 

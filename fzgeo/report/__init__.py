@@ -1,4 +1,4 @@
-"""Outputs of a siting check, all written atomically into one folder.
+"""Outputs of a siting check, written as one set into one folder.
 
 =====================  ==================================================================
 ``report.csv``         one row per site (input order, original attributes, Chinese
@@ -17,6 +17,10 @@
                        file's name, size and SHA-256
 =====================  ==================================================================
 
+The set is written into a temporary folder beside the output folder and swapped in whole when
+complete (:mod:`fzgeo.report._folder`): a run killed at any moment leaves the previous run's
+outputs or this run's, never a mix; files in the folder that are not outputs are kept.
+
 Areas are given in m², 公顷 and 亩, shares in %, times in Asia/Shanghai with the offset. When
 a constraint layer used was illustrative (示意), every output says so first.
 
@@ -33,10 +37,10 @@ from typing import Any
 from geopandas import GeoDataFrame
 
 from fzgeo import _progress
-from fzgeo._atomic import prepare_folder
 from fzgeo.check import CheckResult
 from fzgeo.crs import to_storage
 from fzgeo.qgis.check_output import write_conflicts
+from fzgeo.report._folder import staged
 from fzgeo.report._html import write_html
 from fzgeo.report._summary import (
     file_record,
@@ -111,7 +115,9 @@ def write_report(
     result
         What :func:`fzgeo.check.run` returned.
     folder
-        Output folder (created if needed).
+        Output folder (created if needed). Every output is written into a temporary folder
+        beside it, swapped in whole at the end (:func:`fzgeo.report._folder.staged`): files of
+        an earlier check there are replaced, other files are kept.
     inputs
         The files the check read (sites, rules, user constraint files): recorded with size and
         SHA-256 in ``summary.json``.
@@ -139,7 +145,27 @@ def write_report(
         by_title = result.rules.layers_by_title()
         origins = layer_origins({by_title.get(t, t): gdf for t, gdf in layers.items()})
     show = _progress.wanted(len(result.sites), progress)
-    folder = prepare_folder(Path(folder))
+    final = Path(folder)
+    with staged(final) as stage:
+        written = _write_all(
+            result, stage, inputs, layers, title, read_as, site_maps, origins, show, created
+        )
+    return [final / p.relative_to(stage) for p in written]
+
+
+def _write_all(
+    result: CheckResult,
+    folder: Path,
+    inputs: Sequence[Path],
+    layers: Mapping[str, GeoDataFrame] | None,
+    title: str,
+    read_as: Mapping[str, Mapping[str, Any]] | None,
+    site_maps: str,
+    origins: Mapping[str, Mapping[str, Any]] | None,
+    show: bool,
+    created: Any,
+) -> list[Path]:
+    """Every output into ``folder`` (the staging folder); the paths written."""
     text = notice(result)
     with _progress.phase("汇总表", show=show):
         tables = {

@@ -26,8 +26,11 @@ where some frame needs it. Many maps are drawn in worker processes (``fork``), f
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import re
+import signal
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -52,6 +55,7 @@ from fzgeo.report._svg import Frame
 MAX_MAPS = 200  #: site maps drawn at most (the most serious sites first)
 WHICH = ("review", "all", "none")  #: which sites get a map: 冲突 and 邻近, every site, none
 FOLDER = "maps"  #: the maps' folder inside the report folder
+_PR_SET_PDEATHSIG = 1
 PARALLEL_MIN = 64  #: maps below which drawing in worker processes does not pay
 _SEVERITY = {"一票否决": 0, "警告": 1, "复核": 2, "参考": 3}
 _MAP_FILE = re.compile(r"site_\d{5,}\.(svg|png)$")
@@ -109,6 +113,19 @@ def _draw_many(folder: str, positions: list[int]) -> dict[int, str]:
             name = f"site_{pos + 1:05d}.svg"
             (tmp / name).write_text(_sitedraw.render(_SCENE, _SCENE.sites[pos]), encoding="utf-8")
     return {pos: f"{FOLDER}/site_{pos + 1:05d}.svg" for pos in positions}
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a worker: end when the check's process ends, even killed (Linux ``PR_SET_PDEATHSIG``).
+
+    Without it a killed check leaves its map workers waiting for work forever, holding its
+    output pipes open.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 def illustrative_titles(result: CheckResult, layers: Mapping[str, GeoDataFrame]) -> list[str]:
@@ -220,7 +237,12 @@ def write_site_maps(
         else:
             chunks = [c.tolist() for c in np.array_split(positions, workers * 4) if len(c)]
             out = {}
-            with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+            with ProcessPoolExecutor(
+                workers,
+                mp_context=get_context("fork"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            ) as pool:
                 for done in pool.map(_draw_many, [str(folder)] * len(chunks), chunks):
                     out.update(done)
     finally:
