@@ -32,6 +32,8 @@ def test_wheel_contains_the_data_folders(wheel: Path) -> None:
     assert "fzgeo/_layers/kinds/admin_boundaries.yaml" in names
     assert "fzgeo/_styles/admin_boundaries.yaml" in names
     assert any(n.startswith("fzgeo/_maps/") for n in names)
+    # the QGIS plugin sources travel as package data, for `fzgeo qgis plugin`
+    assert {"fzgeo/qgis/plugin/metadata.txt", "fzgeo/qgis/plugin/__init__.py"} <= set(names)
     assert not any("/tests/" in n or n.startswith("tests/") for n in names)
 
 
