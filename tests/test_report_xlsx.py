@@ -118,3 +118,31 @@ def test_row_counts_and_blocks(tmp_path: Path, n: int):
     if n:
         assert back["序号"].tolist() == list(range(1, n + 1))
         assert np.allclose(back["值"], np.arange(n) / 3)
+
+
+def test_a_table_longer_than_a_worksheet_goes_on_several(tmp_path: Path, monkeypatch):
+    """Excel's 1,048,576 rows per sheet, scaled down: every row on some sheet, once, in order."""
+    from fzgeo.report import _tables
+
+    monkeypatch.setattr(_tables, "XLSX_MAX_ROWS", 12)
+    n = 25
+    details = pd.DataFrame(
+        {"序号": np.arange(1, n + 1), "结论": ["冲突", "无冲突"] * 12 + ["邻近"]}
+    )
+    sites = pd.DataFrame({"序号": [1, 2], "综合结论": ["冲突", "无冲突"]})
+    path = write_xlsx({"汇总": sites, "明细": details}, tmp_path / "t.xlsx", notice=["示意数据"])
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["汇总", "明细", "明细（2）", "明细（3）"]  # 9 data rows each
+    assert wb["汇总"]["A1"].value == "示意数据"  # the 示意 notice stays first on the first sheet
+    assert max(wb[s].max_row for s in wb.sheetnames) <= 12
+    rows = []
+    for k, name in enumerate(wb.sheetnames[1:], start=1):
+        note = wb[name]["A1"].value
+        assert note.startswith("本表共 25 行，超过 Excel 单个工作表的上限 12 行，分为 3 个工作表")
+        assert f"此为第 {k} 个" in note and "CSV 文件含全部行" in note
+        back = pd.read_excel(path, sheet_name=name, header=2)
+        assert list(back.columns) == ["序号", "结论"]
+        rows += back["序号"].tolist()
+    assert rows == list(range(1, n + 1))
+    fits = write_xlsx({"明细": details.head(11)}, tmp_path / "fits.xlsx")
+    assert load_workbook(fits).sheetnames == ["明细"]  # 11 rows and the header: one sheet

@@ -232,6 +232,10 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return write_bytes(path, data)
 
 
+#: rows of one worksheet in Excel, WPS and LibreOffice (2^20), header and notice rows included
+XLSX_MAX_ROWS = 1_048_576
+
+
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path, *, notice: Sequence[str] = ()) -> Path:
     """One sheet per table, written by the streaming writer :mod:`fzgeo.report._xlsx`.
 
@@ -240,18 +244,50 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path, *, notice: Sequence[
     formats by unit (m² ``#,##0.00``, 公顷 and 亩 ``#,##0.0000``, % ``0.00``), 冲突/邻近 cells
     shaded. ``notice`` lines (the 示意 disclaimer) come first on the first sheet, above the
     header, so nobody reads the table without them.
+
+    A table longer than a worksheet holds (:data:`XLSX_MAX_ROWS` rows with its header) goes on
+    several sheets, ``明细``, ``明细（2）``, ..., each with its header and a line above it saying
+    which rows it holds and how many sheets there are (the CSV files hold every row in one file).
     """
     out = []
     for i, (name, frame) in enumerate(sheets.items()):
         table = safe(frame)
-        out.append(
-            Sheet(
-                name,
-                table,
-                formats=number_formats(table),
-                notice=tuple(notice) if i == 0 else (),
-                freeze_columns=1 if "序号" in str(table.columns[0]) else 0,
-                verdict_columns=[str(c) for c in table.columns if str(c).endswith("结论")],
+        lines = tuple(notice) if i == 0 else ()
+        formats = number_formats(table)
+        freeze = 1 if "序号" in str(table.columns[0]) else 0
+        verdicts = [str(c) for c in table.columns if str(c).endswith("结论")]
+        for part, (start, stop, total) in enumerate(_parts(len(table), lines), start=1):
+            extra = (
+                (
+                    f"本表共 {len(table):,} 行，超过 Excel 单个工作表的上限 {XLSX_MAX_ROWS:,} 行，"
+                    f"分为 {total} 个工作表；此为第 {part} 个，第 {start + 1:,}–{stop:,} 行"
+                    "（CSV 文件含全部行）",
+                )
+                if total > 1
+                else ()
             )
-        )
+            out.append(
+                Sheet(
+                    name if part == 1 else f"{name}（{part}）",
+                    table.iloc[start:stop],
+                    formats=formats,
+                    notice=lines + extra,
+                    freeze_columns=freeze,
+                    verdict_columns=verdicts,
+                )
+            )
     return write_workbook(out, path)
+
+
+def _parts(n: int, notice: Sequence[str]) -> list[tuple[int, int, int]]:
+    """(start, stop, count) of the row ranges of a table of ``n`` rows, one per worksheet.
+
+    A sheet holds its notice lines, a blank row and the header above the data; a table that is
+    split carries one more notice line on each sheet.
+    """
+    whole = XLSX_MAX_ROWS - (len(notice) + 2 if notice else 1)
+    if n <= whole:
+        return [(0, n, 1)]
+    per = XLSX_MAX_ROWS - (len(notice) + 1 + 2)
+    bounds = list(range(0, n, per))
+    return [(a, min(n, a + per), len(bounds)) for a in bounds]
