@@ -257,3 +257,98 @@ def test_a_users_file_answers_the_mouse_and_its_html_is_inert(tmp_path):
         assert text.startswith("我的项目") and f"项目名称临川区厂房{XSS}" in text
         assert "用地面积12.35 公顷（185.2 亩）" in text and "是否重点是" in text
         assert driver.execute_script("return window.__xss === undefined")
+
+
+def test_a_big_layer_draws_without_leaflet_objects_and_answers_the_mouse(tmp_path):
+    """25 000 features (over render.BIG_FROM) on their own canvas under the shared one."""
+    import numpy as np
+
+    n = 25_000
+    side = int(np.ceil(np.sqrt(n)))
+    xs, ys = np.meshgrid(np.arange(side) * 150.0, np.arange(side) * 150.0)
+    boxes = shapely.box(xs.ravel()[:n], ys.ravel()[:n], xs.ravel()[:n] + 100, ys.ravel()[:n] + 100)
+    gdf = GeoDataFrame(
+        {
+            "name": [f"地块{i}" for i in range(n)],
+            "precision": "schematic",
+            "status": "planned",
+            "source": "t",
+        },
+        geometry=boxes,
+        crs=4548,
+    )
+    gdf = gdf.set_geometry(gdf.translate(500_000, 3_090_000)).to_crs(4490)
+    big = synthetic_layer(gdf, key="big", name_zh="大图层")
+    # a small layer on top of the middle of the big one: it answers first (topmost wins)
+    middle = gdf.geometry.iloc[[n // 2]].to_crs(4548).buffer(300).to_crs(4490)
+    small = GeoDataFrame(
+        {"name": ["上层地块"], "precision": "schematic", "status": "planned", "source": "t"},
+        geometry=middle.values,
+        crs=4490,
+    )
+    rendered = render.render(
+        [big, synthetic_layer(small, key="small", name_zh="小图层")],
+        title="t",
+        basemap="none",
+        assets="inline",
+    )
+    path = rendered.write(tmp_path / "big.html")
+    with chromium(*DESKTOP) as driver:
+        _device(driver, DESKTOP)
+        result = open_map(driver, path)
+        assert result.ready and result.errors == [] and result.external_requests == []
+        assert driver.execute_script(
+            "var l = fzgeoMap.layers[0]; return [l.fzConfig.big, !!l.fzCanvas, !l._layers]"
+        ) == [True, True, True]
+        # zoom onto feature 7 and hover its centre, then click
+        x, y = driver.execute_script(
+            "var l = fzgeoMap.layers[0], m = fzgeoMap.map, c = l.fzLatLngBounds(7).getCenter();"
+            "m.setView(c, 16, {animate: false}); var p = m.latLngToContainerPoint(c);"
+            "return [p.x, p.y];"
+        )
+        time.sleep(0.3)
+        mouse_to(driver, x, y)
+        assert tooltip_text(driver) == "地块7"
+        mouse_to(driver, x, y, click=True)
+        assert popup_text(driver).startswith("大图层") and "地块7" in popup_text(driver)
+        close_popup(driver)
+        # between two squares (50 m gap): nothing; the tooltip closes
+        mouse_to(
+            driver,
+            x
+            + driver.execute_script(
+                "var m = fzgeoMap.map, l = fzgeoMap.layers[0];"
+                "var a = m.latLngToContainerPoint(l.fzLatLngBounds(7).getCenter()),"
+                " b = m.latLngToContainerPoint(l.fzLatLngBounds(8).getCenter());"
+                "return (b.x - a.x) / 2;"
+            ),
+            y,
+        )
+        assert tooltip_text(driver) == ""
+        # the small layer lies on top of the big one's middle: it answers there
+        x, y = driver.execute_script(
+            "var m = fzgeoMap.map, c = fzgeoMap.layers[1].getBounds().getCenter();"
+            "m.setView(c, 15, {animate: false}); var p = m.latLngToContainerPoint(c);"
+            "return [p.x, p.y];"
+        )
+        time.sleep(0.3)
+        mouse_to(driver, x, y)
+        assert tooltip_text(driver) == "上层地块"
+        # unticked, the small layer lets the big one answer at the same pixel
+        driver.execute_script("fzgeoMap.map.removeLayer(fzgeoMap.layers[1])")
+        mouse_to(driver, x + 1, y)
+        assert tooltip_text(driver).startswith("地块")
+        # unticked, the big layer draws nothing and answers nothing
+        driver.execute_script("fzgeoMap.map.removeLayer(fzgeoMap.layers[0])")
+        mouse_to(driver, x, y)
+        assert tooltip_text(driver) == ""
+        assert not driver.execute_script("return !!document.querySelector('canvas.fz-big')")
+        # search finds its features and opens the popup
+        driver.execute_script("fzgeoMap.map.addLayer(fzgeoMap.layers[0])")
+        box = driver.find_element("css selector", ".fz-search input")
+        box.send_keys("地块24999")
+        time.sleep(0.3)
+        driver.find_element("css selector", ".fz-search li").click()
+        time.sleep(0.3)
+        assert "地块24999" in popup_text(driver)
+        driver.save_screenshot(str(tmp_path / "big.png"))

@@ -113,6 +113,9 @@ def feature_collection(web: GeoDataFrame, columns: Sequence[str]) -> str:
     return _script_safe('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}")
 
 
+#: Layers of more features are drawn by the runtime straight from their coordinates on a canvas
+#: of their own under the shared one, without a Leaflet object per feature (``big``).
+BIG_FROM = 20_000
 #: One character per feature naming its geometry type in the compact layer format.
 TYPE_CODES = {
     "Point": "a",
@@ -383,6 +386,7 @@ def _payload(
             configs[-1]["size"] = float(np.median(shapely.area(np.asarray(web.geometry.values))))
         compact = encode_layer(web, varying, report.decimals) if len(web) else None
         datasets.append(compact or feature_collection(web, varying))
+        configs[-1]["big"] = compact is not None and len(web) >= BIG_FROM
         reports.append(report)
         webs.append(web)
     return configs, datasets, reports, webs

@@ -214,7 +214,313 @@
     return { type: "FeatureCollection", features: features };
   }
 
+  /* A layer of very many features (config ``big``, from fzgeo.maps.render.BIG_FROM): drawn
+   * straight from its decoded coordinates onto its own canvas, under the shared one, without a
+   * Leaflet object per feature (100 000 of them cost seconds of garbage collection). The
+   * pointer finds its features through a grid index whenever no feature of the shared canvas
+   * is under it; tooltips, popups and search work as for any layer. */
+  var GRID = 128;
+  function worldX(lng) { return lng / 360 + 0.5; }
+  function worldY(lat) {
+    var max = 85.0511287798, phi = Math.max(Math.min(lat, max), -max) * Math.PI / 180;
+    return 0.5 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / (2 * Math.PI);
+  }
+
+  function decodeFlat(data) {
+    var scale = Math.pow(10, data.d), x = 0, y = 0;
+    var wx = [], wy = [], ringStart = [0], featRing = [0], types = [];
+    for (var i = 0; i < data.e.length; i++) {
+      var s = data.e[i], pos = 0, n = s.length;
+      while (pos <= n) {
+        var c = pos < n ? s.charCodeAt(pos) : 33;
+        if (c === 32 || c === 33) { ringStart.push(wx.length); pos++; continue; }
+        var v = [0, 0];
+        for (var k = 0; k < 2; k++) {
+          var r = 0, mult = 1, b;
+          do { b = s.charCodeAt(pos++) - 63; r += (b & 31) * mult; mult *= 32; } while (b >= 32);
+          v[k] = r % 2 ? -(r + 1) / 2 : r / 2;
+        }
+        x += v[0]; y += v[1];
+        wx.push(worldX(x / scale)); wy.push(worldY(y / scale));
+      }
+      featRing.push(ringStart.length - 1);
+      types.push(TYPES[data.t.charAt(i)]);
+    }
+    return { wx: wx, wy: wy, ringStart: ringStart, featRing: featRing, types: types };
+  }
+
+  var FzBigLayer = L.Layer.extend({
+    initialize: function (cfg, data, constants) {
+      this.fzConfig = cfg;
+      this.fzLower = [];
+      this.fzData = data;
+      this.fzConstants = constants;
+      var flat = this.fzFlat = decodeFlat(data);
+      var n = flat.types.length, box = this.fzBox = new Float64Array(4 * n);
+      var all = [Infinity, Infinity, -Infinity, -Infinity];
+      var symbols = this.fzSymbols = [], cache = {}, field = cfg.style.field;
+      for (var i = 0; i < n; i++) {
+        var b = [Infinity, Infinity, -Infinity, -Infinity];
+        for (var v = flat.ringStart[flat.featRing[i]]; v < flat.ringStart[flat.featRing[i + 1]]; v++) {
+          var px = flat.wx[v], py = flat.wy[v];
+          if (px < b[0]) { b[0] = px; } if (py < b[1]) { b[1] = py; }
+          if (px > b[2]) { b[2] = px; } if (py > b[3]) { b[3] = py; }
+        }
+        box.set(b, 4 * i);
+        all = [Math.min(all[0], b[0]), Math.min(all[1], b[1]), Math.max(all[2], b[2]), Math.max(all[3], b[3])];
+        var props = this.fzProps(i), key = (field ? String(props[field]) : "") + "|" + props.precision;
+        if (!cache[key]) {
+          var passes = cfg.style.passes || 1, list = [];
+          for (var p = 0; p < passes; p++) { list.push(symbolFor(cfg, props, p)); }
+          cache[key] = list;
+        }
+        symbols.push(cache[key]);
+      }
+      this.fzAll = all;
+      /* grid over the layer's extent: each feature in every cell its box touches */
+      var grid = this.fzGrid = [], w = (all[2] - all[0]) || 1e-12, h = (all[3] - all[1]) || 1e-12;
+      this.fzCell = [w / GRID, h / GRID];
+      for (var j = 0; j < n; j++) {
+        var c0 = this.fzCellOf(box[4 * j], box[4 * j + 1]), c1 = this.fzCellOf(box[4 * j + 2], box[4 * j + 3]);
+        for (var gx = c0[0]; gx <= c1[0]; gx++) {
+          for (var gy = c0[1]; gy <= c1[1]; gy++) {
+            var cell = gx * GRID + gy;
+            (grid[cell] || (grid[cell] = [])).push(j);
+          }
+        }
+      }
+    },
+    fzCellOf: function (x, y) {
+      var a = this.fzAll;
+      return [Math.min(Math.max(Math.floor((x - a[0]) / this.fzCell[0]), 0), GRID - 1),
+        Math.min(Math.max(Math.floor((y - a[1]) / this.fzCell[1]), 0), GRID - 1)];
+    },
+    fzProps: function (i) {
+      var props = Object.assign({}, this.fzConstants), p = this.fzData.p || {};
+      for (var col in p) {
+        if (Object.prototype.hasOwnProperty.call(p, col) && p[col][i] !== null && p[col][i] !== undefined) { props[col] = p[col][i]; }
+      }
+      return props;
+    },
+    fzLatLngBounds: function (i) {
+      var b = this.fzBox, m = this.fzMap || null;
+      var unproject = function (x, y) {
+        var lng = (x - 0.5) * 360, lat = (2 * Math.atan(Math.exp((0.5 - y) * 2 * Math.PI)) - Math.PI / 2) * 180 / Math.PI;
+        return L.latLng(lat, lng);
+      };
+      void m;
+      if (i === undefined) { return L.latLngBounds(unproject(this.fzAll[0], this.fzAll[3]), unproject(this.fzAll[2], this.fzAll[1])); }
+      return L.latLngBounds(unproject(b[4 * i], b[4 * i + 3]), unproject(b[4 * i + 2], b[4 * i + 1]));
+    },
+    getBounds: function () { return this.fzLatLngBounds(); },
+    getLayers: function () { return this.fzFlat.types.length ? [this] : []; },
+    eachLayer: function () { return this; },
+    fzEntries: function () {
+      var out = [], self = this, label = this.fzConfig.label, col = (this.fzData.p || {})[label];
+      for (var i = 0; i < this.fzFlat.types.length; i++) {
+        var name = col ? col[i] : this.fzConstants[label];
+        if (name !== null && name !== undefined && name !== "") {
+          out.push({ name: String(name), layer: this, feature: this.fzFeature(i) });
+        }
+      }
+      void self;
+      return out;
+    },
+    fzFeature: function (i) {
+      var self = this;
+      return { feature: { properties: this.fzProps(i) }, getBounds: function () { return self.fzLatLngBounds(i); } };
+    },
+    onAdd: function (map) {
+      this.fzMap = map; this.fzOn = true;
+      if (!this.fzCanvas) {
+        this.fzCanvas = L.DomUtil.create("canvas", "fz-big leaflet-zoom-hide");
+        this.fzCanvas.style.pointerEvents = "none";
+      }
+      var pane = map.getPane(OVERLAY_PANE);
+      pane.insertBefore(this.fzCanvas, pane.firstChild);
+      map.on("moveend zoomend resize viewreset", this.fzSchedule, this);
+      map.on("mousemove", this.fzHover, this);
+      map.on("mouseout zoomstart movestart", this.fzHide, this);
+      map.on("click", this.fzClick, this);
+      this.fzSync();
+    },
+    onRemove: function (map) {
+      this.fzOn = false;
+      L.DomUtil.remove(this.fzCanvas);
+      map.off("moveend zoomend resize viewreset", this.fzSchedule, this);
+      map.off("mousemove", this.fzHover, this);
+      map.off("mouseout zoomstart movestart", this.fzHide, this);
+      map.off("click", this.fzClick, this);
+      this.fzHide();
+      this.fzShown = false;
+    },
+    fzSync: function () {
+      var cfg = this.fzConfig, map = this.fzMap;
+      this.fzShown = !!this.fzOn && !(cfg.minZoom && map.getZoom() < cfg.minZoom);
+      if (!this.fzShown) { this.fzHide(); }
+      this.fzSchedule();
+    },
+    /* one redraw per animation frame, however many view events came */
+    fzSchedule: function () {
+      if (this.fzFrame) { return; }
+      this.fzFrame = L.Util.requestAnimFrame(function () { this.fzFrame = null; this.fzDraw(); }, this);
+    },
+    fzHide: function () {
+      if (this.fzTip && this.fzMap) { this.fzMap.closeTooltip(this.fzTip); }
+      this.fzHit = null;
+    },
+    fzDraw: function () {
+      var map = this.fzMap, canvas = this.fzCanvas;
+      if (!map || !canvas) { return; }
+      var size = map.getSize(), ratio = window.devicePixelRatio || 1;
+      var topLeft = map.containerPointToLayerPoint([0, 0]);
+      L.DomUtil.setPosition(canvas, topLeft);
+      canvas.width = size.x * ratio; canvas.height = size.y * ratio;
+      canvas.style.width = size.x + "px"; canvas.style.height = size.y + "px";
+      var ctx = canvas.getContext("2d");
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.clearRect(0, 0, size.x, size.y);
+      if (!this.fzShown) { return; }
+      var scale = 256 * Math.pow(2, map.getZoom()), origin = map.getPixelOrigin();
+      var ox = origin.x + topLeft.x, oy = origin.y + topLeft.y;
+      var view = [ox / scale, oy / scale, (ox + size.x) / scale, (oy + size.y) / scale];
+      var flat = this.fzFlat, box = this.fzBox, n = flat.types.length;
+      var passes = this.fzConfig.style.passes || 1;
+      this.fzLast = null;
+      ctx.lineCap = ctx.lineJoin = "round";
+      for (var p = 0; p < passes; p++) {
+        for (var i = 0; i < n; i++) {
+          if (box[4 * i + 2] < view[0] || box[4 * i] > view[2] || box[4 * i + 3] < view[1] || box[4 * i + 1] > view[3]) { continue; }
+          var sym = this.fzSymbols[i][p];
+          if (sym) { this.fzPath(ctx, i, sym, scale, ox, oy); }
+        }
+      }
+    },
+    fzStyle: function (ctx, sym) {
+      if (this.fzLast === sym) { return; }
+      this.fzLast = sym;
+      ctx.fillStyle = sym.fillColor || sym.color;
+      ctx.strokeStyle = sym.color;
+      ctx.lineWidth = sym.weight;
+      ctx.setLineDash(sym.dashArray ? String(sym.dashArray).split(/[ ,]+/).map(Number) : []);
+    },
+    fzPath: function (ctx, i, sym, scale, ox, oy) {
+      var flat = this.fzFlat, type = flat.types[i], point = type === "Point" || type === "MultiPoint";
+      var box = this.fzBox;
+      this.fzStyle(ctx, sym);
+      if (!point && (box[4 * i + 2] - box[4 * i]) * scale < 1.5 && (box[4 * i + 3] - box[4 * i + 1]) * scale < 1.5) {
+        /* smaller than a pixel or two at this zoom: a speck in the outline colour */
+        ctx.globalAlpha = sym.opacity === undefined ? 1 : sym.opacity;
+        ctx.fillStyle = sym.color;
+        ctx.fillRect(box[4 * i] * scale - ox, box[4 * i + 1] * scale - oy, 1.5, 1.5);
+        ctx.fillStyle = sym.fillColor || sym.color;
+        ctx.globalAlpha = 1;
+        return;
+      }
+      ctx.beginPath();
+      for (var r = flat.featRing[i]; r < flat.featRing[i + 1]; r++) {
+        for (var v = flat.ringStart[r]; v < flat.ringStart[r + 1]; v++) {
+          var x = flat.wx[v] * scale - ox, y = flat.wy[v] * scale - oy;
+          if (point) { ctx.moveTo(x + sym.radius, y); ctx.arc(x, y, sym.radius, 0, 2 * Math.PI); }
+          else if (v === flat.ringStart[r]) { ctx.moveTo(x, y); } else { ctx.lineTo(x, y); }
+        }
+        if (type === "Polygon" || type === "MultiPolygon") { ctx.closePath(); }
+      }
+      var line = type === "LineString" || type === "MultiLineString";
+      if (!line && sym.fill) {
+        ctx.globalAlpha = sym.fillOpacity;
+        ctx.fill("evenodd");
+      }
+      if (sym.stroke !== false && sym.weight) {
+        ctx.globalAlpha = sym.opacity === undefined ? 1 : sym.opacity;
+        ctx.stroke();
+      }
+      ctx.globalAlpha = 1;
+    },
+    /* the topmost feature of this layer under layer point ``pt`` (null: none) */
+    fzFind: function (pt) {
+      if (!this.fzShown) { return null; }
+      var map = this.fzMap, scale = 256 * Math.pow(2, map.getZoom()), origin = map.getPixelOrigin();
+      var x = (pt.x + origin.x) / scale, y = (pt.y + origin.y) / scale, a = this.fzAll;
+      var slack = 4 / scale;
+      if (x < a[0] - slack || x > a[2] + slack || y < a[1] - slack || y > a[3] + slack) { return null; }
+      var c0 = this.fzCellOf(x - slack, y - slack), c1 = this.fzCellOf(x + slack, y + slack), best = -1;
+      for (var gx = c0[0]; gx <= c1[0]; gx++) {
+        for (var gy = c0[1]; gy <= c1[1]; gy++) {
+          var list = this.fzGrid[gx * GRID + gy] || [];
+          for (var k = 0; k < list.length; k++) {
+            var i = list[k];
+            if (i > best && this.fzContains(i, x, y, scale)) { best = i; }
+          }
+        }
+      }
+      return best < 0 ? null : best;
+    },
+    fzContains: function (i, x, y, scale) {
+      var flat = this.fzFlat, box = this.fzBox, sym = this.fzSymbols[i][this.fzSymbols[i].length - 1] || {};
+      var type = flat.types[i], tol = ((sym.weight || 0) / 2 + 2) / scale;
+      if (type === "Point" || type === "MultiPoint") { tol = ((sym.radius || 4) + 1) / scale; }
+      if (x < box[4 * i] - tol || x > box[4 * i + 2] + tol || y < box[4 * i + 1] - tol || y > box[4 * i + 3] + tol) { return false; }
+      var inside = false, near = false;
+      for (var r = flat.featRing[i]; r < flat.featRing[i + 1]; r++) {
+        var s = flat.ringStart[r], e = flat.ringStart[r + 1];
+        for (var v = s; v < e; v++) {
+          var x1 = flat.wx[v], y1 = flat.wy[v];
+          if (type === "Point" || type === "MultiPoint") { if (Math.hypot(x - x1, y - y1) <= tol) { return true; } continue; }
+          var w = v + 1 < e ? v + 1 : (type === "Polygon" || type === "MultiPolygon" ? s : -1);
+          if (w < 0) { continue; }
+          var x2 = flat.wx[w], y2 = flat.wy[w];
+          if ((y1 > y) !== (y2 > y) && x < (x2 - x1) * (y - y1) / (y2 - y1) + x1) { inside = !inside; }
+          var dx = x2 - x1, dy = y2 - y1, t = dx || dy ? ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy) : 0;
+          t = Math.max(0, Math.min(1, t));
+          if (Math.hypot(x - (x1 + t * dx), y - (y1 + t * dy)) <= tol) { near = true; }
+        }
+      }
+      var filled = (type === "Polygon" || type === "MultiPolygon") && sym.fill && sym.fillOpacity;
+      return near || (filled && inside);
+    },
+    fzHover: function (e) {
+      var hit = this.fzCovered(e) ? null : this.fzFind(e.layerPoint);
+      var map = this.fzMap;
+      if (hit === null) {
+        if (this.fzHit !== null && this.fzHit !== undefined) { this.fzHide(); }
+        return;
+      }
+      if (!this.fzTip) { this.fzTip = L.tooltip({ sticky: true }); }
+      if (hit !== this.fzHit) {
+        this.fzTip.setContent(label(this.fzConfig, this.fzProps(hit)));
+        this.fzHit = hit;
+      }
+      this.fzTip.setLatLng(e.latlng);
+      if (!map.hasLayer(this.fzTip)) { map.openTooltip(this.fzTip); }
+    },
+    fzClick: function (e) {
+      if (this.fzCovered(e)) { return; }
+      var hit = this.fzFind(e.layerPoint);
+      if (hit === null) { return; }
+      L.popup(POPUP).setLatLng(e.latlng).setContent(popup(this.fzConfig, this.fzProps(hit))).openOn(this.fzMap);
+    },
+    /* whether a feature of the shared canvas (drawn above this layer) is under the pointer */
+    fzCovered: function (e) {
+      var renderer = this.fzRenderer;
+      if (!renderer || !renderer._drawFirst) { return false; }
+      for (var o = renderer._drawFirst; o; o = o.next) {
+        if (o.layer.options.interactive && o.layer._containsPoint(e.layerPoint)) { return true; }
+      }
+      return false;
+    }
+  });
+
+  function addBigLayer(map, cfg, data, index, renderer) {
+    var layer = new FzBigLayer(cfg, data, cfg.constants || {});
+    layer.fzIndex = index;
+    layer.fzRenderer = renderer;
+    layer.fzRestack = function () {};
+    return layer;
+  }
+
   function addLayer(map, cfg, data, index, renderer, restack) {
+    if (cfg.big && data.e) { return addBigLayer(map, cfg, data, index, renderer); }
     if (data.e) { data = decodeLayer(data); }
     var constants = cfg.constants || {};
     if (Object.keys(constants).length) {
@@ -260,6 +566,7 @@
   function searchControl(map, layers) {
     var index = [];
     layers.forEach(function (layer) {
+      if (layer.fzEntries) { index.push.apply(index, layer.fzEntries()); return; }
       layer.eachLayer(function (f) {
         var name = f.feature.properties[layer.fzConfig.label];
         if (name !== null && name !== undefined && name !== "") {
@@ -451,7 +758,8 @@
       /* sizes within 1 % count as equal (a conflict part as large as its site stays on top) */
       var sa = ca.size || 0, sb = cb.size || 0;
       var bigger = Math.abs(sa - sb) <= 0.01 * Math.max(sa, sb) ? 0 : sb - sa;
-      return ra - rb || bigger || a - b;
+      /* a big layer (its own canvas, under the shared one) comes first */
+      return (cb.big ? 1 : 0) - (ca.big ? 1 : 0) || ra - rb || bigger || a - b;
     });
     var stacked = [];
     var restack = function (from) {
