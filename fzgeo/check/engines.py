@@ -27,7 +27,7 @@ import numpy as np
 from geopandas import GeoDataFrame
 
 from fzgeo import _progress
-from fzgeo.check import _overlap, vector
+from fzgeo.check import _overlap, _parallel, vector
 from fzgeo.check.model import Constraint
 from fzgeo.check.rules import Rule, RuleSet
 
@@ -166,6 +166,8 @@ class LocalEngine(Engine):
                 done = list(pool.map(one, range(len(parts))))
         else:
             done = [one(k) for k in range(len(parts))]
+        if len(task.geoms) >= PARALLEL_FROM:
+            _parallel.release_memory()  # the overlays' temporaries
         return _overlap.Measure(
             inside=np.concatenate([m.inside for m in done]),
             parts=np.concatenate([m.parts for m in done]),

@@ -474,6 +474,8 @@ def for_layer(
     )  # already in the work CRS: the validity found above holds
     valid, _ = polygonal(projected, valid=ok if same else None)
     parts, feature = cut(valid, max_vertices=max_vertices)
+    del projected, valid  # the layer's work-CRS copy, when it was projected
     if use_cache:
         _store(path, parts, feature, repaired)
+    _parallel.release_memory()  # the cut's temporaries
     return Pieces(parts, feature, digest, max_vertices), repaired
