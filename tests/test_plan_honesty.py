@@ -285,6 +285,14 @@ REREAD = {
     "fuhe_upstream_downstream_compensation": ("river_controls", "illustrative"),
     "changfu_cooperation_demo_zone": ("cooperation_zones", "illustrative"),
     "ganmin_industrial_coop_demo_zone": ("cooperation_zones", "illustrative"),
+    # the second reading: a crop or park the plan ties to counties on another line
+    "vegetable_zones_suburb_expressway": ("agriculture_bases", "illustrative"),  # line 1478
+    "smart_rice_seed_core_park": ("agriculture_bases", "illustrative"),  # 宜黄 制种, 1482
+    "national_rural_integration_demo_parks": ("agriculture_bases", "illustrative"),  # 金溪, 809
+    # every-county networks: their county tier at the 11 seats
+    "three_tier_rural_health_network": ("public_facilities", "illustrative"),
+    "rural_logistics_nodes": ("economic_platforms", "illustrative"),
+    "fuhe_smart_water_flood_monitoring": ("river_controls", "illustrative"),  # basin stand-in
 }
 
 
@@ -304,3 +312,21 @@ def test_reread_entries_are_drawn_with_an_honest_precision(iid: str, plan_lines)
     assert set(rows["precision"]) == {precision}, (iid, list(rows["precision"]))
     for _, row in rows.iterrows():
         assert row["plan_term"] in plan_lines[int(row["source_line"]) - 1], row["name"]
+
+
+def test_an_of_layer_member_layer_is_read_once() -> None:
+    """Geometry and precision of ``of_layer`` specs share one read of the member layer."""
+    calls: list[str] = []
+
+    def counting(name: str):
+        calls.append(name)
+        return layers.load(name)
+
+    spec = {"of_layer": "highways", "names": ["国道G206"]}
+    feats = [
+        {"name": f"测试{i}", "line": 1025, "attrs": {"facility_type": "政务"}, "geometry": spec}
+        for i in range(2)
+    ]
+    gdf = placement.features_to_gdf({"features": feats}, kind=_kind(), load=counting)
+    assert len(gdf) == 2
+    assert calls == ["highways"]
