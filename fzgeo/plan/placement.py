@@ -30,7 +30,8 @@ Specs that read another layer (``counties``, ``reach``, ``on_river``, ``of_layer
 city``) need a ``load``: the one of the :class:`~fzgeo.plan.context.BuildContext` a builder is
 given, or :func:`fzgeo.plan.layers.load` for a caller outside the registry. This module never
 imports the registry, which builds its placed layers with it. Shapes read from other layers are
-built once per loader.
+built once per loader, and the layer an ``of_layer`` spec draws from is read once per loader for
+both its geometry and its precision.
 
 Precision follows the placement method (:func:`placement_method`, applied by
 :func:`features_to_gdf`, the one place it is decided): a feature placed at named points, reaches
@@ -198,11 +199,21 @@ def _reach(name: str, start: Any, end: Any, load: Load | None) -> LineString:
     return substring(river, a, b)
 
 
+@cache
+def _member_layer(load: Load, layer: str) -> GeoDataFrame:
+    """The layer an ``of_layer`` spec draws from, read once per loader and layer.
+
+    Both the geometry (:func:`_of_layer`) and the precision (:func:`method_precision`) of such a
+    spec read it; they share this one read and must not change it.
+    """
+    return load(layer)
+
+
 def _of_layer(layer: str, names: Any, load: Load | None) -> BaseGeometry:
     """The union of the features of ``layer`` named ``names`` (work-CRS metres)."""
     if not isinstance(names, list) or not names:
         raise ConfigError(f"expected a list of feature names of {layer!r}, got {names!r}")
-    gdf = _loader(load, f"{{of_layer: {layer}}}")(layer)
+    gdf = _member_layer(_loader(load, f"{{of_layer: {layer}}}"), layer)
     unknown = [n for n in names if n not in set(gdf["name"])]
     if unknown:
         raise ConfigError(f"{layer!r} has no feature named {unknown}")
@@ -333,7 +344,7 @@ def method_precision(spec: Mapping[str, Any], load: Load | None = None) -> str:
     method = placement_method(spec)
     found = [METHOD_PRECISION[method]]
     for ref in _layer_refs(spec):
-        gdf = _loader(load, f"{{of_layer: {ref['of_layer']}}}")(ref["of_layer"])
+        gdf = _member_layer(_loader(load, f"{{of_layer: {ref['of_layer']}}}"), ref["of_layer"])
         found.extend(gdf.loc[gdf["name"].isin(ref.get("names") or []), "precision"])
     return weakest_precision(found)
 
