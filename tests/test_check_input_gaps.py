@@ -7,6 +7,7 @@ is an error, or a warning naming the sites, never a silent 无冲突.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -259,3 +260,53 @@ def test_a_bare_against_name_is_a_file_when_one_exists_as_in_export(
     Path("eco_redline").write_text("not a layer", encoding="utf-8")
     assert main([*args, "--against", "eco_redline", "--out", "file"]) == 2
     assert "eco_redline: unsupported file type (none)" in capsys.readouterr().err
+
+
+def test_the_issues_column_says_per_site_what_was_done_to_its_input(layers, tmp_path, capsys):
+    """问题 in report.csv, report.xlsx and report.html: repairs, copies, the CRS assumed."""
+    bow_tie = shapely.Polygon(
+        [(X + 10, Y + 10), (X + 60, Y + 60), (X + 60, Y + 10), (X + 10, Y + 60)]
+    )
+    other = box(X + 500, Y, X + 600, Y + 100)
+    sites = GeoDataFrame(
+        {"编号": ["A-1", "B-2", "C-3", "D-4", "E-5"]},
+        geometry=[bow_tie, other, other, None, box(X + 900, Y, X + 950, Y + 50)],
+    )
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    with warnings.catch_warnings():  # GDAL: "'crs' was not provided", as wanted here
+        warnings.simplefilter("ignore", UserWarning)
+        sites.to_file(folder / "sites.shp", encoding="UTF-8")  # no CRS: no .prj
+    assert not (folder / "sites.prj").exists()
+    out = tmp_path / "out"
+    assert check(folder / "sites.shp", layers, out, "--assume-crs", "EPSG:4548") == 1
+    capsys.readouterr()
+    crs = "文件未声明坐标系，按 --assume-crs 取 EPSG:4548"
+    wanted = [
+        f"几何已修复：自相交；{crs}",
+        f"第 3 行与其几何相同（重复，合计只计一次）；{crs}",
+        f"与第 2 行几何相同（重复，合计只计一次）；{crs}",
+        f"没有几何（null geometry）；{crs}",
+        crs,
+    ]
+    report = pd.read_csv(out / "report.csv", encoding="utf-8-sig")
+    assert report["问题"].tolist() == wanted
+    xlsx = pd.read_excel(out / "report.xlsx", sheet_name="汇总")
+    assert xlsx["问题"].tolist() == wanted
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<th>问题</th>" in html
+    for text in wanted:
+        assert f">{text}</td>" in html
+
+
+def test_no_issue_no_text(layers, tmp_path, capsys):
+    path = tmp_path / "sites.gpkg"
+    GeoDataFrame({"编号": ["A"]}, geometry=[box(X + 10, Y + 10, X + 20, Y + 20)], crs=4548).to_file(
+        path
+    )
+    out = tmp_path / "out"
+    assert check(path, layers, out) == 1
+    capsys.readouterr()
+    report = pd.read_csv(out / "report.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert report["问题"].tolist() == [""]
+    assert "<th>问题</th>" not in (out / "report.html").read_text(encoding="utf-8")

@@ -188,7 +188,7 @@ def run(
     own = tables.site_columns(sites, cls, whole, repaired)
     if not ok.all():
         own["geometry_class"] = np.where(ok, own["geometry_class"], "")
-        own["problem"] = problem
+    own["problem"] = tables.site_issues(sites, problem, repaired, copies, sites.attrs.get(READ_AS))
     if ellipsoidal:
         own["site_area_m2_ellipsoidal"] = ellipsoidal_area(vector.polygons_only(geoms, cls))
     out = tables.assemble(sites, own, details, [r.id for r in rule_set.rules])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+import shapely
 from geopandas import GeoDataFrame
 
 from fzgeo.check import _overlap
@@ -131,3 +132,65 @@ def assemble(
         blocks.append(block)
     table = pd.concat(blocks, axis=1)
     return GeoDataFrame(table, geometry=sites.geometry.values, crs=sites.crs)
+
+
+#: GEOS validity reasons (shapely.is_valid_reason, up to the '[') in Chinese, for the 问题 column
+REPAIR_REASONS_ZH = {
+    "Self-intersection": "自相交",
+    "Ring Self-intersection": "环自相交",
+    "Too few points": "点数过少",
+    "Nested shells": "外环相互嵌套",
+    "Duplicate Rings": "环重复",
+    "Interior is disconnected": "内部被洞分割",
+    "Hole lies outside shell": "洞在外环之外",
+    "Nested holes": "洞相互嵌套",
+    "Invalid Coordinate": "坐标无效",
+    "Ring is not closed": "环未闭合",
+}
+#: what io.read did to the coordinates of a whole file (``READ_AS["input_coords"]``), in Chinese
+CONVERTED_ZH = {
+    "gcj02": "坐标已由 GCJ-02（高德/腾讯）转换为 CGCS2000",
+    "bd09": "坐标已由 BD-09（百度）转换为 CGCS2000",
+}
+
+
+def site_issues(
+    sites: GeoDataFrame,
+    problem: np.ndarray,
+    repaired: np.ndarray,
+    copies: list[list[int]],
+    read_as: dict[str, object] | None = None,
+) -> np.ndarray:
+    """Per site, in Chinese, what was done to its input or why it was not checked (问题).
+
+    One text per site, parts joined by ``；``: the reason a site has no usable geometry
+    (``problem``), a repair (``几何已修复：自相交``, the GEOS reason of the geometry as
+    delivered), a duplicate (``与第 1 行几何相同（重复，合计只计一次）``, rows 1-based as the
+    report's 序号; the first of a group names its copies), and what reading did to every site
+    of the file (``read_as``, :data:`fzgeo.io.READ_AS`: a CRS assumed or replaced, GCJ-02/BD-09
+    converted). Empty where nothing was done.
+    """
+    n = len(sites)
+    parts: list[list[str]] = [[p] if p else [] for p in problem.tolist()]
+    rows = np.flatnonzero(repaired)
+    if len(rows):
+        delivered = np.asarray(sites.geometry.values, dtype=object)[rows]
+        for i, why in zip(rows.tolist(), shapely.is_valid_reason(delivered).tolist(), strict=True):
+            key = str(why).split("[")[0].strip()
+            parts[i].append(f"几何已修复：{REPAIR_REASONS_ZH.get(key, key or '无效几何')}")
+    for group in copies:
+        first = group[0]
+        later = "、".join(str(r + 1) for r in group[1:])
+        parts[first].append(f"第 {later} 行与其几何相同（重复，合计只计一次）")
+        for r in group[1:]:
+            parts[r].append(f"与第 {first + 1} 行几何相同（重复，合计只计一次）")
+    whole = []
+    if read_as:
+        if read_as.get("crs_note_zh"):
+            whole.append(str(read_as["crs_note_zh"]))
+        converted = CONVERTED_ZH.get(str(read_as.get("input_coords") or "").lower())
+        if converted:
+            whole.append(converted)
+    out = np.empty(n, dtype=object)
+    out[:] = ["；".join([*p, *whole]) for p in parts]
+    return out

@@ -491,7 +491,9 @@ def read(
     for note in src.notes:
         category = DeclaredAreaWarning if note.code == "FZ420" else TextEncodingWarning
         warnings.warn(str(note), category, stacklevel=2)
+    declared = gdf.crs
     gdf = resolve(gdf, src, assume_crs=assume_crs, input_coords=input_coords, what=what)
+    crs_note = crs_note_zh(declared, gdf.crs, assume_crs, src)
     if input_coords:
         gdf = _from_offset(gdf, input_coords, src.path)
     gdf.attrs[READ_AS] = {
@@ -501,8 +503,40 @@ def read(
         "encoding": str(src.encoding) if src.encoding else None,
         "crs": f"EPSG:{gdf.crs.to_epsg()} {gdf.crs.name}" if gdf.crs.to_epsg() else gdf.crs.name,
         "input_coords": input_coords,
+        "crs_note_zh": crs_note,
     }
     return gdf
+
+
+def _crs_label(crs: Any) -> str:
+    code = crs.to_epsg() if crs is not None else None
+    return f"EPSG:{code}" if code else str(getattr(crs, "name", crs))
+
+
+def crs_note_zh(declared: Any, final: Any, assume_crs: object | None, src: Source) -> str:
+    """In Chinese, the CRS :func:`read` took that the file did not declare, or "" (the 问题 column).
+
+    A CRS taken from ``--assume-crs`` or from the coordinates when the file declares none, one
+    that replaced a declared CRS the coordinates contradict, and 西安80/北京54 coordinates vouched
+    for as CGCS2000 (no datum shift applied). Lon/lat columns read as CGCS2000 degrees, the
+    documented rule for them, are not an assumption here.
+    """
+    if final is None:
+        return ""
+    taken = _crs_label(final)
+    if src.crs_refusal is not None:
+        return (
+            f"坐标系为{src.refused_datum or '旧基准'}，按 --assume-crs 视为 {taken}，未做基准转换"
+        )
+    if src.degrees and declared is None and assume_crs is None:
+        return ""
+    if declared is None:
+        if assume_crs is not None:
+            return f"文件未声明坐标系，按 --assume-crs 取 {taken}"
+        return f"文件未声明坐标系，按坐标推定为 {taken}"
+    if not final.equals(declared):
+        return f"声明的坐标系 {_crs_label(declared)} 与坐标不符，按 --assume-crs 取 {taken}"
+    return ""
 
 
 def _from_offset(gdf: GeoDataFrame, input_coords: str, path: Path) -> GeoDataFrame:

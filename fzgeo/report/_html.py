@@ -198,6 +198,9 @@ def _area_text(m2: float, what: str) -> str:
 def _brief(result: CheckResult, rows: list[int], labels: Sequence[str]) -> pd.DataFrame:
     """The per-site table of the HTML: name, size (m², 公顷, 亩), verdicts with their areas.
 
+    A column 问题 says what was done to a site's input (repaired, duplicated, CRS assumed) or
+    why it was not checked, when any listed site has such a note.
+
     ``labels``: every site's name (:func:`_labels`).
     """
     sites = result.sites.iloc[rows]
@@ -218,6 +221,10 @@ def _brief(result: CheckResult, rows: list[int], labels: Sequence[str]) -> pd.Da
     )
     if out["项目长度（米）"].isna().all() or not (out["项目长度（米）"] > 0).any():
         out = out.drop(columns="项目长度（米）")
+    if "problem" in sites.columns:  # what was done to a site's input (repair, duplicate, CRS)
+        issues = sites["problem"].fillna("").astype(str).to_numpy()
+        if (issues != "").any():
+            out["问题"] = issues
     type_col = result.rules.type_column
     if type_col and type_col in sites.columns:
         out.insert(2, "项目类型", sites[type_col].to_numpy())
