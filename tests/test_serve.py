@@ -90,7 +90,7 @@ def test_check_page_is_chinese_and_makes_no_external_request(server: Server) -> 
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "external asset linked"
 
 
-def test_web_check_gives_the_cli_result(server: Server, tmp_path: Path) -> None:
+def test_web_check_gives_the_cli_result(server: Server, tmp_path: Path, data: Path) -> None:
     path = site_file(tmp_path, 6)
     status, reply = upload(server, path)
     assert status == 202, reply
@@ -112,6 +112,13 @@ def test_web_check_gives_the_cli_result(server: Server, tmp_path: Path) -> None:
     gpkg.write_bytes(fetch(server, reply["id"], "conflicts.gpkg"))
     assert "conflict_parts" in pyogrio.list_layers(gpkg)[:, 0]
     assert str(server.url) not in json.dumps(done) and "/tmp" not in json.dumps(done)
+    for name in ("summary.json", "report.html", "report.csv"):  # no server folder in any output
+        assert str(data).encode() not in fetch(server, reply["id"], name), name
+    record = json.loads(fetch(server, reply["id"], "summary.json"))
+    cli_record = json.loads((tmp_path / "cli" / "summary.json").read_text(encoding="utf-8"))
+    for rec in (*record["inputs"], *cli_record["inputs"]):
+        rec.pop("path")  # the CLI records where the file is; the server only its name
+    assert record["inputs"] == cli_record["inputs"]
 
 
 def test_bad_file_gets_the_cli_code_and_message(server: Server, tmp_path: Path) -> None:

@@ -104,7 +104,7 @@ def _options(form: Any, name: str, rules: str | None, threads: int | None) -> di
 
 def create_app(config: ServeConfig) -> Any:
     """The ASGI application (content must be prepared: :func:`fzgeo.serve.content.prepare`)."""
-    data = config.data
+    data = config.data.resolve()
     store = jobs.JobStore(
         data / content.JOBS,
         keep_seconds=config.keep_hours * 3600,

@@ -96,7 +96,9 @@ def run(job_dir: str, options: dict[str, Any], dsn: str | None = None) -> dict[s
     Parameters
     ----------
     job_dir
-        The job folder, holding ``upload/<file>`` (and ``upload/rules.yaml`` for own rules).
+        The job folder, holding ``upload/<file>`` (and ``upload/rules/<file>`` for own rules).
+        The check runs with ``upload/`` as the working folder (a worker process runs one job
+        at a time), so what it writes names the files as the user sent them.
     options
         ``sites`` (the upload's file name), ``rules`` (a file name in ``upload/`` or None),
         ``layer``, ``assume_crs``, ``encoding``, ``input_coords``, ``allow_outside``,
@@ -105,7 +107,7 @@ def run(job_dir: str, options: dict[str, Any], dsn: str | None = None) -> dict[s
         Measure in PostGIS against the tables ``fzgeo db push`` wrote there (as ``fzgeo check
         --dsn``); None measures here.
     """
-    job = Path(job_dir)
+    job = Path(job_dir).resolve()
     caught: list[str] = []
     started = time.time()
     final: dict[str, Any]
@@ -114,7 +116,14 @@ def run(job_dir: str, options: dict[str, Any], dsn: str | None = None) -> dict[s
             warnings.simplefilter("default")
             for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
                 warnings.simplefilter("ignore", category)
-            outcome = _check(job, options, dsn)
+            # in the upload folder, as a planner runs `fzgeo check FILE` beside the file: messages,
+            # summary.json and the report name the file, not the server's folders
+            here = Path.cwd()
+            os.chdir(job / UPLOAD)
+            try:
+                outcome = _check(job, options, dsn)
+            finally:
+                os.chdir(here)
             caught = list(dict.fromkeys(_clean(str(w.message), job) for w in seen))
     except FzgeoError as err:
         final = {"state": "error", "phase": "出错", "error": _error(err, job)}
@@ -161,9 +170,8 @@ def _check(job: Path, options: dict[str, Any], dsn: str | None) -> dict[str, Any
     from fzgeo import check, io, report
     from fzgeo.check import rules
 
-    upload = job / UPLOAD
-    sites_path = upload / options["sites"]
-    rules_path = upload / options["rules"] if options.get("rules") else None
+    sites_path = Path(options["sites"])  # relative to the upload folder, the working folder
+    rules_path = Path(options["rules"]) if options.get("rules") else None
     rule_set = rules.load(rules_path)
     _phase(job, "读取项目文件")
     sites = io.read(
@@ -225,6 +233,7 @@ def _check(job: Path, options: dict[str, Any], dsn: str | None) -> dict[str, Any
             origins=report.layer_origins(constraints.layers, database=bool(dsn)),
             progress=False,
         )
+        _without_folders(out / "summary.json", job)
         _phase(job, "绘制冲突地图")
         _conflicts_map(out)
         outcome = _outcome(result, out)
@@ -232,6 +241,26 @@ def _check(job: Path, options: dict[str, Any], dsn: str | None) -> dict[str, Any
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return outcome
+
+
+def _without_folders(path: Path, job: Path) -> None:
+    """Rewrite ``summary.json`` with the input files named as sent, not by the server's folders.
+
+    The report records each input's resolved path (:func:`fzgeo.report.file_record`): right for
+    a command line user, but on a server it would show the job folder to the user.
+    """
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _clean(value, job)
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    data = clean(json.loads(path.read_text(encoding="utf-8")))
+    _atomic.write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def _conflicts_map(folder: Path) -> Path:
