@@ -146,3 +146,17 @@ def test_a_table_longer_than_a_worksheet_goes_on_several(tmp_path: Path, monkeyp
     assert rows == list(range(1, n + 1))
     fits = write_xlsx({"明细": details.head(11)}, tmp_path / "fits.xlsx")
     assert load_workbook(fits).sheetnames == ["明细"]  # 11 rows and the header: one sheet
+
+
+def test_csv_written_in_blocks_is_the_csv_written_at_once(tmp_path: Path, monkeypatch):
+    from fzgeo.report import _tables
+
+    frame = pd.concat([_frame()] * 3, ignore_index=True)
+    whole = _tables.write_csv(frame, tmp_path / "whole.csv").read_bytes()
+    monkeypatch.setattr(_tables, "CSV_ROWS", 2)
+    blocks = _tables.write_csv(frame, tmp_path / "blocks.csv").read_bytes()
+    assert blocks == whole
+    assert whole.startswith("\ufeff序号,".encode()) and whole.count("\ufeff".encode()) == 1
+    assert whole.count(b"'=1+1") == 3  # every block neutralised
+    empty = _tables.write_csv(frame.iloc[:0], tmp_path / "empty.csv").read_bytes()
+    assert empty.decode("utf-8-sig").splitlines() == [",".join(frame.columns)]

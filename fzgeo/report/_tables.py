@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fzgeo._atomic import write_bytes
+from fzgeo._atomic import atomic_path
 from fzgeo.check import M2_PER_HA, M2_PER_MU, ROUNDING, CheckResult
 from fzgeo.report._xlsx import Sheet, write_workbook
 from fzgeo.textsafe import CONTROL_CHARS, FORMULA_PREFIXES, MAX_TEXT, neutralize_cell
@@ -189,9 +189,10 @@ def safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Every text cell neutralised against spreadsheet formulas; headers too.
 
     Only the cells that need it are rewritten (a formula prefix, a control character, an
-    over-long text), found with vectorised string tests.
+    over-long text), found with vectorised string tests. The result shares the columns that
+    need nothing with ``frame`` (a shallow copy: a million-site table is not copied whole).
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)
     for col in out.columns:
         values = out[col]
         if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
@@ -226,10 +227,21 @@ def number_formats(frame: pd.DataFrame) -> dict[str, str]:
     return formats
 
 
+CSV_ROWS = 50_000  #: rows neutralised and written at once (memory stays bounded at any size)
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """UTF-8 with BOM, so Excel and WPS open the Chinese headers correctly."""
-    data = safe(frame).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
-    return write_bytes(path, data)
+    """UTF-8 with BOM, so Excel and WPS open the Chinese headers correctly.
+
+    Written block by block of :data:`CSV_ROWS` rows into the temporary file that replaces
+    ``path`` when complete (:func:`fzgeo._atomic.atomic_path`): a million-site table is never
+    held as one text in memory.
+    """
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        for start in range(0, max(len(frame), 1), CSV_ROWS):
+            block = safe(frame.iloc[start : start + CSV_ROWS])
+            block.to_csv(fh, index=False, header=start == 0, lineterminator="\n")
+    return path
 
 
 #: rows of one worksheet in Excel, WPS and LibreOffice (2^20), header and notice rows included
