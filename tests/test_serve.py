@@ -22,7 +22,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from _serve import Server, fetch, get_json, request, start, upload, wait
+from _serve import Server, fetch, get_json, multipart, request, start, upload, wait
 from input_fixtures import sites, square
 
 import pyogrio
@@ -453,3 +453,43 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         )
     assert proc.returncode == 2 and "[FZ600] cannot listen on" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_own_rules_file_is_used_and_a_bad_one_gets_the_cli_message(
+    server: Server, tmp_path: Path
+) -> None:
+    path = site_file(tmp_path, 4)
+    (tmp_path / "rules").mkdir()
+    good = tmp_path / "rules" / "红线规则.yaml"
+    good.write_text(
+        "version: 1\nrules:\n  - id: eco_redline\n    name_zh: 生态保护红线\n"
+        "    layer: eco_redline\n    kind: veto\n",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "rules" / "坏规则.yaml"
+    bad.write_text("version: 1\nrules: [\n", encoding="utf-8")
+    for rule_file in (good, bad):
+        body, kind = multipart(
+            {"rules": "custom"},
+            {
+                "sites": (path.name, path.read_bytes()),
+                "rules_file": (rule_file.name, rule_file.read_bytes()),
+            },
+        )
+        status, _, raw = request(
+            server.url + "api/jobs", method="POST", body=body, headers={"Content-Type": kind}
+        )
+        assert status == 202, raw
+        job = json.loads(raw)["id"]
+        done = wait(server, job)
+        out = tmp_path / f"cli-{rule_file.stem}"
+        cli = cli_check(path, out, "--rules", f"rules/{rule_file.name}")
+        if rule_file is good:
+            assert done["state"] == "done", done
+            assert fetch(server, job, "details.csv") == (out / "details.csv").read_bytes()
+            assert "永久基本农田·结论" not in done["table"]["columns"]
+        else:
+            line = cli.stderr[cli.stderr.index("fzgeo: error ") :].strip()
+            line = line.removeprefix("fzgeo: error ")
+            assert done["state"] == "error" and done["error"]["code"] == "FZ600"
+            assert done["error"]["message"] == line
