@@ -106,11 +106,16 @@ def run_page(
     click(driver, "#start")
     deadline = time.monotonic() + 300
     state = None
+    phases = set()
     while time.monotonic() < deadline:
-        state = driver.execute_script("return document.documentElement.getAttribute('data-state')")
+        state, phase = driver.execute_script(
+            "return [document.documentElement.getAttribute('data-state'),"
+            " document.getElementById('phase').textContent]"
+        )
+        phases.add(phase)
         if state in ("done", "error"):
             break
-        time.sleep(0.3)
+        time.sleep(0.1)
     time.sleep(1.5)  # the conflicts map in its frame
     driver.save_screenshot(str(shots / f"{tag}-result.png"))
     driver.execute_script("document.getElementById('map').scrollIntoView()")
@@ -126,6 +131,7 @@ def run_page(
         "return Array.from(document.querySelectorAll('#downloads a')).map(a => [a.getAttribute('data-file'), a.href]);"
     )
     return {
+        "phases": phases - {""},
         "state": state,
         "head": table[0],
         "rows": table[1],
@@ -179,6 +185,9 @@ def check_against_cli(seen: dict[str, Any], server: Server, cli: Path) -> None:
     assert status == 200 and xlsx(body) == xlsx((cli / "report.xlsx").read_bytes())
     assert set(seen["links"]) >= {"report.xlsx", "report.html", "conflicts.gpkg", "conflicts.qgz"}
     assert all(u.startswith(server.url) for u in seen["requests"]), seen["requests"]
+    known = {"排队等候", "读取项目文件", "读取管控图层", "叠加分析", "写出报告", "绘制冲突地图"}
+    assert seen["phases"] & known, seen["phases"]  # the page showed the check's progress
+    assert all(p in known or p.startswith("上传中") for p in seen["phases"]), seen["phases"]
     assert not seen["errors"], seen["errors"]
 
 
