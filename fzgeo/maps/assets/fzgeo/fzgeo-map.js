@@ -796,7 +796,11 @@
         var wanted = !only.length || only.indexOf(l.fzConfig.id) >= 0;
         if (wanted && l.getLayers().length) { bounds.extend(l.getBounds()); }
       });
-      if (bounds.isValid()) { map.fitBounds(bounds, { animate: false, padding: [12, 12] }); }
+      if (bounds.isValid()) {
+        /* on wide screens keep the data clear of the title and layer control on the right */
+        var right = isSmall() ? 12 : map._controlCorners.topright.getBoundingClientRect().width + 12;
+        map.fitBounds(bounds, { animate: false, paddingTopLeft: [12, 12], paddingBottomRight: [right, 12] });
+      }
     }
     global.fzgeoMap = {
       map: map, layers: layers, control: control, search: search,
