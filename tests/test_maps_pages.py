@@ -23,7 +23,7 @@ from fzgeo.plan import layers
 
 pytestmark = pytest.mark.slow
 
-PHONE, DESKTOP = (390, 844), (1400, 900)
+PHONE, SMALL_PHONE, DESKTOP = (390, 844), (360, 640), (1400, 900)
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +77,12 @@ def _overlap(a, b) -> bool:
     return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
 
 
-@pytest.mark.parametrize("size", [PHONE, DESKTOP])
+@pytest.mark.parametrize("size", [PHONE, SMALL_PHONE, DESKTOP])
 def test_every_published_page_fits_the_screen(site, size, tmp_path):
     """Phone and desktop: no sideways scroll; maps open collapsed on phones, nothing overlaps."""
     pages = sorted(p for p in site.glob("*.html"))
     assert {p.name for p in pages} >= {"index.html", "plan_overview.html", "conflicts.html"}
-    phone = size == PHONE
+    phone = size[0] < 700
     with chromium(*size) as driver:
         _device(driver, size)
         for page in pages:
