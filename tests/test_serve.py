@@ -493,3 +493,24 @@ def test_own_rules_file_is_used_and_a_bad_one_gets_the_cli_message(
             line = line.removeprefix("fzgeo: error ")
             assert done["state"] == "error" and done["error"]["code"] == "FZ600"
             assert done["error"]["message"] == line
+
+
+def test_sites_outside_the_city_stop_unless_allowed(server: Server, tmp_path: Path) -> None:
+    gdf = sites(2)
+    gdf["geometry"] = [square(116.40 + 0.02 * i, 39.90) for i in range(2)]  # Beijing
+    path = tmp_path / "far.geojson"
+    gdf.to_file(path)
+    _, reply = upload(server, path)
+    done = wait(server, reply["id"])
+    assert done["state"] == "error" and done["error"]["code"] == "FZ106", done
+    assert not (server_jobs(server, reply["id"]) / "result").exists()
+    cli = cli_check(path, tmp_path / "cli")
+    assert cli.returncode == 4 and "[FZ106]" in cli.stderr
+    _, reply = upload(server, path, fields={"allow_outside": "1"})
+    done = wait(server, reply["id"])
+    assert done["state"] == "done" and done["counts"]["sites"] == 2, done
+
+
+def server_jobs(server: Server, job: str) -> Path:
+    """The folder of ``job`` (the server's data folder is the parent of its log)."""
+    return server.log.parent / "data" / "jobs" / job
