@@ -70,7 +70,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     from fzgeo.cli._db import DSN_ENV
     from fzgeo.errors import ConfigError
-    from fzgeo.serve import TOKEN_ENV, ServeConfig, serve
+
+    try:
+        from fzgeo.serve import TOKEN_ENV, ServeConfig, serve
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"fzgeo serve needs {exc.name}, which is not installed",
+            hint="pip install 'fzgeo[serve]'",
+        ) from exc
 
     if args.engine == "local" and args.dsn:
         raise ConfigError("--engine local does not take --dsn (it chooses postgis)")
