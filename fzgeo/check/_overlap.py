@@ -13,6 +13,7 @@ import numpy as np
 
 import shapely
 
+from fzgeo.check import _parallel
 from fzgeo.check.pieces import Pieces
 
 POLYGON, LINE, POINT = 0, 1, 2  #: site geometry classes
@@ -281,7 +282,7 @@ def cut_pairs(
         clipped = shapely.lib.clip_by_rect(geoms[si[fast]], b[:, 0], b[:, 1], b[:, 2], b[:, 3])
         ok = shape.box[held].copy()
         test = np.flatnonzero(~ok)
-        test = test[shapely.is_valid(clipped[test])]
+        test = test[_parallel.is_valid(clipped[test])]
         ok[test] = shapely.covered_by(clipped[test], pieces.geoms[held[test]])
         out[fast[ok]] = clipped[ok]
         todo[fast[ok]] = False

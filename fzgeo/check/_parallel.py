@@ -13,7 +13,20 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+import shapely
+
 MIN_ITEMS = 64  #: fewer items than this run in the calling thread
+
+
+def is_valid(geoms: np.ndarray) -> np.ndarray:
+    """:func:`shapely.is_valid` for use in threads.
+
+    ``shapely.is_valid`` wraps the GEOS call in :class:`warnings.catch_warnings`, which swaps
+    the process-wide warning filters: run in several threads at once, the exits restore each
+    other's state and can leave an ``ignore`` filter in place, so the check's own warnings
+    (repairs, unusable sites) would be lost. The GEOS call itself emits no Python warning.
+    """
+    return np.asarray(shapely.lib.is_valid(geoms), dtype=bool)
 
 
 def workers() -> int:

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
-from fzgeo.check import _overlap
+from fzgeo.check import _overlap, _parallel
 from fzgeo.check.rules import Rule, RuleSet
 from fzgeo.crs import STORAGE_CRS, WORK_CRS
 from fzgeo.errors import CRSError
@@ -64,13 +64,13 @@ def dissolve(geoms: np.ndarray) -> np.ndarray:
     """
     geoms = geoms.copy()
     collected = np.flatnonzero(shapely.get_num_geometries(geoms) > 1)  # one polygon has no seam
-    seams = collected[~shapely.is_valid(geoms[collected])]
+    seams = collected[~_parallel.is_valid(geoms[collected])]
     if not len(seams):
         return geoms
     merged = shapely.buffer(geoms[seams], 0)
     before = shapely.area(geoms[seams])
     off = np.abs(shapely.area(merged) - before) > 1e-9 * np.maximum(before, 1.0)
-    off |= ~shapely.is_valid(merged)
+    off |= ~_parallel.is_valid(merged)
     merged[off] = shapely.make_valid(geoms[seams][off], method="structure")
     geoms[seams] = merged
     return geoms

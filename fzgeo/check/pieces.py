@@ -195,7 +195,7 @@ def polygonal(geoms: np.ndarray, *, valid: np.ndarray | None = None) -> tuple[np
     """
     geoms = np.asarray(geoms, dtype=object)
     if valid is None:
-        valid = _parallel.split(shapely.is_valid, geoms, min_items=1)
+        valid = _parallel.split(_parallel.is_valid, geoms, min_items=1)
     bad = ~valid & ~shapely.is_missing(geoms)
     out = geoms.copy()
     if bad.any():
@@ -263,7 +263,7 @@ def _recurse(
 
 def _untiled(geoms: np.ndarray, cut: np.ndarray, src: np.ndarray) -> np.ndarray:
     """Per polygon: whether its pieces fail to tile it (one invalid, or areas not adding up)."""
-    invalid = ~_parallel.split(shapely.is_valid, cut)
+    invalid = ~_parallel.split(_parallel.is_valid, cut)
     bad = np.bincount(src, invalid, minlength=len(geoms)) > 0
     whole = np.zeros(len(geoms))
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -466,7 +466,7 @@ def for_layer(
     cached = _load_cached(path) if use_cache and path.is_file() else None
     if cached is not None:
         return Pieces(cached[0], cached[1], digest, max_vertices), cached[2]
-    ok = _parallel.split(shapely.is_valid, geoms, min_items=1)  # big polygons: one per core
+    ok = _parallel.split(_parallel.is_valid, geoms, min_items=1)  # big polygons: one per core
     repaired = int((~ok & ~shapely.is_missing(geoms)).sum())
     projected = np.asarray(project() if project is not None else geoms, dtype=object)
     same = len(projected) == len(geoms) and all(
