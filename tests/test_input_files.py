@@ -258,7 +258,11 @@ def test_layer_without_features_is_reported(tmp_path: Path) -> None:
     assert len(io.read(path)) == 0
     report = validate.validate_file(path)
     assert [(f.code, f.severity, f.message) for f in report.findings] == [
-        ("FZ302", "warning", "the layer holds no features")
+        (
+            "FZ302",
+            "error",  # as fzgeo check has it: an empty batch is not a clean one
+            "the layer holds no features: there is nothing to use (fzgeo check refuses it)",
+        )
     ]
     assert report.features_in == report.features_out == 0
 

@@ -271,14 +271,30 @@ def validate_file(
         report.findings.append(Finding.new("FZ404", msg, hint="", severity=INFO))
     report.findings.extend(Finding.of(n) for n in src.notes)
     if len(gdf) == 0:
-        msg = "the layer holds no features"
-        hint = "check that this is the file and layer you meant"
-        # an empty layer reads (an empty or truncated file, FZ302's usual case, does not)
-        report.findings.append(Finding.new("FZ302", msg, hint=hint, severity=WARNING))
+        msg = "the layer holds no features: there is nothing to use (fzgeo check refuses it)"
+        hint = "check that this is the file and layer you meant; an empty batch is not a clean one"
+        # an empty layer reads (an empty or truncated file, FZ302's usual case, does not), but a
+        # check of it would say nothing: an error, as fzgeo check has it
+        report.findings.append(Finding.new("FZ302", msg, hint=hint))
     if _check_coordinates(gdf, report):
         _check_crs(gdf, report, src, assume_crs=assume_crs, input_coords=input_coords, what=what)
     else:
         report.crs = _crs_text(gdf)
     _check_geometry(gdf, report)
+    _no_geometry_at_all(gdf, report)
     _check_attributes(gdf, report)
     return report
+
+
+def _no_geometry_at_all(gdf: GeoDataFrame, report: Report) -> None:
+    """FZ400 (an error) when features exist but not one has a geometry (all null or empty).
+
+    Each such feature is a warning (FZ411, FZ412) and the others are used; with none left there
+    is nothing to use, and ``fzgeo check`` refuses the file with the same code.
+    """
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    if not len(geoms) or (~(shapely.is_missing(geoms) | shapely.is_empty(geoms))).any():
+        return
+    msg = f"none of the {len(geoms)} feature(s) has a geometry (all null or empty): nothing to use"
+    hint = "fix the geometries in GIS, or give the file that holds them"
+    report.findings.append(Finding.new("FZ400", msg, hint=hint, severity=ERROR))
