@@ -514,3 +514,40 @@ def test_sites_outside_the_city_stop_unless_allowed(server: Server, tmp_path: Pa
 def server_jobs(server: Server, job: str) -> Path:
     """The folder of ``job`` (the server's data folder is the parent of its log)."""
     return server.log.parent / "data" / "jobs" / job
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_stopping_or_killing_the_server_ends_its_workers(
+    data: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
+    srv = start(data)
+    try:
+        _, reply = upload(srv, site_file(tmp_path, 2))
+        wait(srv, reply["id"])
+        workers = _children(srv.proc.pid)
+        assert workers, "no worker processes"
+        import os
+
+        os.kill(srv.proc.pid, sig)  # the server alone, not its process group
+        srv.proc.wait(timeout=60)
+        deadline = time.monotonic() + 20
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        srv.stop()

@@ -91,14 +91,22 @@ class JobStore:
         self.recover()
         self.sweep()
         self._pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent,
         )
 
     def stop(self) -> None:
         """Stop the workers (running checks are abandoned; their job is marked at next start)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        if self._pool is None:
+            return
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # a running check would otherwise outlive the server
+            process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+        self._pool = None
 
     def create(self) -> tuple[str, Path]:
         """A new empty job: its id and folder."""
@@ -205,6 +213,20 @@ class JobStore:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder.name)
         return removed
+
+
+def _die_with_parent() -> None:
+    """In a worker: be killed when the server process dies, even by SIGKILL (Linux)."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
 
 
 def describe(err: FzgeoError) -> dict[str, Any]:
