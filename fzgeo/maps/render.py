@@ -125,7 +125,9 @@ TYPE_CODES = {
     "Polygon": "e",
     "MultiPolygon": "f",
 }
-RING_SEP, PART_SEP = " ", "!"  #: outside the encoding's alphabet (``?`` to ``~``)
+#: Separators of rings, of a multi-geometry's parts and of features, outside the encoding's
+#: alphabet (``?`` to ``~``).
+RING_SEP, PART_SEP, FEATURE_SEP = " ", "!", ";"
 
 
 def _encode_values(values: np.ndarray) -> tuple[str, np.ndarray]:
@@ -153,11 +155,12 @@ def _encode_values(values: np.ndarray) -> tuple[str, np.ndarray]:
 def encode_layer(web: GeoDataFrame, columns: Sequence[str], decimals: int) -> str | None:
     """A layer in fzgeo's compact format, safe inside ``<script>``; None if it cannot hold it.
 
-    ``{"d": decimals, "t": one TYPE_CODES character per feature, "e": [one string per feature],
-    "p": {column: [value per feature, null when missing]}}``. The coordinates, quantised to
+    ``{"d": decimals, "t": one TYPE_CODES character per feature (one in all when they are all
+    alike), "e": the features' strings joined by FEATURE_SEP, "p": {column: [value per feature,
+    null when missing]}}``. The coordinates, quantised to
     ``decimals``, are differences from the previous vertex of the layer (the first absolute),
-    x then y, in :func:`_encode_values`' characters; rings are separated by
-    :data:`RING_SEP` and parts of a multi-geometry by :data:`PART_SEP`. The runtime decodes it
+    x then y, in :func:`_encode_values`' characters, without the closing vertex of polygon rings;
+    rings are separated by :data:`RING_SEP` and parts of a multi-geometry by :data:`PART_SEP`. The runtime decodes it
     into the same GeoJSON features :func:`feature_collection` writes, at about a fifth of the
     size (the 100 000-parcel benchmark: 31 MB of GeoJSON geometry become 5.5 MB).
     """
@@ -176,6 +179,12 @@ def encode_layer(web: GeoDataFrame, columns: Sequence[str], decimals: int) -> st
     order = np.argsort(run_part, kind="stable")
     runs, run_part = runs[order], run_part[order]
     coords, run_of = shapely.get_coordinates(runs, return_index=True)
+    # a polygon ring's closing vertex (= its first) is left out; the decoders close the ring
+    closing = np.zeros(len(coords), dtype=bool)
+    ring_runs = np.isin(shapely.get_type_id(runs), [2])  # LinearRing
+    last = np.r_[np.nonzero(np.diff(run_of))[0], len(run_of) - 1] if len(run_of) else []
+    closing[np.asarray(last, dtype=np.int64)] = ring_runs[run_of[last]] if len(run_of) else False
+    coords, run_of = coords[~closing], run_of[~closing]
     scale = 10**decimals
     q = np.round(coords * scale).astype(np.int64)
     deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
@@ -196,7 +205,13 @@ def encode_layer(web: GeoDataFrame, columns: Sequence[str], decimals: int) -> st
     codes = "".join(TYPE_CODES[names[int(t)]] for t in types)
     records = web[list(columns)].astype(object).to_numpy()
     props = {c: [_plain(v) for v in records[:, j]] for j, c in enumerate(columns)}
-    body = {"d": decimals, "t": codes, "e": encoded, "p": props}
+    uniform = len(set(codes)) == 1
+    body = {
+        "d": decimals,
+        "t": codes[:1] if uniform else codes,
+        "e": FEATURE_SEP.join(encoded),
+        "p": props,
+    }
     text_json = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
     return _script_safe(text_json)
 
@@ -210,7 +225,8 @@ def decode_layer(data: dict[str, Any]) -> list[dict[str, Any]]:
     scale = 10 ** data["d"]
     x = y = 0
     out = []
-    for i, text in enumerate(data["e"]):
+    types = data["t"]
+    for i, text in enumerate(data["e"].split(FEATURE_SEP)):
         parts = []
         for part in text.split(PART_SEP):
             rings = []
@@ -227,9 +243,14 @@ def decode_layer(data: dict[str, Any]) -> list[dict[str, Any]]:
                 for dx, dy in zip(values[::2], values[1::2], strict=True):
                     x, y = x + dx, y + dy
                     coords.append([x / scale, y / scale])
+                if (
+                    codes[types[i if len(types) > 1 else 0]] in ("Polygon", "MultiPolygon")
+                    and coords
+                ):
+                    coords.append(list(coords[0]))  # the closing vertex the encoder left out
                 rings.append(coords)
             parts.append(rings)
-        kind = codes[data["t"][i]]
+        kind = codes[types[i if len(types) > 1 else 0]]
         geometry = {
             "Point": lambda p: p[0][0][0],
             "MultiPoint": lambda p: [q[0][0] for q in p],

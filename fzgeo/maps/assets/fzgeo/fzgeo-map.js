@@ -172,17 +172,21 @@
 
   /* fzgeo's compact layer format (fzgeo.maps.render.encode_layer) as a GeoJSON
    * FeatureCollection: per feature a type character and one string of zig-zag base-32
-   * coordinate differences (x, y; the first absolute), rings split by " ", parts by "!";
-   * properties by column. */
+   * coordinate differences (x, y; the first absolute; polygon rings without their closing
+   * vertex), rings split by " ", parts by "!", features by ";"; properties by column. */
   var TYPES = { a: "Point", b: "MultiPoint", c: "LineString", d: "MultiLineString", e: "Polygon", f: "MultiPolygon" };
+  function featureStrings(data) { return data.e.split(";"); }
+  function typeOf(data, i) { return data.t.length === 1 ? data.t : data.t.charAt(i); }
   function decodeLayer(data) {
-    var scale = Math.pow(10, data.d), x = 0, y = 0, features = [];
+    var scale = Math.pow(10, data.d), x = 0, y = 0, features = [], strings = featureStrings(data);
     var cols = Object.keys(data.p || {});
-    for (var i = 0; i < data.e.length; i++) {
-      var s = data.e[i], parts = [], rings = [], ring = [], pos = 0, n = s.length;
+    for (var i = 0; i < strings.length; i++) {
+      var s = strings[i], parts = [], rings = [], ring = [], pos = 0, n = s.length;
+      var closed = typeOf(data, i) === "e" || typeOf(data, i) === "f";
       while (pos <= n) {
         var c = pos < n ? s.charCodeAt(pos) : 33;
         if (c === 32 || c === 33) {
+          if (closed && ring.length) { ring.push(ring[0]); }  /* left out by the encoder */
           rings.push(ring); ring = [];
           if (c === 33) { parts.push(rings); rings = []; }
           pos++;
@@ -197,7 +201,7 @@
         x += v[0]; y += v[1];
         ring.push([x / scale, y / scale]);
       }
-      var type = TYPES[data.t.charAt(i)], coords;
+      var type = TYPES[typeOf(data, i)], coords;
       if (type === "Point") { coords = parts[0][0][0]; }
       else if (type === "MultiPoint") { coords = parts.map(function (p) { return p[0][0]; }); }
       else if (type === "LineString") { coords = parts[0][0]; }
@@ -228,9 +232,9 @@
 
   function decodeFlat(data) {
     var scale = Math.pow(10, data.d), x = 0, y = 0;
-    var wx = [], wy = [], ringStart = [0], featRing = [0], types = [];
-    for (var i = 0; i < data.e.length; i++) {
-      var s = data.e[i], pos = 0, n = s.length;
+    var wx = [], wy = [], ringStart = [0], featRing = [0], types = [], strings = featureStrings(data);
+    for (var i = 0; i < strings.length; i++) {
+      var s = strings[i], pos = 0, n = s.length;
       while (pos <= n) {
         var c = pos < n ? s.charCodeAt(pos) : 33;
         if (c === 32 || c === 33) { ringStart.push(wx.length); pos++; continue; }
@@ -244,7 +248,7 @@
         wx.push(worldX(x / scale)); wy.push(worldY(y / scale));
       }
       featRing.push(ringStart.length - 1);
-      types.push(TYPES[data.t.charAt(i)]);
+      types.push(TYPES[typeOf(data, i)]);
     }
     return { wx: wx, wy: wy, ringStart: ringStart, featRing: featRing, types: types };
   }
@@ -520,8 +524,8 @@
   }
 
   function addLayer(map, cfg, data, index, renderer, restack) {
-    if (cfg.big && data.e) { return addBigLayer(map, cfg, data, index, renderer); }
-    if (data.e) { data = decodeLayer(data); }
+    if (cfg.big && data.e !== undefined) { return addBigLayer(map, cfg, data, index, renderer); }
+    if (data.e !== undefined) { data = decodeLayer(data); }
     var constants = cfg.constants || {};
     if (Object.keys(constants).length) {
       /* values shared by every feature travel once, in the layer's configuration */
