@@ -3,8 +3,9 @@
 With ``fzgeo serve --dsn``, tipg (developmentseed, on FastAPI and asyncpg) serves the tables
 ``fzgeo db push`` wrote in the schema ``fzgeo``: ``/collections/fzgeo.<layer>/items`` (GeoJSON,
 with bbox, limit, offset, CQL2 filters) and ``/collections/fzgeo.<layer>/tiles/...`` (Mapbox
-vector tiles). Tables that are not layers (names starting with ``_``, pre-cut ``__pieces``
-copies, tables being written) are left out of the catalogue. tipg's HTML pages load Bootstrap,
+vector tiles). Tables that are not layers (names starting with ``_``, tables being written, the
+pre-cut ``__pieces`` copies a database pushed before issue 19 still keeps beside the layers) are
+left out of the catalogue; today's pieces live in schema ``fzgeo_pieces``, which is not served. tipg's HTML pages load Bootstrap,
 jQuery and Leaflet from CDNs: a browser asking for HTML gets the JSON instead, and ``f=html`` is
 refused, so nothing served here reaches the internet.
 """
@@ -17,8 +18,7 @@ from urllib.parse import parse_qsl, quote
 
 from fastapi import FastAPI
 
-from fzgeo.db import connect
-from fzgeo.db.connect import SCHEMA, TEMP_PREFIX
+from fzgeo.db.connect import LEGACY_PIECES_SUFFIX, SCHEMA, TEMP_PREFIX
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -50,8 +50,6 @@ def asyncpg_dsn(dsn: str) -> str:
     return f"postgresql://{auth}{netloc}/{dbname}" + (f"?{tail}" if tail else "")
 
 
-#: Suffix of the pre-cut copies of constraint layers, left out where they share the schema.
-PIECES_SUFFIX = getattr(connect, "PIECES_SUFFIX", "__pieces")
 
 
 def _is_layer(collection_id: str) -> bool:
@@ -59,7 +57,7 @@ def _is_layer(collection_id: str) -> bool:
     return (
         schema == SCHEMA
         and not table.startswith(("_", TEMP_PREFIX))
-        and not table.endswith(PIECES_SUFFIX)
+        and not table.endswith(LEGACY_PIECES_SUFFIX)
     )
 
 
