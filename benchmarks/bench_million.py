@@ -176,7 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the benchmark, record the section."""
     p = _results.parser(__doc__, sizes=[1_000_000])
     p.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
-    p.add_argument("--no-alternative", action="store_true", help="skip the GeoPandas script")
+    p.add_argument(
+        "--alternative",
+        nargs="*",
+        choices=KINDS,
+        default=list(KINDS),
+        help="the batches the GeoPandas script runs on too (none: skip it)",
+    )
     args = p.parse_args(argv)
     n = int(args.sizes[0])
     runs: dict[str, dict] = {}
@@ -190,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             runs[kind] = {"check": _check(paths[kind], paths["red"], data / f"out_{kind}", env)}
             brief = {k: v for k, v in runs[kind]["check"].items() if k != "files"}
             print(json.dumps(brief, ensure_ascii=False), flush=True)
-            if not args.no_alternative:
+            if kind in args.alternative:
                 print(f"GeoPandas script, {n:,} {kind} ...", flush=True)
                 runs[kind]["alternative"] = _alternative(
                     paths[kind], paths["red"], data / f"alt_{kind}.csv"

@@ -155,3 +155,40 @@ def test_same_input_gives_the_same_report(tmp_path: Path) -> None:
     assert a.returncode == b.returncode == 0
     assert a.stdout == b.stdout
     assert json.loads(a.stdout)[0]["features_out"] == 5
+
+
+def test_a_long_geopackage_layer_written_in_blocks_reads_back_as_written_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks of GPKG_BLOCK features appended: same rows, order, types and geometry type."""
+    import numpy as np
+
+    import pyogrio
+    import shapely
+    from geopandas import GeoDataFrame
+
+    from fzgeo.io import writer
+
+    n = 250
+    squares = [shapely.box(116 + i * 1e-3, 27.9, 116 + i * 1e-3 + 5e-4, 27.9005) for i in range(n)]
+    geoms = [shapely.MultiPolygon([g]) if i >= 180 else g for i, g in enumerate(squares)]
+    geoms[7] = None
+    gdf = GeoDataFrame(
+        {
+            "编号": [f"A-{i}" for i in range(n)],
+            "n": np.arange(n),
+            "x": np.where(np.arange(n) % 3, np.arange(n) * 0.5, np.nan),
+            "late": [None] * 150 + ["文字"] * 100,  # a text column empty in the first block
+        },
+        geometry=geoms,
+        crs=4490,
+    )
+    whole = io.write(gdf, tmp_path / "whole.gpkg")
+    monkeypatch.setattr(writer, "GPKG_BLOCK", 100)
+    blocks = io.write(gdf, tmp_path / "blocks.gpkg")
+    a, b = io.load(whole)[0], io.load(blocks)[0]
+    assert len(b) == n and b["n"].tolist() == list(range(n))
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+    assert a.geometry.equals(b.geometry)
+    assert pyogrio.read_info(whole)["geometry_type"] == pyogrio.read_info(blocks)["geometry_type"]

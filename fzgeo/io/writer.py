@@ -40,9 +40,15 @@ _GDAL_ERRORS = (
 )
 
 
+#: a GeoPackage layer longer than this is written in blocks of it (appended), so that the
+#: driver's copies of the columns stay bounded at a million features
+GPKG_BLOCK = 100_000
+_MULTI = {"Polygon": "MultiPolygon", "LineString": "MultiLineString", "Point": "MultiPoint"}
+
+
 def _prepare(gdf: GeoDataFrame) -> GeoDataFrame:
-    """Make attribute columns writable by every driver (objects to text)."""
-    out = gdf.copy()
+    """Make attribute columns writable by every driver (objects to text); others are shared."""
+    out = gdf.copy(deep=False)
     for col in out.columns:
         if col == out.geometry.name:
             continue
@@ -128,4 +134,40 @@ def _write_layer(
         kwargs["append"] = tmp.exists()
         if kwargs["append"]:
             kwargs.pop("dataset_options")
+        if len(gdf) > GPKG_BLOCK:
+            _write_blocks(gdf, tmp, kwargs)
+            return
     pyogrio.write_dataframe(_prepare(gdf), tmp, driver=driver, **kwargs)
+
+
+def _geometry_type(gdf: GeoDataFrame) -> tuple[str, bool]:
+    """The layer's geometry type over all features, and whether singles are promoted to multi.
+
+    What one call of :func:`pyogrio.write_dataframe` would infer from the whole frame, so that a
+    layer written in blocks gets the type the whole layer needs, not the first block's.
+    """
+    kinds = set(gdf.geometry.geom_type.dropna().unique().tolist())
+    families = {_MULTI.get(k, k) for k in kinds}
+    if len(kinds) == 1:
+        kind, promote = kinds.pop(), False
+    elif len(families) == 1:
+        kind, promote = families.pop(), True
+    else:
+        kind, promote = "Unknown", False
+    if kind != "Unknown" and bool(shapely.has_z(gdf.geometry.values).any()):
+        kind += " Z"
+    return kind, promote
+
+
+def _write_blocks(gdf: GeoDataFrame, tmp: Path, kwargs: dict[str, Any]) -> None:
+    """A long GeoPackage layer in blocks of :data:`GPKG_BLOCK` features, appended in order."""
+    kind, promote = _geometry_type(gdf)
+    for start in range(0, len(gdf), GPKG_BLOCK):
+        block = _prepare(gdf.iloc[start : start + GPKG_BLOCK])
+        args = dict(kwargs)
+        if start:
+            args["append"] = True
+            args.pop("dataset_options", None)
+        pyogrio.write_dataframe(
+            block, tmp, driver="GPKG", geometry_type=kind, promote_to_multi=promote, **args
+        )

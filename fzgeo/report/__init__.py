@@ -70,8 +70,11 @@ __all__ = [
 
 
 def _gpkg_frames(result: CheckResult, tables: Mapping[str, object]) -> dict[str, GeoDataFrame]:
-    sites = to_storage(result.sites, what="sites")
-    flat = tables["sites"].copy()  # type: ignore[attr-defined]
+    # only the geometry is reprojected, and the table's columns are shared, not copied: at a
+    # million sites a copy of either costs a gigabyte
+    geometry = result.sites[[result.sites.geometry.name]]
+    sites = to_storage(geometry, what="sites")  # type: ignore[arg-type]
+    flat = tables["sites"].copy(deep=False)  # type: ignore[attr-defined]
     flat.columns = [str(c) for c in flat.columns]
     site_layer = GeoDataFrame(flat, geometry=sites.geometry.values, crs=sites.crs)
     parts = result.parts.copy()
@@ -173,8 +176,6 @@ def _write_all(
             "details": detail_table(result),
             "rules": rule_table(result),
         }
-    with _progress.phase("重叠部分", show=show):
-        frames = _gpkg_frames(result, tables)
     with _progress.phase("位置图与报告", show=show):
         html = write_html(
             result,
@@ -186,15 +187,22 @@ def _write_all(
             created=created,
             origins=origins,
         )
-    steps: list[Callable[[], Path | list[Path]]] = [
-        lambda: write_csv(tables["sites"], folder / "report.csv"),
-        lambda: write_csv(tables["details"], folder / "details.csv"),
-        lambda: write_xlsx(
+
+    def xlsx() -> Path:
+        out = write_xlsx(
             {"汇总": tables["sites"], "明细": tables["details"], "规则": tables["rules"]},
             folder / "report.xlsx",
             notice=[text] if text else (),
-        ),
-        lambda: _qgis_files(frames, folder, result, dict(layers or {})),
+        )
+        del tables["details"]  # not needed further: at a million sites, a gigabyte freed
+        return out
+
+    steps: list[Callable[[], Path | list[Path]]] = [
+        lambda: write_csv(tables["sites"], folder / "report.csv"),
+        lambda: write_csv(tables["details"], folder / "details.csv"),
+        xlsx,
+        # the GeoPackage's frames (sites reprojected) are made only now, the tables above gone
+        lambda: _qgis_files(_gpkg_frames(result, tables), folder, result, dict(layers or {})),
     ]
     written: list[Path] = []
     with _progress.phase("写出文件", total=len(steps) + 1, show=show, unit="个") as bar:

@@ -32,6 +32,7 @@ import pandas as pd
 from fzgeo._atomic import atomic_path
 
 ROWS_PER_BLOCK = 4096  #: rows built and written at once
+TAILS_KEPT = 4096  #: distinct texts of a column whose cell XML is kept for reuse
 MAX_WIDTH = 60.0  #: widest column, in characters
 MIN_WIDTH = 6.0
 #: Cell text -> fill colour (the HTML report's colours for 冲突 and 邻近).
@@ -192,7 +193,8 @@ class _Column:
             space = ' xml:space="preserve"' if text != text.strip() else ""
             style = self.shaded.get(text, "")
             tail = f'" t="inlineStr"{style}><is><t{space}>{_clean(text)}</t></is></c>'
-            self.tails[text] = tail
+            if len(self.tails) < TAILS_KEPT:  # repeated texts (verdicts), not a million ids
+                self.tails[text] = tail
         return tail
 
     def cells(self, rows: range, start: int, stop: int) -> list[str]:
