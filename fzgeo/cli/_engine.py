@@ -132,13 +132,9 @@ def constraint_layers(args: argparse.Namespace, rule_set: rules.RuleSet) -> Cons
             "with --dsn the constraint layers come from the database, not --against",
             hint="push your file first: fzgeo db push --dsn ... --from FILE --as NAME",
         )
-    from fzgeo.db.pull import listing, pull
+    from fzgeo.db.pull import constraint_layers as from_database
 
-    present = set(listing(args.dsn)["name"])
-    wanted = [name for name in rule_set.layers() if name in present]
-    found: dict[str, GeoDataFrame | None] = dict.fromkeys(rule_set.layers())
-    found.update(pull(args.dsn, wanted))
-    return constraints.ConstraintLayers(found)
+    return from_database(args.dsn, rule_set)
 
 
 def run(

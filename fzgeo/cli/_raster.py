@@ -66,38 +66,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.set_defaults(func=cmd_terrain)
 
 
-def _sources(gpkg: Path | None) -> tuple[dict[str, object], object]:
-    from fzgeo import crs, io
-    from fzgeo.plan import layers
-    from fzgeo.raster import control
-
-    names = [c.layer for c in control.CLASSES]
-    if gpkg is None:
-        present: set[str] = set()
-        found = {n: layers.load(n) for n in names if n in layers.available()}
-    else:
-        present = set(io.list_layers(gpkg))
-        found = {n: crs.to_storage(io.read(gpkg, layer=n)) for n in names if n in present}
-    if gpkg is None or "admin_boundaries" not in present:
-        return found, layers.load("admin_boundaries").query("level == 'city'")
-    boundary = io.read(gpkg, layer="admin_boundaries")
-    if "level" in boundary and (boundary["level"] == "city").any():
-        boundary = boundary[boundary["level"] == "city"]
-    return found, boundary
-
-
 def cmd_control(args: argparse.Namespace) -> int:
     """Write the control raster."""
     from fzgeo.raster import control
 
-    found, boundary = _sources(args.from_gpkg)
+    found, boundary = control.sources(args.from_gpkg)
     if not found:
         msg = "none of eco_redline, basic_farmland, urban_boundary is available"
         raise UnknownLayerError(msg, path=args.from_gpkg)
     missing = [c.layer for c in control.CLASSES if c.layer not in found]
     for name in missing:
         print(f"warning: layer {name} not available; its class is left out")
-    out = control.write_control(found, boundary, args.out, res=args.res)  # type: ignore[arg-type]
+    out = control.write_control(found, boundary, args.out, res=args.res)
     print(f"wrote {out} ({', '.join(found)}; {args.res:g} m cells)")
     return 0
 

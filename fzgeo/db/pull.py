@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,10 @@ from fzgeo import crs
 from fzgeo.db.connect import META_TABLE, SCHEMA, connect, table_exists, translated
 from fzgeo.errors import DatabaseError
 from fzgeo.plan import schema
+
+if TYPE_CHECKING:
+    from fzgeo.check.constraints import ConstraintLayers
+    from fzgeo.check.rules import RuleSet
 
 PG_TO_PANDAS = {
     "bigint": "Int64",
@@ -110,6 +114,20 @@ def pull(dsn: str, names: Iterable[str] | None = None) -> dict[str, GeoDataFrame
             gdf = read_table(conn, name)
             out[name] = _validated(name, gdf, kinds.get(name))
     return out
+
+
+def constraint_layers(dsn: str, rule_set: RuleSet) -> ConstraintLayers:
+    """The rules' constraint layers as pushed to the database (``None`` for a layer not pushed).
+
+    What the PostGIS engine's report draws: its measuring reads the tables themselves.
+    """
+    from fzgeo.check.constraints import ConstraintLayers
+
+    present = set(listing(dsn)["name"])
+    wanted = [name for name in rule_set.layers() if name in present]
+    found: dict[str, GeoDataFrame | None] = dict.fromkeys(rule_set.layers())
+    found.update(pull(dsn, wanted))
+    return ConstraintLayers(found)
 
 
 def pull_to_file(

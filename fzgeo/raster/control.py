@@ -128,6 +128,30 @@ def _pam_xml(names: Mapping[int, str]) -> str:
     )
 
 
+def sources(gpkg: Path | None = None) -> tuple[dict[str, GeoDataFrame], GeoDataFrame]:
+    """The layers of :data:`CLASSES` and the city boundary the grid covers.
+
+    Packaged by default; from the GeoPackage ``gpkg`` when given (its ``admin_boundaries`` city
+    row if it has one, else the packaged city). Layers that are not there are left out.
+    """
+    from fzgeo import crs, io
+    from fzgeo.plan import layers
+
+    names = [c.layer for c in CLASSES]
+    present: set[str] = set()
+    if gpkg is None:
+        found = {n: layers.load(n) for n in names if n in layers.available()}
+    else:
+        present = set(io.list_layers(gpkg))
+        found = {n: crs.to_storage(io.read(gpkg, layer=n)) for n in names if n in present}
+    if gpkg is None or "admin_boundaries" not in present:
+        return found, layers.load("admin_boundaries").query("level == 'city'")
+    boundary = io.read(gpkg, layer="admin_boundaries")
+    if "level" in boundary and (boundary["level"] == "city").any():
+        boundary = boundary[boundary["level"] == "city"]
+    return found, boundary
+
+
 def write_control(
     layers: Mapping[str, GeoDataFrame],
     boundary: GeoDataFrame,

@@ -45,13 +45,9 @@ def _build_site(tmp: Path) -> None:
 
 
 def _build_control(tmp: Path) -> None:
-    from fzgeo.plan import layers
     from fzgeo.raster import control
 
-    found = {
-        c.layer: layers.load(c.layer) for c in control.CLASSES if c.layer in layers.available()
-    }
-    boundary = layers.load("admin_boundaries").query("level == 'city'")
+    found, boundary = control.sources()
     control.write_control(found, boundary, tmp / CONTROL)
 
 

@@ -157,13 +157,9 @@ def _constraints(rule_set: Any, dsn: str | None) -> Any:
 
     if not dsn:
         return constraints.gather(rule_set, None)
-    from fzgeo.db.pull import listing, pull
+    from fzgeo.db.pull import constraint_layers
 
-    present = set(listing(dsn)["name"])
-    wanted = [name for name in rule_set.layers() if name in present]
-    found: dict[str, Any] = dict.fromkeys(rule_set.layers())
-    found.update(pull(dsn, wanted))
-    return constraints.ConstraintLayers(found)
+    return constraint_layers(dsn, rule_set)
 
 
 def _check(job: Path, options: dict[str, Any], dsn: str | None) -> dict[str, Any]:
