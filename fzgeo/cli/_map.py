@@ -88,8 +88,11 @@ def _spec(names: list[str], title: str | None) -> MapSpec:
 
 
 def _is_file(names: list[str]) -> bool:
-    """One name that is an existing path (a file, or a folder such as a File GDB)."""
-    return len(names) == 1 and Path(names[0]).exists()
+    """One name that is an existing file, or a File GDB folder (``*.gdb``)."""
+    if len(names) != 1:
+        return False
+    path = Path(names[0])
+    return path.is_file() or (path.is_dir() and path.suffix.lower() == ".gdb")
 
 
 def _file_map(args: argparse.Namespace) -> tuple[MapSpec, list[MapLayer]]:
