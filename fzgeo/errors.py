@@ -55,7 +55,11 @@ CATALOGUE: dict[str, ErrorCode] = {
     e.code: e
     for e in (
         # 0xx internal
-        ErrorCode("FZ000", "internal or unclassified error"),
+        ErrorCode(
+            "FZ000",
+            "internal or unclassified error",
+            "please report it with the command and the file that caused it",
+        ),
         # 1xx coordinate reference systems
         ErrorCode("FZ100", "CRS missing", "declare the CRS with --assume-crs EPSG:XXXX"),
         ErrorCode(
@@ -63,8 +67,16 @@ CATALOGUE: dict[str, ErrorCode] = {
         ),
         ErrorCode("FZ102", "CRS mismatch between layers", "reproject explicitly before combining"),
         ErrorCode("FZ103", "coordinates outside the plausible range"),
-        ErrorCode("FZ104", "transformation produced non-finite coordinates"),
-        ErrorCode("FZ105", "CRS is not projected where metres are required"),
+        ErrorCode(
+            "FZ104",
+            "transformation produced non-finite coordinates",
+            "check the CRS the data declare (or --assume-crs): the coordinates lie outside it",
+        ),
+        ErrorCode(
+            "FZ105",
+            "CRS is not projected where metres are required",
+            "reproject to a CRS in metres first, e.g. EPSG:4548 (CGCS2000 / 3-degree GK CM 117E)",
+        ),
         ErrorCode(
             "FZ106",
             "layers share no common extent",
@@ -87,19 +99,27 @@ CATALOGUE: dict[str, ErrorCode] = {
         ErrorCode("FZ200", "schema violation"),
         ErrorCode("FZ201", "unknown layer kind"),
         # 3xx files read and written: format, parts, archives, text encoding, outputs
-        ErrorCode("FZ300", "file not found"),
+        ErrorCode("FZ300", "file not found", "check the path and the folder the command runs in"),
         ErrorCode("FZ301", "unsupported or unrecognised file format"),
         ErrorCode("FZ302", "file is empty or truncated"),
         ErrorCode("FZ303", "several layers; choose one", "pass --layer NAME"),
         ErrorCode("FZ304", "cannot decode text", "pass --encoding (e.g. gbk, utf-8)"),
         ErrorCode("FZ305", "missing companion file"),
-        ErrorCode("FZ306", "unsafe or oversized archive"),
+        ErrorCode(
+            "FZ306",
+            "unsafe or oversized archive",
+            "unpack it with care and zip only the data files (plain names, no links)",
+        ),
         ErrorCode(
             "FZ307",
             "no geometry columns found",
             "name the columns lon/lat (经度/纬度) or wkt; a 界址点坐标表 needs 点号, X and Y",
         ),
-        ErrorCode("FZ308", "output cannot be written"),
+        ErrorCode(
+            "FZ308",
+            "output cannot be written",
+            "check the output folder exists, may be written and has free space",
+        ),
         ErrorCode(
             "FZ309",
             "content does not match the file extension",
@@ -163,9 +183,19 @@ CATALOGUE: dict[str, ErrorCode] = {
             "check the repaired feature in QGIS",
             severity=WARNING,
         ),
-        ErrorCode("FZ411", "empty geometry", severity=WARNING),
-        ErrorCode("FZ412", "null geometry (no geometry at all)", severity=WARNING),
-        ErrorCode("FZ413", "non-polygonal geometry in a polygon layer", severity=WARNING),
+        ErrorCode("FZ411", "empty geometry", "redraw the feature or delete it", severity=WARNING),
+        ErrorCode(
+            "FZ412",
+            "null geometry (no geometry at all)",
+            "draw the feature or delete it",
+            severity=WARNING,
+        ),
+        ErrorCode(
+            "FZ413",
+            "non-polygonal geometry in a polygon layer",
+            "move the feature to a layer of its own geometry type, or delete it",
+            severity=WARNING,
+        ),
         ErrorCode(
             "FZ414",
             "duplicate geometry",
@@ -178,12 +208,23 @@ CATALOGUE: dict[str, ErrorCode] = {
             "redraw the feature; do not trust the repair",
             severity=WARNING,
         ),
-        ErrorCode("FZ416", "overlapping parts of a multipolygon dissolved", severity=WARNING),
+        ErrorCode(
+            "FZ416",
+            "overlapping parts of a multipolygon dissolved",
+            "check the feature in GIS: its overlapping parts now count once",
+            severity=WARNING,
+        ),
         ErrorCode("FZ417", "mixed geometry types in one layer", severity=WARNING),
-        ErrorCode("FZ418", "Z or M values present (ignored in 2-D measures)", severity=WARNING),
+        ErrorCode(
+            "FZ418",
+            "Z or M values present (ignored in 2-D measures)",
+            "nothing to do unless heights matter: areas and overlaps are measured in x/y",
+            severity=WARNING,
+        ),
         ErrorCode(
             "FZ419",
             "attribute text that needs neutralising (HTML, formulas, control characters)",
+            "nothing to do if the values are meant: outputs show them as inert text",
             severity=INFO,
         ),
         ErrorCode(
@@ -193,7 +234,11 @@ CATALOGUE: dict[str, ErrorCode] = {
             severity=WARNING,
         ),
         # 5xx packaged data
-        ErrorCode("FZ500", "packaged data not found"),
+        ErrorCode(
+            "FZ500",
+            "packaged data not found",
+            "reinstall fzgeo: pip install --force-reinstall fzgeo",
+        ),
         # 6xx rules and configuration
         ErrorCode("FZ600", "invalid rules or configuration"),
         ErrorCode(
