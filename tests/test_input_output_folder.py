@@ -131,12 +131,14 @@ def test_a_run_killed_at_any_moment_leaves_one_whole_set(inputs, tmp_path, capsy
         rows = _one_set(out)  # the old set or the new one, whole
         if rows == 3:
             assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+            assert _temporaries(out)  # what the killed run left (the next run removes it)
             cut += 1
     assert cut >= 1, "no run was killed before it swapped its outputs in"
-    assert _temporaries(out)  # what the killed runs left
+    left = bool(_temporaries(out))
     assert main(_args(inputs, inputs["large"], out)) == 1
     err = capsys.readouterr().err
-    assert "temporary file(s) or folder(s) left by an earlier run that was stopped" in err
+    stale = "temporary file(s) or folder(s) left by an earlier run that was stopped"
+    assert (stale in err) == left, err
     assert _temporaries(out) == []
     assert _one_set(out) == 2500
 
