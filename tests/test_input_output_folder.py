@@ -25,6 +25,7 @@ from shapely.geometry import box
 
 from fzgeo.cli import main
 from fzgeo.errors import OutputError
+from fzgeo.report._folder import OUTPUTS
 
 X, Y = 500_000.0, 3_100_000.0  # EPSG:4548, inside 抚州市
 RULES = """\
@@ -102,7 +103,7 @@ def _one_set(out: Path) -> int:
     assert f"<b>{rows:,}</b><span>项目数</span>" in (out / "report.html").read_text(
         encoding="utf-8"
     )
-    on_disk = sorted(p.name for p in out.iterdir() if p.is_file())
+    on_disk = sorted(p.name for p in out.iterdir() if p.is_file() and p.name in OUTPUTS)
     assert sorted([*summary["outputs"], "summary.json"]) == on_disk
     maps = sorted(p.name for p in (out / "maps").glob("*.svg")) if (out / "maps").exists() else []
     assert len(maps) == min(summary["verdicts"]["冲突"] + summary["verdicts"]["邻近"], 200)
@@ -238,3 +239,20 @@ def test_a_really_full_disk_is_a_plain_error(inputs, tiny_disk, capsys):
     assert f"[FZ308] {out}: the disk is full" in err
     assert "Traceback" not in err and "SQLite" not in err and "sqlite" not in err
     assert sorted(p.name for p in tiny_disk.iterdir()) == []
+
+
+def test_the_current_folder_is_written_in_place(inputs, tmp_path, monkeypatch, capsys):
+    """`--out .` cannot be swapped (the shell sits in it): staged inside, moved in at the end."""
+    out = tmp_path / "here"
+    out.mkdir()
+    (out / "说明.txt").write_text("my notes", encoding="utf-8")
+    monkeypatch.chdir(out)
+    assert main([*_args(inputs, inputs["large"], Path()), "--site-maps", "all"]) == 1
+    assert Path.cwd() == out and out.is_dir()
+    assert _one_set(out) == 2500
+    assert main(_args(inputs, inputs["small"], Path())) == 1
+    assert _one_set(out) == 3  # the earlier run's 200 maps gone but those of this run
+    assert (out / "说明.txt").read_text(encoding="utf-8") == "my notes"
+    assert not [p for p in out.iterdir() if p.name.startswith(".fzgeo-tmp")]
+    assert _temporaries(out) == []
+    capsys.readouterr()
