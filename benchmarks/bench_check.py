@@ -87,6 +87,37 @@ def _rule_set():
     return rules.from_mapping({"rules": [{"id": "red", "layer": "red", "kind": "veto"}]})
 
 
+def _timed_phases(stats: dict[str, float]):
+    """Time the check's two own phases (layers prepared, sites measured) into ``stats``.
+
+    ``prepare_seconds``: the engine's ``prepare_layers`` (hash, cache or cut); ``measure_seconds``:
+    the engine's ``measure`` (the measuring core). The rest of ``check.run`` is the sites'
+    preparation and the tables.
+    """
+    from fzgeo.check import engines
+
+    saved = engines.LocalEngine.measure, engines.Engine.prepare_layers
+    stats["measure_seconds"] = stats["prepare_seconds"] = 0.0
+
+    def timed(func, key):
+        def run(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                stats[key] += time.perf_counter() - t
+
+        return run
+
+    engines.LocalEngine.measure = timed(saved[0], "measure_seconds")
+    engines.Engine.prepare_layers = timed(saved[1], "prepare_seconds")
+
+    def undo() -> None:
+        engines.LocalEngine.measure, engines.Engine.prepare_layers = saved
+
+    return undo
+
+
 def _child(method: str, data: Path, n: int, red_name: str, out: Path) -> dict[str, float]:
     """Run one method in this (child) process; return seconds and memory."""
     import geopandas as gpd
@@ -105,7 +136,9 @@ def _child(method: str, data: Path, n: int, red_name: str, out: Path) -> dict[st
         pieces = gpd.GeoDataFrame(geometry=cut.geoms, crs=red.crs)
     t0 = time.perf_counter()
     if method in ("cold", "warm"):
+        phases = _timed_phases(stats)
         res = check.run(sites, {"red": red}, rule_set, workers=os.cpu_count(), nearest=False)
+        phases()
         areas = res.sites["red__overlap_m2"].to_numpy(dtype=float)
         stats["seconds"] = time.perf_counter() - t0
         stats["check_peak_mb"] = _rss_mb()  # the check's peak, before the part geometries
@@ -331,6 +364,10 @@ def _s(row: dict, method: str) -> str:
     return f"{row[method]['seconds']:.2f}" if method in row else "not run"
 
 
+def _phase(stats: dict, key: str) -> str:
+    return f" ({stats[key]:.2f})" if key in stats else ""
+
+
 def _ratio(row: dict, num: str, den: str) -> str:
     if num not in row or den not in row:
         return ""
@@ -384,13 +421,17 @@ def markdown(res: dict) -> str:
         "rotated-rectangle sites of 60-600 m (seed 1). Seconds from data in memory to per-site "
         "overlap areas, one veto rule; fzgeo on both cores, `nearest=False`. cold: empty piece "
         "cache (hash, repair, cut into pieces of at most 256 vertices, cache, measure); warm: "
-        "pieces cached; + parts: the overlap geometries (`CheckResult.parts`) on top; floor: "
+        "pieces cached (in brackets the engine's measuring alone, the rest being the sites' "
+        "preparation, the layer's hash and cached pieces, and the tables); + parts: the overlap "
+        "geometries (`CheckResult.parts`) on top; cold in brackets: preparing the layer (hash, "
+        "repair, cut, cache); floor: "
         "cached pieces read and every site's prepared `intersects` query, no areas; sjoin: "
         "`geopandas.sjoin` on the same pieces, then `intersection` per pair; PostGIS: COPY, "
         "`ST_Subdivide(geom, 256)`, GiST, then `SUM(ST_Area(ST_Intersection))` per site (query "
         "alone in brackets).",
         "",
-        "| sites | red-line vertices | conflicts | warm s | + parts s | cold s | floor s "
+        "| sites | red-line vertices | conflicts | warm s (measuring core) | + parts s "
+        "| cold s (cut + cache) | floor s "
         "| overlay s | sjoin on pieces s | PostGIS+ST_Subdivide s | overlay / warm "
         "| PostGIS / cold | sjoin / warm | warm / floor |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -402,8 +443,9 @@ def markdown(res: dict) -> str:
             else "not run"
         )
         lines.append(
-            f"| {r['sites']:,} | {r['vertices']:,} | {r['conflicts']:,} | {_s(r, 'warm')} "
-            f"| {r['warm']['parts_seconds']:.2f} | {_s(r, 'cold')} | {_s(r, 'floor')} "
+            f"| {r['sites']:,} | {r['vertices']:,} | {r['conflicts']:,} | {_s(r, 'warm')}"
+            f"{_phase(r['warm'], 'measure_seconds')} | {r['warm']['parts_seconds']:.2f} "
+            f"| {_s(r, 'cold')}{_phase(r['cold'], 'prepare_seconds')} | {_s(r, 'floor')} "
             f"| {_s(r, 'overlay')} | {_s(r, 'sjoin')} | {pg} | {_ratio(r, 'overlay', 'warm')} "
             f"| {_ratio(r, 'postgis', 'cold')} | {_ratio(r, 'sjoin', 'warm')} "
             f"| {_ratio(r, 'warm', 'floor')} |"
