@@ -4,10 +4,13 @@ A real 生态保护红线 (ecological protection red line) layer holds 10^5-10^6
 few huge polygons. Testing a site against such a polygon costs time in proportion to its vertex
 count; testing it against the few pieces of at most ``max_vertices`` vertices that its bounding box
 touches costs almost nothing. :func:`subdivide` cuts each polygon recursively in half along the
-longer side of its bounding box until every piece is small enough. Pieces of one feature tile it
+longer side of its bounding box until every piece is small enough, each level one vectorised
+rectangle clip over every part on every core (checked: a polygon whose pieces are not valid or
+do not add up to its area is cut again with exact intersections). Pieces of one feature tile it
 exactly (they meet only along the cut lines), so their overlap areas add up; pieces of different
 features may overlap, and :mod:`fzgeo.check` unions such parts per site so nothing is counted
-twice.
+twice. :class:`PieceShape` tells the measuring which pieces are their own bounding box (the
+inside of a large polygon), where a rectangle clip of the site replaces the overlay.
 
 The red line changes rarely. :func:`layer_sha256` is the one definition of a layer's version
 (the ``sha256`` every engine's audit records, and what ``fzgeo db push`` stores): SHA-256 over
