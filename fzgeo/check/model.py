@@ -9,7 +9,7 @@ Units: areas in m², 1 公顷 (ha) = 10 000 m², 1 亩 = 10 000/15 m² (666.67 m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -101,6 +101,8 @@ class CheckResult:
     skipped: dict[str, str]  #: rule id -> why it was skipped
     repaired_sites: int
     notes: list[str] = field(default_factory=list)
+    #: per measured rule, its measure (the raw ``parts`` are let go once :attr:`parts` is built,
+    #: the ``features`` once the tables name them)
     measured: list[tuple[Rule, _overlap.Measure]] = field(default_factory=list, repr=False)
     workers: int = 1  #: threads for building :attr:`parts`
     audit: dict[str, Any] = field(default_factory=dict)
@@ -118,9 +120,16 @@ class CheckResult:
         check that needs only the numbers does not pay for the geometry.
         """
         checked = self.details[self.details["verdict"] != SKIPPED].reset_index(drop=True)
-        return parts_frame(
+        built = parts_frame(
             self.measured, checked, len(self.sites), self.workers, self.work_sites, self.rules
         )
+        # the raw parts in the work CRS served only this: at a million sites they hold as much
+        # memory as the parts built, so they are let go (``measured`` keeps the numbers)
+        self.measured = [
+            (rule, replace(m, parts=np.full(len(m.parts), None, dtype=object)))
+            for rule, m in self.measured
+        ]
+        return built
 
     def unused(self, layer: str | None) -> bool:
         """Whether the check used ``layer`` for nothing: it has vector rules and all were skipped."""

@@ -177,7 +177,7 @@ def run(
         )
         blocks.append(table if ok.all() or m is None else _unchecked(table.iloc[ok], ok))
         if m is not None:
-            found.append((rule, m))
+            found.append((rule, replace(m, features=[])))  # named in the table: let go
             if ellipsoidal:
                 blocks[-1]["overlap_m2_ellipsoidal"] = ellipsoidal_area(
                     vector.polygons_only(m.parts, cls)
