@@ -31,6 +31,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -385,18 +386,7 @@ def _load_cached(path: Path) -> tuple[np.ndarray, np.ndarray, int] | None:
             arrays = {k: data[k] for k in _CACHED}
     except (OSError, KeyError, ValueError):
         return None
-    polygon = arrays["polygon"].astype(bool)
-    geoms = np.empty(len(polygon), dtype=object)
-    if polygon.any():
-        offsets = (arrays["rings"], arrays["polygons"])
-        geoms[polygon] = shapely.from_ragged_array(
-            shapely.GeometryType.POLYGON, arrays["coords"], offsets
-        )
-    if not polygon.all():
-        wkb, offsets = arrays["wkb"], arrays["offsets"]
-        blobs = [wkb[a:b].tobytes() for a, b in itertools.pairwise(offsets)]
-        geoms[~polygon] = shapely.from_wkb(np.array(blobs, dtype=object))
-    return geoms, arrays["feature"], int(arrays["repaired"])
+    return _from_arrays(arrays), arrays["feature"], int(arrays["repaired"])
 
 
 #: What a cache file holds: the polygons as coordinates with ring and polygon offsets (read
@@ -405,27 +395,45 @@ def _load_cached(path: Path) -> tuple[np.ndarray, np.ndarray, int] | None:
 _CACHED = ("coords", "rings", "polygons", "wkb", "offsets", "polygon", "feature", "repaired")
 
 
-def _store(path: Path, geoms: np.ndarray, feature: np.ndarray, repaired: int) -> None:
-    """Write the pieces to the cache file ``path`` (atomically, streamed: no copy in memory)."""
+def _to_arrays(geoms: np.ndarray) -> dict[str, np.ndarray]:
+    """Pieces as the cache's arrays (see :data:`_CACHED`, without feature and repair count)."""
     polygon = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
     coords, (rings, polygons) = np.zeros((0, 2)), (np.zeros(1, np.int64), np.zeros(1, np.int64))
     if polygon.any():
         _, coords, (rings, polygons) = shapely.to_ragged_array(geoms[polygon])
     blobs = shapely.to_wkb(geoms[~polygon], hex=False)
-    offsets = np.cumsum([0, *map(len, blobs)]).astype(np.int64)
+    return {
+        "coords": coords,
+        "rings": rings,
+        "polygons": polygons,
+        "wkb": np.frombuffer(b"".join(blobs), dtype=np.uint8),
+        "offsets": np.cumsum([0, *map(len, blobs)]).astype(np.int64),
+        "polygon": polygon,
+    }
+
+
+def _from_arrays(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The pieces back from :func:`_to_arrays`: compact 2-D geometries, in their order."""
+    polygon = arrays["polygon"].astype(bool)
+    geoms = np.empty(len(polygon), dtype=object)
+    if polygon.any():
+        offsets = (arrays["rings"], arrays["polygons"])
+        geoms[polygon] = shapely.from_ragged_array(
+            shapely.GeometryType.POLYGON, arrays["coords"], offsets
+        )
+    if not polygon.all():
+        wkb, ends = arrays["wkb"], arrays["offsets"]
+        blobs = [wkb[a:b].tobytes() for a, b in itertools.pairwise(ends)]
+        geoms[~polygon] = shapely.from_wkb(np.array(blobs, dtype=object))
+    return geoms
+
+
+def _store(path: Path, arrays: dict[str, np.ndarray], feature: np.ndarray, repaired: int) -> None:
+    """Write the pieces to the cache file ``path`` (atomically, streamed: no copy in memory)."""
     try:
         with atomic_path(path) as tmp, tmp.open("wb") as sink:
-            np.savez(
-                sink,
-                coords=coords,
-                rings=rings,
-                polygons=polygons,
-                wkb=np.frombuffer(b"".join(blobs), dtype=np.uint8),
-                offsets=offsets,
-                polygon=polygon,
-                feature=feature,
-                repaired=np.int64(repaired),
-            )
+            named: dict[str, Any] = {**arrays, "feature": feature, "repaired": repaired}
+            np.savez(sink, **named)
     except OSError as exc:  # a read-only cache only costs time
         warnings.warn(f"cannot cache pieces in {path.parent} ({exc})", FzgeoWarning, stacklevel=3)
 
@@ -478,7 +486,12 @@ def for_layer(
     valid, _ = polygonal(projected, valid=ok if same else None)
     parts, feature = cut(valid, max_vertices=max_vertices)
     del projected, valid  # the layer's work-CRS copy, when it was projected
+    arrays = _to_arrays(parts)
     if use_cache:
-        _store(path, parts, feature, repaired)
+        _store(path, arrays, feature, repaired)
+    # rebuilt from the arrays: clipping leaves 3-D coordinate buffers with room to spare, which
+    # take half as much memory again and are measured 10-25% slower than the cached pieces
+    parts = _from_arrays(arrays)
+    del arrays
     _parallel.release_memory()  # the cut's temporaries
     return Pieces(parts, feature, digest, max_vertices), repaired
