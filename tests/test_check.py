@@ -756,3 +756,16 @@ def test_a_soft_rule_on_a_line_layer_is_refused_not_a_silent_zero(tmp_path):
     out = check.run(site, {"roads": band}, soft).sites
     assert out["score"].iloc[0] == pytest.approx(0.2, rel=1e-3)
     assert out["verdict"].iloc[0] == "邻近"
+
+
+def test_stop_outside_stops_before_measuring(monkeypatch):
+    """The guard of `fzgeo check`: sites far from everything are never measured (nor stored)."""
+    from fzgeo.check.guard import SitesOutside
+
+    def measure(*_args, **_kwargs):
+        raise AssertionError("measured sites the guard had stopped")
+
+    monkeypatch.setattr(engines.LocalEngine, "measure", measure)
+    far = gdf([sq(0, 0, 50, 50)]).set_crs(4547, allow_override=True)  # 300 km west
+    with pytest.warns(ExtentWarning, match=r"\[FZ106\]"), pytest.raises(SitesOutside):
+        one(far, gdf([sq(0, 0, 100, 100)]), stop_outside=True)

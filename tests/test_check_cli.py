@@ -147,6 +147,7 @@ def test_sites_in_the_wrong_zone_show_the_extent_warning(files, tmp_path, capsys
     assert "share no common extent with any of 抚州市" in err
     assert "as EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E) instead of the declared EPSG:4547" in err  # fmt: skip
     assert "error: [FZ106] the sites lie outside 抚州市 and every constraint layer" in err
+    assert "nothing measured, stored or written" in err
     assert "--allow-outside" in err
     assert "无冲突" not in captured.out  # no verdict printed
     assert not out.exists() or not any(out.iterdir())

@@ -27,6 +27,14 @@ from fzgeo.crs import FUZHOU_BOUNDS, WORK_CRS, Bounds, storage_bounds, warn_if_d
 CITY = "抚州市"
 
 
+class SitesOutside(Exception):  # noqa: N818 - a stop, not an error of the user's input
+    """Raised by :func:`fzgeo.check.run` with ``stop_outside=True`` when the guard warned.
+
+    The check stops before measuring: nothing is measured, stored (``--db-table``) or reported.
+    ``fzgeo check`` turns it into exit status 4 unless ``--allow-outside`` is given.
+    """
+
+
 def extents(layers: Iterable[Constraint]) -> dict[str, Bounds]:
     """The city's extent and each constraint layer's (by layer name), in EPSG:4490 degrees.
 

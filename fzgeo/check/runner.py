@@ -65,6 +65,7 @@ def run(
     engine: engines.Engine | None = None,
     nearest: bool = True,
     rasters: Mapping[str, str | os.PathLike[str]] | None = None,
+    stop_outside: bool = False,
 ) -> CheckResult:
     """Check every site against every rule.
 
@@ -99,6 +100,11 @@ def run(
     rasters
         Raster name -> file for the rules on rasters (``slope`` rules read the DEM named by
         their ``layer``, usually ``dem``); a missing raster makes its rules skipped.
+    stop_outside
+        Raise :class:`fzgeo.check.guard.SitesOutside` right after the extent guard's warning
+        (FZ106) instead of measuring sites that lie outside 抚州市 and every constraint layer
+        (``fzgeo check`` without ``--allow-outside``); by default the check goes on and records
+        ``audit["sites_outside"]``.
 
     Returns
     -------
@@ -154,6 +160,8 @@ def run(
     vector.refuse_non_areas(vector_rules, layers, constraints)
     refuse_soft_without_areas(vector_rules, layers, constraints)
     inside = guard.warn_if_elsewhere(sites, layers.values(), stacklevel=3)
+    if not inside and stop_outside:
+        raise guard.SitesOutside("the sites lie outside 抚州市 and every constraint layer")
     skipped.update(slope.raster_skips(rule_set, rasters or {}))
     active = [r for r in vector_rules.rules if r.id not in skipped]
     local.bar = engines.progress(

@@ -130,24 +130,28 @@ def cmd_check(args: argparse.Namespace) -> int:
     shown = _progress.wanted(len(sites), show)
     with _progress.phase("读取管控图层", show=shown):
         constraints = _engine.constraint_layers(args, rule_set)
-    result = _engine.run(
-        args,
-        sites,
-        constraints.layers,
-        rule_set,
-        point_radius_m=args.point_radius,
-        ellipsoidal=args.ellipsoidal,
-        workers=args.threads,
-        progress=shown,
-        use_cache=not args.no_cache,
-        rasters=rasters,
-    )
-    if result.audit.get("sites_outside") and not args.allow_outside:
+    from fzgeo.check.guard import SitesOutside
+
+    try:  # the guard stops the check before measuring, and before --db-table stores anything
+        result = _engine.run(
+            args,
+            sites,
+            constraints.layers,
+            rule_set,
+            point_radius_m=args.point_radius,
+            ellipsoidal=args.ellipsoidal,
+            workers=args.threads,
+            progress=shown,
+            use_cache=not args.no_cache,
+            rasters=rasters,
+            stop_outside=not args.allow_outside,
+        )
+    except SitesOutside:
         print(
             "error: [FZ106] the sites lie outside 抚州市 and every constraint layer (see the "
-            "warning above), so every site would be 无冲突 for the wrong reason: no report "
-            "written (hint: fix the sites' CRS, e.g. --assume-crs; pass --allow-outside if "
-            "they are there on purpose)",
+            "warning above), so every site would be 无冲突 for the wrong reason: nothing "
+            "measured, stored or written (hint: fix the sites' CRS, e.g. --assume-crs; pass "
+            "--allow-outside if they are there on purpose)",
             file=sys.stderr,
         )
         return EXIT_OUTSIDE
