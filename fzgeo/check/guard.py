@@ -16,6 +16,7 @@ city never warn, even against a constraint layer that covers one county only.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -23,8 +24,30 @@ from geopandas import GeoDataFrame
 
 from fzgeo.check.model import Constraint
 from fzgeo.crs import FUZHOU_BOUNDS, WORK_CRS, Bounds, storage_bounds, warn_if_disjoint
+from fzgeo.errors import InputError
 
 CITY = "抚州市"
+
+#: What a check stopped by the guard says (``fzgeo check`` exit 4, ``fzgeo serve`` FZ106).
+OUTSIDE_STOP = (
+    "the sites lie outside 抚州市 and every constraint layer, so every site would be 无冲突 for "
+    "the wrong reason: nothing measured, stored or written"
+)
+
+
+def require_sites(sites: GeoDataFrame, path: str | Path, *, hint: str) -> None:
+    """FZ302 when the site layer read from ``path`` has no features.
+
+    An empty batch is not a clean one; ``hint`` says, in the caller's words, where the layer
+    was chosen.
+    """
+    if len(sites) == 0:
+        raise InputError(
+            "the site layer has no features: there is nothing to check",
+            code="FZ302",
+            path=path,
+            hint=hint,
+        )
 
 
 class SitesOutside(Exception):  # noqa: N818 - a stop, not an error of the user's input

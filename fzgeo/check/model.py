@@ -20,7 +20,7 @@ from geopandas import GeoDataFrame
 
 from fzgeo.check import _overlap, pieces
 from fzgeo.check.parts import parts_frame
-from fzgeo.check.rules import CONFLICT, SKIPPED, Rule, RuleSet
+from fzgeo.check.rules import CLEAR, CONFLICT, NEAR, SKIPPED, UNCHECKED, Rule, RuleSet
 from fzgeo.crs import Bounds
 
 M2_PER_HA = 10_000.0
@@ -146,6 +146,18 @@ class CheckResult:
         for group in self.audit.get("duplicate_sites") or ():
             keep[[int(r) - 1 for r in group["rows"][1:]]] = False
         return keep
+
+    def verdict_counts(self) -> dict[str, int]:
+        """The batch totals, as every command prints them.
+
+        ``sites`` counted (a duplicate once), ``duplicates`` left out of them, and per overall
+        verdict (冲突, 邻近, 无冲突, 无法检查) the counted sites.
+        """
+        counted = self.counted()
+        counts = self.sites[counted]["verdict"].value_counts()
+        out = {"sites": int(counted.sum()), "duplicates": len(self.sites) - int(counted.sum())}
+        out.update({v: int(counts.get(v, 0)) for v in (CONFLICT, NEAR, CLEAR, UNCHECKED)})
+        return out
 
     @property
     def any_conflict(self) -> bool:

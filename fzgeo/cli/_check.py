@@ -118,20 +118,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         rasters["dem"] = args.dem
     with _progress.phase("读取项目", show=_reading_shown(args.sites, show)):
         sites = read_input(args, args.sites, what="sites")
-    if len(sites) == 0:
-        from fzgeo.errors import InputError
+    from fzgeo.check import guard
 
-        raise InputError(
-            "the site layer has no features: there is nothing to check",
-            code="FZ302",
-            path=args.sites,
-            hint="check the file (and --layer) holds the sites; an empty batch is not a clean one",
-        )
+    guard.require_sites(
+        sites, args.sites, hint="check the file (and --layer) holds the sites; an empty batch "
+        "is not a clean one"
+    )
     shown = _progress.wanted(len(sites), show)
     with _progress.phase("读取管控图层", show=shown):
         constraints = _engine.constraint_layers(args, rule_set)
-    from fzgeo.check.guard import SitesOutside
-
     try:  # the guard stops the check before measuring, and before --db-table stores anything
         result = _engine.run(
             args,
@@ -146,12 +141,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             rasters=rasters,
             stop_outside=not args.allow_outside,
         )
-    except SitesOutside:
+    except guard.SitesOutside:
         print(
-            "error: [FZ106] the sites lie outside 抚州市 and every constraint layer (see the "
-            "warning above), so every site would be 无冲突 for the wrong reason: nothing "
-            "measured, stored or written (hint: fix the sites' CRS, e.g. --assume-crs; pass "
-            "--allow-outside if they are there on purpose)",
+            f"error: [FZ106] {guard.OUTSIDE_STOP} (see the warning above; hint: fix the sites' "
+            "CRS, e.g. --assume-crs; pass --allow-outside if they are there on purpose)",
             file=sys.stderr,
         )
         return EXIT_OUTSIDE
@@ -199,15 +192,14 @@ def _print_outcome(result: check.CheckResult, written: list[Path]) -> int:
     from fzgeo import report
     from fzgeo.check import rules
 
-    counted = result.counted()
-    counts = result.sites[counted]["verdict"].value_counts()
-    copies = len(result.sites) - int(counted.sum())
+    counts = result.verdict_counts()
+    copies = counts["duplicates"]
     print(
-        f"{int(counted.sum())} sites: {int(counts.get(rules.CONFLICT, 0))} 冲突 (conflict), "
-        f"{int(counts.get(rules.NEAR, 0))} 邻近 (review), {int(counts.get(rules.CLEAR, 0))} 无冲突"
+        f"{counts['sites']} sites: {counts[rules.CONFLICT]} 冲突 (conflict), "
+        f"{counts[rules.NEAR]} 邻近 (review), {counts[rules.CLEAR]} 无冲突"
         + (
-            f", {int(counts[rules.UNCHECKED])} 无法检查 (no usable geometry)"
-            if counts.get(rules.UNCHECKED, 0)
+            f", {counts[rules.UNCHECKED]} 无法检查 (no usable geometry)"
+            if counts[rules.UNCHECKED]
             else ""
         )
         + (f" ({copies} duplicated site(s) counted once, each on its own row)" if copies else "")

@@ -164,7 +164,7 @@ def _constraints(rule_set: Any, dsn: str | None) -> Any:
 
 def _check(job: Path, options: dict[str, Any], dsn: str | None) -> dict[str, Any]:
     from fzgeo import check, io, report
-    from fzgeo.check import rules
+    from fzgeo.check import guard, rules
 
     sites_path = Path(options["sites"])  # relative to the upload folder, the working folder
     rules_path = Path(options["rules"]) if options.get("rules") else None
@@ -178,37 +178,35 @@ def _check(job: Path, options: dict[str, Any], dsn: str | None) -> dict[str, Any
         input_coords=options.get("input_coords") or None,
         what="sites",
     )
-    if len(sites) == 0:
-        raise InputError(
-            "the site layer has no features: there is nothing to check",
-            code="FZ302",
-            path=sites_path,
-            hint="check the file (and its layer) holds the sites; an empty batch is not a clean one",
-        )
+    guard.require_sites(
+        sites, sites_path, hint="check the file (and its layer, 图层名) holds the sites; an empty "
+        "batch is not a clean one"
+    )
     _phase(job, "读取管控图层")
     constraints = _constraints(rule_set, dsn)
     _phase(job, "叠加分析")
     run_options: dict[str, Any] = {
         "point_radius_m": options.get("point_radius"),
         "progress": False,
+        "stop_outside": not options.get("allow_outside"),
     }
-    if dsn:
-        from fzgeo.db import check as db_check
+    try:  # the guard stops the check before measuring, as in fzgeo check
+        if dsn:
+            from fzgeo.db import check as db_check
 
-        result = db_check.run(sites, dsn, rule_set, **run_options)
-    else:
-        result = check.run(
-            sites, constraints.layers, rule_set, workers=options.get("threads"), **run_options
-        )
-    if result.audit.get("sites_outside") and not options.get("allow_outside"):
+            result = db_check.run(sites, dsn, rule_set, **run_options)
+        else:
+            result = check.run(
+                sites, constraints.layers, rule_set, workers=options.get("threads"), **run_options
+            )
+    except guard.SitesOutside:
         raise InputError(
-            "the sites lie outside 抚州市 and every constraint layer, so every site would be "
-            "无冲突 for the wrong reason: no report written",
+            guard.OUTSIDE_STOP,
             code="FZ106",
             path=sites_path,
             hint="fix the sites' CRS (e.g. 坐标系 in the advanced options); tick 项目确在抚州市外 "
             "if they are there on purpose",
-        )
+        ) from None
     _phase(job, "写出报告")
     tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=job))
     try:
@@ -273,22 +271,13 @@ def _outcome(result: Any, folder: Path) -> dict[str, Any]:
     import pandas as pd
 
     from fzgeo import report
-    from fzgeo.check import rules
 
-    counted = result.counted()
-    counts = result.sites[counted]["verdict"].value_counts()
+    counts = result.verdict_counts()
     table = pd.read_csv(
         folder / "report.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False
     )
     return {
-        "counts": {
-            "sites": int(counted.sum()),
-            "duplicates": len(result.sites) - int(counted.sum()),
-            rules.CONFLICT: int(counts.get(rules.CONFLICT, 0)),
-            rules.NEAR: int(counts.get(rules.NEAR, 0)),
-            rules.CLEAR: int(counts.get(rules.CLEAR, 0)),
-            rules.UNCHECKED: int(counts.get(rules.UNCHECKED, 0)),
-        },
+        "counts": counts,
         "repaired": int(result.repaired_sites),
         "skipped": {str(k): str(v) for k, v in result.skipped.items()},
         "notice": report.notice(result) or "",
