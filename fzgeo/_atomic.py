@@ -16,7 +16,8 @@ from pathlib import Path
 from fzgeo.errors import OutputError
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable (best effort: some filesystems refuse)."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:
@@ -62,7 +63,7 @@ def atomic_path(target: str | os.PathLike[str], *, keep_suffix: bool = True) -> 
             raise OutputError("writer produced no file", path=target)
         _fsync_file(tmp)
         os.replace(tmp, target)
-        _fsync_dir(folder)
+        fsync_dir(folder)
     except OSError as exc:
         _cleanup(tmp)
         if isinstance(exc, OutputError):
@@ -92,7 +93,7 @@ def atomic_folder_files(target: Path) -> Iterator[Path]:
             _fsync_file(item)
         for item in written:
             os.replace(item, folder / item.name)
-        _fsync_dir(folder)
+        fsync_dir(folder)
     except OSError as exc:
         if isinstance(exc, OutputError):
             raise

@@ -37,6 +37,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from fzgeo._atomic import fsync_dir
 from fzgeo.errors import FzgeoError, FzgeoWarning, OutputError
 
 #: The files a check writes into its folder; everything else there is kept.
@@ -164,15 +165,6 @@ def _carry_over(old: Path, new: Path) -> None:
                 dst.mkdir(parents=True, exist_ok=True)
 
 
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _swap_in(stage: Path, target: Path) -> None:
     """Put the complete ``stage`` folder at ``target``: atomic exchange, or rename when new."""
     if target.exists():
@@ -192,7 +184,7 @@ def _swap_in(stage: Path, target: Path) -> None:
                 raise
             _swap_in(stage, target)
             return
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def _move_in(stage: Path, target: Path) -> None:
@@ -209,7 +201,7 @@ def _move_in(stage: Path, target: Path) -> None:
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dst)
     shutil.rmtree(stage, ignore_errors=True)
-    _fsync_dir(target)
+    fsync_dir(target)
 
 
 def _swappable(target: Path, parent: Path) -> bool:
