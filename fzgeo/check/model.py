@@ -22,6 +22,7 @@ from fzgeo.check import _overlap, pieces
 from fzgeo.check.parts import parts_frame
 from fzgeo.check.rules import CLEAR, CONFLICT, NEAR, SKIPPED, UNCHECKED, Rule, RuleSet
 from fzgeo.crs import Bounds
+from fzgeo.errors import FzgeoError
 
 M2_PER_HA = 10_000.0
 M2_PER_MU = 10_000.0 / 15.0  #: 1 亩 = 666.666... m²
@@ -108,6 +109,8 @@ class CheckResult:
     audit: dict[str, Any] = field(default_factory=dict)
     #: the sites in the work CRS and their classes (:func:`fzgeo.check.vector.work_sites`)
     work_sites: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    #: True when building :attr:`parts` failed after the raw parts were let go
+    parts_lost: bool = field(default=False, repr=False)
 
     @cached_property
     def parts(self) -> GeoDataFrame:
@@ -119,16 +122,34 @@ class CheckResult:
         point). Parts of one site cut from several pieces of a feature are dissolved here, so a
         check that needs only the numbers does not pay for the geometry.
         """
+        if self.parts_lost:
+            msg = (
+                "the conflict parts cannot be built again: an earlier attempt failed after "
+                "letting go of the overlaps it had built (run the check again)"
+            )
+            raise FzgeoError(msg)
         checked = self.details[self.details["verdict"] != SKIPPED].reset_index(drop=True)
-        built = parts_frame(
-            self.measured, checked, len(self.sites), self.workers, self.work_sites, self.rules
-        )
-        # the raw parts in the work CRS served only this: at a million sites they hold as much
-        # memory as the parts built, so they are let go (``measured`` keeps the numbers)
-        self.measured = [
-            (rule, replace(m, parts=np.full(len(m.parts), None, dtype=object)))
-            for rule, m in self.measured
-        ]
+        # the raw parts in the work CRS serve only this: at a million sites they hold as much
+        # memory as the parts built, so they are let go chunk by chunk as the parts are built
+        # (``measured`` keeps the numbers)
+        try:
+            built = parts_frame(
+                self.measured,
+                checked,
+                len(self.sites),
+                self.workers,
+                self.work_sites,
+                self.rules,
+                release=True,
+            )
+        except BaseException:
+            self.parts_lost = True
+            raise
+        finally:
+            self.measured = [
+                (rule, replace(m, parts=np.full(len(m.parts), None, dtype=object)))
+                for rule, m in self.measured
+            ]
         return built
 
     def unused(self, layer: str | None) -> bool:

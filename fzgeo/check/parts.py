@@ -122,24 +122,43 @@ def storage_parts(
     workers: int,
     step: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     sites: np.ndarray | None = None,
+    *,
+    at: np.ndarray | None = None,
+    release: bool = False,
 ) -> np.ndarray:
     """Dissolved parts in EPSG:4490, in chunks over ``workers`` threads.
 
     ``step(sites, geoms)`` turns the chunk's parts into the wanted geometries first (the part
     outside, for a ``within`` rule). Every step releases the GIL for most of its time.
+
+    ``at`` (positions in ``geoms``, default all) selects the parts built, ``sites`` then holding
+    one site per position. With ``release`` each chunk's entries of ``geoms`` are set to None
+    as soon as the chunk is built, so that the work-CRS parts and the parts built are never
+    held whole at once (the caller's array is changed).
     """
+    at = np.arange(len(geoms)) if at is None else np.asarray(at)
+    parallel = workers >= 2 and len(at) >= 2 * PART_CHUNK
+    k = min(len(at) // PART_CHUNK, 4 * workers) if parallel else 1
+    if release:  # chunks of at most PART_CHUNK parts: the parts are let go that often
+        k = max(k, -(-len(at) // PART_CHUNK))
+    bounds = np.cumsum([0, *(len(c) for c in np.array_split(at, max(k, 1)))])
 
-    def one(chunk: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        site, part = chunk
-        return work_to_storage(dissolve(part if step is None else step(site, part)))
+    def one(span: tuple[int, int]) -> np.ndarray:
+        pos = at[span[0] : span[1]]
+        part = geoms[pos]
+        site = part if sites is None else sites[span[0] : span[1]]
+        built = work_to_storage(dissolve(part if step is None else step(site, part)))
+        if release:
+            geoms[pos] = None
+        return built
 
-    pairs = (sites if sites is not None else geoms, geoms)
-    if workers < 2 or len(geoms) < 2 * PART_CHUNK:
-        return one(pairs)
-    k = min(len(geoms) // PART_CHUNK, 4 * workers)
-    chunks = zip(np.array_split(pairs[0], k), np.array_split(pairs[1], k), strict=True)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return np.concatenate(list(pool.map(one, chunks)))
+    spans = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+    if not parallel:
+        done = [one(span) for span in spans]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = list(pool.map(one, spans))
+    return np.concatenate(done) if done else np.empty(0, dtype=object)
 
 
 def parts_frame(
@@ -149,6 +168,8 @@ def parts_frame(
     workers: int,
     work_sites: tuple[np.ndarray, np.ndarray] | None = None,
     rule_set: RuleSet | None = None,
+    *,
+    release: bool = False,
 ) -> GeoDataFrame:
     """The conflict parts (EPSG:4490) of every site and measured rule.
 
@@ -156,6 +177,8 @@ def parts_frame(
     For a ``within`` rule the part is the site outside the layer (``side`` ``outside``), which
     needs ``work_sites`` (the sites in the work CRS and their classes); for the other rules the
     part inside (``side`` ``inside``). ``inside`` is the part's measure (m², m, 1 for a point).
+    With ``release`` the work-CRS parts of each measure (``m.parts``) are set to None chunk by
+    chunk as they are built (:func:`storage_parts`): the caller gives them up.
     """
     tol_m2 = rule_set.touch_tolerance_m2 if rule_set else 0.0
     tol_m = rule_set.touch_tolerance_m if rule_set else 0.0
@@ -180,7 +203,9 @@ def parts_frame(
         sub = sub.assign(
             inside=amount[keep], side=side, feature_ids=d["feature_ids"].to_numpy()[keep]
         )
-        geoms_out = storage_parts(m.parts[keep], workers, step, sites)
+        geoms_out = storage_parts(
+            m.parts, workers, step, sites, at=np.flatnonzero(keep), release=release
+        )
         frames.append(GeoDataFrame(sub, geometry=GeoSeries(geoms_out, crs=STORAGE_CRS).values))
     if not frames:
         cols = [*PART_COLUMNS, "inside", "side"]
