@@ -103,3 +103,28 @@ def test_a_failed_build_does_not_come_back_with_parts_missing(monkeypatch):
         _ = result.parts
     with pytest.raises(FzgeoError, match="cannot be built again"):
         _ = result.parts
+
+
+def test_the_parts_of_some_sites_are_those_rows_of_the_parts():
+    sites, layers = _batch()
+    result = check.run(sites, layers, RULES, workers=2, progress=False)
+    expected = _whole(result)
+    inside = expected.loc[expected["side"] == "inside", "site"].unique()
+    outside = expected.loc[expected["side"] == "outside", "site"].unique()
+    # a few sites with parts of each kind (polygons, lines, points), and some without parts
+    some = sorted({*inside[::40].tolist(), *outside[::40].tolist(), 1, 1601, 2001})
+    rows = expected[expected["site"].isin(some)].reset_index(drop=True)
+    assert set(rows["side"]) == {"inside", "outside"} and len(rows) > len(some) // 2
+    for built_first in (False, True):
+        if built_first:
+            _ = result.parts  # now taken from the parts built
+        got = result.parts_of(some)
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(got.drop(columns="geometry")),
+            pd.DataFrame(rows.drop(columns="geometry")),
+        )
+        assert shapely.equals_exact(got.geometry.values, rows.geometry.values).all()
+        assert got.crs == "EPSG:4490"
+        if not built_first:  # nothing let go: the whole parts still come out whole
+            assert not all(shapely.is_missing(m.parts).all() for _, m in result.measured)
+    assert len(result.parts_of([])) == 0

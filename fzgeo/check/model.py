@@ -9,6 +9,7 @@ Units: areas in m², 1 公顷 (ha) = 10 000 m², 1 亩 = 10 000/15 m² (666.67 m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -151,6 +152,30 @@ class CheckResult:
                 for rule, m in self.measured
             ]
         return built
+
+    def parts_of(self, positions: Sequence[int] | np.ndarray) -> GeoDataFrame:
+        """The rows of :attr:`parts` whose ``site`` is in ``positions`` (0-based), in its order.
+
+        Built for those sites alone while :attr:`parts` is not built yet (a report's site maps
+        draw at most a few hundred sites of a batch of a million), without letting go of
+        anything; taken from :attr:`parts` once it is.
+        """
+        wanted = np.asarray(positions, dtype=np.int64)
+        if "parts" in self.__dict__:
+            whole = self.parts
+            return whole[whole["site"].isin(wanted)].reset_index(drop=True)
+        if self.parts_lost:
+            return self.parts  # raises
+        checked = self.details[self.details["verdict"] != SKIPPED].reset_index(drop=True)
+        return parts_frame(
+            self.measured,
+            checked,
+            len(self.sites),
+            self.workers,
+            self.work_sites,
+            self.rules,
+            only=wanted,
+        )
 
     def unused(self, layer: str | None) -> bool:
         """Whether the check used ``layer`` for nothing: it has vector rules and all were skipped."""

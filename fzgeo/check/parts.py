@@ -170,6 +170,7 @@ def parts_frame(
     rule_set: RuleSet | None = None,
     *,
     release: bool = False,
+    only: np.ndarray | None = None,
 ) -> GeoDataFrame:
     """The conflict parts (EPSG:4490) of every site and measured rule.
 
@@ -178,10 +179,16 @@ def parts_frame(
     needs ``work_sites`` (the sites in the work CRS and their classes); for the other rules the
     part inside (``side`` ``inside``). ``inside`` is the part's measure (m², m, 1 for a point).
     With ``release`` the work-CRS parts of each measure (``m.parts``) are set to None chunk by
-    chunk as they are built (:func:`storage_parts`): the caller gives them up.
+    chunk as they are built (:func:`storage_parts`): the caller gives them up. ``only`` (site
+    positions) builds the parts of those sites alone, the rows of the whole frame whose
+    ``site`` is among them, in the same order.
     """
     tol_m2 = rule_set.touch_tolerance_m2 if rule_set else 0.0
     tol_m = rule_set.touch_tolerance_m if rule_set else 0.0
+    wanted = np.ones(n, dtype=bool)
+    if only is not None:
+        wanted = np.zeros(n, dtype=bool)
+        wanted[np.asarray(only, dtype=np.int64)] = True
     frames = []
     for k, (rule, m) in enumerate(found):
         d = details.iloc[k * n : (k + 1) * n]
@@ -191,11 +198,12 @@ def parts_frame(
             geoms, cls = work_sites
             whole = _overlap.size(geoms, cls)
             amount = _overlap.outside(m.inside, whole, cls, area_m2=tol_m2, length_m=tol_m)
-            keep = (amount > 0) & ~shapely.is_missing(geoms)  # a site not checked has no part
+            keep = (amount > 0) & ~shapely.is_missing(geoms) & wanted  # unchecked: no part
             side, sites = "outside", geoms[keep]
             step = partial(outside_parts, area_m2=tol_m2, length_m=tol_m)
         else:
-            amount, keep = m.inside, ~shapely.is_missing(m.parts) & (m.inside > 0)
+            amount = m.inside
+            keep = ~shapely.is_missing(m.parts) & (m.inside > 0) & wanted
             side = "inside"
         if not keep.any():
             continue

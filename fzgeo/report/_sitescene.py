@@ -296,8 +296,7 @@ def site_records(result: CheckResult, positions: list[int]) -> dict[int, Site]:
     leave along shared edges (they would draw as spikes).
     """
     work = to_work(result.sites.iloc[positions][[result.sites.geometry.name]], what="sites")
-    parts = result.parts
-    mine = parts[parts["site"].isin(positions)]
+    mine = result.parts_of(positions)  # those sites' alone: the whole batch's are not built
     mine_work = to_work(mine, what="overlap parts") if len(mine) else mine
     # on a 1 cm grid: the hair-thin slivers a difference leaves along shared edges collapse
     drawn = shapely.set_precision(np.asarray(mine_work.geometry.values, dtype=object), 0.01)
