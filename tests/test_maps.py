@@ -76,6 +76,7 @@ def layer_features(html: str) -> list[list[dict]]:
     decoder = json.JSONDecoder()
     _config, end = decoder.raw_decode(html, start)
     datasets, _ = decoder.raw_decode(html, html.index("[", end))
+    datasets = [render.unpack_dataset(d) for d in datasets]
     return [render.decode_layer(d) if "e" in d else d["features"] for d in datasets]
 
 

@@ -352,3 +352,42 @@ def test_a_big_layer_draws_without_leaflet_objects_and_answers_the_mouse(tmp_pat
         time.sleep(0.3)
         assert "地块24999" in popup_text(driver)
         driver.save_screenshot(str(tmp_path / "big.png"))
+
+
+@pytest.mark.parametrize("inflate", [True, False], ids=["inflated", "no-DecompressionStream"])
+def test_a_packed_big_layer_is_inflated_or_named_as_not_shown(tmp_path, monkeypatch, inflate):
+    """A big layer travels gzip-packed; a browser without DecompressionStream says so in Chinese."""
+    monkeypatch.setattr(render, "BIG_FROM", 3)
+    big = synthetic_layer(squares(3, name="大块"), key="big", name_zh="大图层")
+    small = synthetic_layer(squares(1, name="小块"), key="small", name_zh="小图层")
+    rendered = render.render([big, small], title="t", basemap="none", assets="inline")
+    assert rendered.html.count('{"z":"') == 1  # only the big layer is packed
+    path = rendered.write(tmp_path / "packed.html")
+    with chromium(*DESKTOP) as driver:
+        _device(driver, DESKTOP)
+        if not inflate:
+            driver.execute_cdp_cmd(
+                "Page.addScriptToEvaluateOnNewDocument",
+                {"source": "delete window.DecompressionStream;"},
+            )
+        result = open_map(driver, path)
+        assert result.ready and result.errors == [] and result.external_requests == []
+        counts = driver.execute_script(
+            "return fzgeoMap.layers.map(function (l) { return l.getLayers().length; })"
+        )
+        notice = driver.execute_script(
+            "var n = document.querySelector('.fz-title .fz-unpacked'); return n ? n.textContent : ''"
+        )
+        if inflate:
+            assert counts == [1, 1] and notice == ""  # the big layer answers as one object
+            assert driver.execute_script("return fzgeoMap.layers[0].fzFlat.types.length") == 3
+            # its features answer the search once inflated
+            driver.find_element("css selector", ".fz-search input").send_keys("大块2")
+            time.sleep(0.3)
+            driver.find_element("css selector", ".fz-search li").click()
+            time.sleep(0.3)
+            assert "大块2" in popup_text(driver)
+        else:
+            assert counts == [0, 1]  # the small layer is still drawn
+            assert notice.startswith("此浏览器无法解压图层「大图层」的数据，该图层未显示。")
+            driver.save_screenshot(str(tmp_path / "unpacked.png"))

@@ -740,7 +740,49 @@
     }
   }
 
+  /* A big layer's data travels gzip-compressed (fzgeo.maps.render.pack_dataset): big-endian
+   * 32-bit words of five base-85 digits, inflated by the browser's DecompressionStream. */
+  var PACK = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;.=>?@^_`{|}~";
+  var EMPTY = { type: "FeatureCollection", features: [] };
+  function unpack(data) {
+    var table = new Uint8Array(128), s = data.z, words = s.length / 5;
+    for (var i = 0; i < PACK.length; i++) { table[PACK.charCodeAt(i)] = i; }
+    var bytes = new Uint8Array(4 * words), view = new DataView(bytes.buffer);
+    for (var w = 0, p = 0; w < words; w++, p += 5) {
+      view.setUint32(4 * w, (((table[s.charCodeAt(p)] * 85 + table[s.charCodeAt(p + 1)]) * 85 +
+        table[s.charCodeAt(p + 2)]) * 85 + table[s.charCodeAt(p + 3)]) * 85 + table[s.charCodeAt(p + 4)]);
+    }
+    var stream = new Blob([bytes.subarray(0, data.n)]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text().then(JSON.parse);
+  }
+
+  /* The layers are added once every packed layer is inflated; a layer the browser cannot
+   * inflate stays empty, with a notice under the title naming it. */
   function init(map, config, datasets) {
+    var packed = datasets.some(function (d) { return d && d.z !== undefined; });
+    if (!packed) { return start(map, config, datasets); }
+    var failed = [];
+    var jobs = datasets.map(function (d, i) {
+      if (!d || d.z === undefined) { return Promise.resolve(d); }
+      var fail = function () { failed.push(i); return EMPTY; };
+      if (typeof DecompressionStream === "undefined" || typeof Response === "undefined") { return Promise.resolve(fail()); }
+      return unpack(d).catch(fail);
+    });
+    return Promise.all(jobs).then(function (data) {
+      failed.forEach(function (i) { config.layers[i].big = false; });
+      var result = start(map, config, data);
+      if (failed.length) {
+        var names = failed.sort().map(function (i) { return "「" + esc(config.layers[i].name) + "」"; }).join("、");
+        var note = L.DomUtil.create("div", "fz-unpacked");
+        note.innerHTML = "此浏览器无法解压图层" + names + "的数据，" + (failed.length > 1 ? "这些图层" : "该图层") + "未显示。请用 Chrome／Edge 80、Firefox 113、Safari 16.4 或更新版本打开。";
+        var title = map.getContainer().querySelector(".fz-title");
+        (title || map.getContainer()).appendChild(note);
+      }
+      return result;
+    });
+  }
+
+  function start(map, config, datasets) {
     if (config.titleHtml) { htmlControl(map, config.titleHtml, "topright", "fz-title"); }
     if (config.legendHtml) { htmlControl(map, config.legendHtml, "bottomleft", "fz-legend"); }
     var layers = [];
