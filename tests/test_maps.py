@@ -341,6 +341,28 @@ def test_compact_layer_format_round_trips_every_geometry_type():
     assert point["geometry"]["coordinates"] == [-179.1234567, -89.7654321]
 
 
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 5, 1000])
+def test_packed_data_round_trips_and_is_script_safe(size):
+    text = json.dumps({"e": "?@~" * size, "p": {"name": ["地块</script><!--"] * size}})
+    packed = render.pack_dataset(text)
+    assert packed == render.pack_dataset(text)  # deterministic: no gzip timestamp
+    data = json.loads(packed)
+    assert set(data["z"]) <= set(render.PACK_ALPHABET) and len(data["z"]) % 5 == 0
+    assert not set('<"\\') & set(data["z"])  # nothing to escape in a script's JSON
+    assert render.unpack_dataset(data) == json.loads(text)
+    assert render.unpack_dataset({"e": "x"}) == {"e": "x"}  # unpacked data as it is
+
+
+def test_only_big_layers_are_packed(monkeypatch):
+    layer = synthetic_layer(squares(3))
+    assert '{"z":"' not in render.render([layer], title="t", basemap="none").html
+    monkeypatch.setattr(render, "BIG_FROM", 3)
+    html = render.render([layer], title="t", basemap="none").html
+    assert '{"z":"' in html
+    (features,) = layer_features(html)
+    assert [f["properties"]["name"] for f in features] == ["地块0", "地块1", "地块2"]
+
+
 def test_popup_fields_merge_area_units_and_fold_technical_notes():
     aliases = {
         "a_m2": "重叠面积（平方米）",
