@@ -2,7 +2,9 @@
 
 Every other module of :mod:`fzgeo.check` (and the engines outside it) shares these types; they
 hold data and no check logic, apart from building the overlap parts on first use
-(:func:`fzgeo.check.parts.parts_frame`).
+(:func:`fzgeo.check.parts.parts_frame`): all of them (:attr:`CheckResult.parts`, letting the
+raw work-CRS overlaps go chunk by chunk as they are built), or those of a few sites
+(:meth:`CheckResult.parts_of`, what a report's site maps draw).
 
 Units: areas in m², 1 公顷 (ha) = 10 000 m², 1 亩 = 10 000/15 m² (666.67 m²).
 """
@@ -103,7 +105,7 @@ class CheckResult:
     skipped: dict[str, str]  #: rule id -> why it was skipped
     repaired_sites: int
     notes: list[str] = field(default_factory=list)
-    #: per measured rule, its measure (the raw ``parts`` are let go once :attr:`parts` is built,
+    #: per measured rule, its measure (the raw ``parts`` are let go as :attr:`parts` is built,
     #: the ``features`` once the tables name them)
     measured: list[tuple[Rule, _overlap.Measure]] = field(default_factory=list, repr=False)
     workers: int = 1  #: threads for building :attr:`parts`
