@@ -772,7 +772,7 @@
       failed.forEach(function (i) { config.layers[i].big = false; });
       var result = start(map, config, data);
       if (failed.length) {
-        var names = failed.sort().map(function (i) { return "「" + esc(config.layers[i].name) + "」"; }).join("、");
+        var names = failed.sort(function (a, b) { return a - b; }).map(function (i) { return "「" + esc(config.layers[i].name) + "」"; }).join("、");
         var note = L.DomUtil.create("div", "fz-unpacked");
         note.innerHTML = "此浏览器无法解压图层" + names + "的数据，" + (failed.length > 1 ? "这些图层" : "该图层") + "未显示。请用 Chrome／Edge 80、Firefox 113、Safari 16.4 或更新版本打开。";
         var title = map.getContainer().querySelector(".fz-title");
