@@ -1,7 +1,7 @@
 """The three engines (file, PostGIS, dask) give the same check, and fail cleanly.
 
 Hand-computed cases and seeded generated data are checked by the file engine, by PostGIS (the
-throwaway cluster of ``tests/_postgis.py``) and by a real dask LocalCluster (2 workers, threads);
+throwaway cluster of ``tests/_postgis.py``) and by a real dask LocalCluster (2 worker processes);
 every number agrees to 1e-6 relative, every verdict and feature list exactly.
 """
 
