@@ -383,7 +383,9 @@ def test_generated_data_agree(postgis_dsn: str, dask_engine: scale.DaskEngine) -
     assert set(details.loc[details["rule"] == "missing", "verdict"]) == {"跳过"}
     assert details["exempt"].any()
     assert file_r.layers["red"].repaired == 1  # the bow-tie
-    repaired = "warning: constraint layer red: repaired 1 invalid geometr(y/ies) with make_valid"
+    repaired = (
+        "warning: [FZ410] constraint layer red: repaired 1 invalid geometr(y/ies) with make_valid"
+    )
     assert repaired in file_r.notes
     assert repaired in db_r.notes
     assert repaired in dask_r.notes

@@ -191,7 +191,8 @@ def warn_repaired(layer: str, count: int, *, stacklevel: int) -> None:
     """The RepairWarning for ``count`` invalid geometries of a constraint layer (none if 0)."""
     if count:
         warnings.warn(
-            f"constraint layer {layer}: repaired {count} invalid geometr(y/ies) with make_valid",
+            f"[FZ410] constraint layer {layer}: repaired {count} invalid geometr(y/ies) with "
+            "make_valid",
             RepairWarning,
             stacklevel=stacklevel,
         )
@@ -262,7 +263,7 @@ def work_sites(
         where = ", ".join(repair_labels(sites, np.flatnonzero(repaired)[:10].tolist()))
         more = f" and {int(repaired.sum()) - 10} more" if repaired.sum() > 10 else ""
         warnings.warn(
-            f"sites: repaired {int(repaired.sum())} invalid geometr(y/ies) with make_valid "
+            f"[FZ410] sites: repaired {int(repaired.sum())} invalid geometr(y/ies) with make_valid "
             f"({where}{more}); the report marks them",
             RepairWarning,
             stacklevel=3,
