@@ -15,6 +15,15 @@ PLAN_TEXT = SHARED / "plan" / "fuzhou_14th_five_year_plan.txt"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
+@pytest.fixture(autouse=True)
+def _own_piece_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test cuts constraint layers into a piece cache of its own (``$FZGEO_CACHE_DIR``).
+
+    No test reads pieces another left, and none writes into the user's ``~/.cache``.
+    """
+    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """``../shared`` beside the checkout (CI lays it there)."""

@@ -41,11 +41,6 @@ def gdf(geoms: list, crs: int = 4548, **cols: list) -> GeoDataFrame:
 VETO = rules.from_mapping({"rules": [{"id": "red", "layer": "red", "kind": "veto"}]})
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def one(sites: GeoDataFrame, red: GeoDataFrame, rule_set: rules.RuleSet = VETO, **kw):
     """The check's per-site table against one layer called ``red``."""
     return check.conflicts(sites, {"red": red}, rule_set, **kw)
@@ -661,11 +656,10 @@ def test_split_lines_runs_share_ends_and_keep_length():
     assert len(runs[src == 6]) == 3  # 65 vertices: 32 + 32 + 3 sharing two ends
 
 
-def test_threads_give_the_one_thread_result(tmp_path, monkeypatch):
+def test_threads_give_the_one_thread_result():
     """Chunks over two threads (and parts dissolved and projected in threads) change nothing."""
     import synthetic
 
-    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
     red = synthetic.redlines(30_000, seed=3)
     sites = synthetic.sites(9000, seed=4)
     rs = rules.from_mapping({"rules": [{"id": "red", "layer": "red", "kind": "veto"}]})

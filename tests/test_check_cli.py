@@ -30,11 +30,6 @@ rules:
 """
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
     """Sites (GeoJSON, EPSG:4490), a red line (GeoPackage) and a one-rule rules file."""

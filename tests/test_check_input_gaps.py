@@ -27,11 +27,6 @@ rules:
 """
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @pytest.fixture
 def layers(tmp_path: Path) -> dict[str, Path]:
     """A red line (GeoPackage, one 100 m square) and a one-rule rules file."""

@@ -24,11 +24,6 @@ SETTINGS = settings(
 )
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @st.composite
 def blobs(draw: st.DrawFn, *, vertices: int = 40) -> Polygon:
     """A noisy star-shaped polygon of up to ``vertices`` vertices, within 2 km of the origin."""

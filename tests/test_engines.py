@@ -80,11 +80,6 @@ VETO = rules.from_mapping(
 )
 
 
-@pytest.fixture(autouse=True)
-def _piece_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @pytest.fixture(scope="module")
 def dask_engine() -> Iterator[scale.DaskEngine]:
     """A real dask LocalCluster of 2 worker processes.

@@ -33,11 +33,6 @@ rules:
 """
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def _quiet(write: Callable[[], object]) -> None:
     with warnings.catch_warnings():  # GDAL's notes while writing broken fixtures on purpose
         warnings.simplefilter("ignore")

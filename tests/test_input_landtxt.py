@@ -395,9 +395,8 @@ def _linchuan_point() -> tuple[float, float, float, float]:
 
 
 def test_fzgeo_check_and_validate_on_a_txt(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
     _, _, e, n = _linchuan_point()
     site = parcel("1", "临川某项目用地", [square(e, n, 200.0), square(e + 50, n + 50, 50.0, 40.0)])
     site[0] = site[0].replace(",,1,", ",3.8,1,", 1)

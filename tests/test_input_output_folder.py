@@ -35,11 +35,6 @@ rules:
 """
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def _sites(path: Path, n: int) -> Path:
     """``n`` 40 m squares on a grid, every fifth a small box inside the red line, all different."""
     geoms = [

@@ -26,11 +26,6 @@ X0, Y0 = 500_000.0, 3_050_000.0  # EPSG:4548, inside 抚州市
 RTOL = 1e-9
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def ragged(cx: float, cy: float, r: float, n: int, seed: int) -> np.ndarray:
     """A ragged closed ring of ``n`` vertices around (cx, cy)."""
     rng = np.random.default_rng(seed)

@@ -27,11 +27,6 @@ RULES = rules.from_mapping(
 )
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("FZGEO_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def _batch() -> tuple[GeoDataFrame, dict[str, GeoDataFrame]]:
     """Polygon, line and point sites against a ragged red line and a town boundary."""
     import synthetic
