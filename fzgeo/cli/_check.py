@@ -150,10 +150,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_OUTSIDE
     rules_file = [args.rules] if args.rules else []
     inputs = [args.sites, *rules_file, *rasters.values(), *constraints.files]
-    frames = [sites, *(v for v in constraints.layers.values() if v is not None)]
-    read_as = {
-        f.attrs[io.READ_AS]["path"]: f.attrs[io.READ_AS] for f in frames if io.READ_AS in f.attrs
-    }
+    read_as = io.read_records([sites, *constraints.layers.values()])
     earlier = (args.out / "summary.json").is_file()
     written = report.write_report(
         result,

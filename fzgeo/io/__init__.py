@@ -17,7 +17,7 @@ The public entry points are :func:`read` (a user's file, checked and in a known 
     content sniffing).
 """
 
-from fzgeo.io.reader import FORMATS, READ_AS, Source, list_layers, load, read
+from fzgeo.io.reader import FORMATS, READ_AS, Source, list_layers, load, read, read_records
 from fzgeo.io.writer import GPKG_VERSION, WRITE_SUFFIXES, write
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "list_layers",
     "load",
     "read",
+    "read_records",
     "write",
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -506,6 +507,19 @@ def read(
         "crs_note_zh": crs_note,
     }
     return gdf
+
+
+def read_records(frames: Iterable[GeoDataFrame | None]) -> dict[str, dict[str, Any]]:
+    """How each frame was read (its :data:`READ_AS` record), by the path it was read from.
+
+    Frames not read by :func:`read` (packaged layers, ``None``) are left out; what the report's
+    ``summary.json`` records as ``read_as``.
+    """
+    return {
+        str(f.attrs[READ_AS]["path"]): f.attrs[READ_AS]
+        for f in frames
+        if f is not None and READ_AS in f.attrs
+    }
 
 
 def _crs_label(crs: Any) -> str:

@@ -211,12 +211,7 @@ def _check(job: Path, options: dict[str, Any], dsn: str | None) -> dict[str, Any
     tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=job))
     try:
         out = tmp / RESULT
-        frames = [sites, *(v for v in constraints.layers.values() if v is not None)]
-        read_as = {
-            f.attrs[io.READ_AS]["path"]: f.attrs[io.READ_AS]
-            for f in frames
-            if io.READ_AS in f.attrs
-        }
+        read_as = io.read_records([sites, *constraints.layers.values()])
         report.write_report(
             result,
             out,
