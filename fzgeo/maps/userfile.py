@@ -24,6 +24,7 @@ from fzgeo import styles
 from fzgeo.crs import to_storage
 from fzgeo.errors import ConfigError, RepairWarning, UnknownLayerError
 from fzgeo.geom import make_valid
+from fzgeo.io.columns import find_column
 from fzgeo.maps.compose import MapLayer
 from fzgeo.plan import layers
 from fzgeo.plan.schema import Column, LayerKind
@@ -31,10 +32,11 @@ from fzgeo.styles import Style
 
 #: The group of a user's file in the layer control and legend.
 GROUP = "文件"
-#: Columns tried, in order, as the tooltip label (then the first text column).
+#: Columns tried, in order, as the tooltip label (then the first text column); matched as
+#: :func:`fzgeo.io.columns.find_column` matches (NFKC, any case).
 LABEL_COLUMNS = (
-    "名称", "name", "NAME", "Name", "项目名称", "XMMC", "MC", "mc", "HXMC", "BHHXMC", "地块名称",
-    "DKMC", "BSM", "bsm", "编号", "id", "ID",
+    "名称", "name", "项目名称", "XMMC", "MC", "HXMC", "BHHXMC", "地块名称", "DKMC", "BSM", "编号",
+    "id",
 )  # fmt: skip
 #: The neutral style, by geometry type (a blue not used by the packaged plan layers' areas).
 NEUTRAL = {
@@ -60,7 +62,7 @@ def geometry_of(gdf: GeoDataFrame) -> str:
 
 def _label(gdf: GeoDataFrame) -> str:
     cols = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-    found = next((c for c in LABEL_COLUMNS if c in cols), "")
+    found = find_column(cols, LABEL_COLUMNS)
     if found:
         return found
     text = [c for c in cols if gdf[c].dtype == object]
