@@ -756,3 +756,13 @@ def test_part_classes_name_the_outside_part_of_a_within_rule():
         conflict.EXEMPT,
         conflict.EXEMPT_CLEAR,
     }
+
+
+def test_a_map_of_illustrative_plan_layers_carries_the_banner():
+    """示意 features on a map (the 三区三线 stand-ins here) put the 示意 banner under its title."""
+    stand_ins = compose.adhoc(["eco_redline"])
+    html = render.render_spec(stand_ins, compose.resolve(stand_ins), offline_mode=True).html
+    assert "fz-notice" in html and compose.PLAN_NOTICE in html
+    surveyed = compose.adhoc(["admin_boundaries"])
+    html = render.render_spec(surveyed, compose.resolve(surveyed), offline_mode=True).html
+    assert "fz-notice" not in html

@@ -90,6 +90,19 @@ class MapSpec:
         return "command line" if self.key == ADHOC else f"maps/{self.key}.yaml"
 
 
+ILLUSTRATIVE = "illustrative"  #: the ``precision`` value of 示意 features (stand-ins, inferred sites)
+#: The banner a map shows under its title when a packaged plan layer on it holds 示意 features.
+PLAN_NOTICE = (
+    "示意：图中部分要素为示意数据（内置示意图层或按规划文字推定的位置，图例中标“示意”），"
+    "并非官方数据，仅供参考。"
+)
+
+
+def has_illustrative(gdf: GeoDataFrame) -> bool:
+    """Whether a layer holds a feature of ``precision`` illustrative (示意)."""
+    return "precision" in gdf and bool((gdf["precision"].astype(str) == ILLUSTRATIVE).any())
+
+
 @dataclass
 class MapLayer:
     """A layer as the renderer draws it."""
@@ -215,7 +228,8 @@ def _kind(name: str, where: str) -> LayerKind:
 def resolve(map_spec: MapSpec, *, where: str | None = None) -> list[MapLayer]:
     """Load every layer of a composition (validated, EPSG:4490) with its kind and style.
 
-    ``where`` names the composition in messages (default :attr:`MapSpec.where`).
+    A layer holding 示意 features carries :data:`PLAN_NOTICE`, which the map shows under its
+    title. ``where`` names the composition in messages (default :attr:`MapSpec.where`).
     """
     where = where or map_spec.where
     kinds = [(_kind(ref.name, where), ref) for ref in map_spec.layers]
@@ -225,7 +239,8 @@ def resolve(map_spec: MapSpec, *, where: str | None = None) -> list[MapLayer]:
             style = styles.style(kind.style)
         except UnknownLayerError as exc:
             raise ConfigError(f"{where}: layer {kind.name!r} has no style {kind.style!r}") from exc
-        out.append(MapLayer(kind.name, kind, style, layers.load(kind.name), ref.visible))
+        gdf = layers.load(kind.name)
+        out.append(MapLayer(kind.name, kind, style, gdf, ref.visible, notice=PLAN_NOTICE if has_illustrative(gdf) else ""))
     return out
 
 

@@ -46,7 +46,6 @@ LAYER_TITLE = "管控图层"
 CONSTRAINT_GROUP = "管控图层（检查所用）"
 #: The composition's group whose packaged layers the used layers replace.
 REPLACED_GROUP = "三区三线"
-ILLUSTRATIVE = "illustrative"  #: the ``precision`` value of the packaged 示意 stand-ins
 #: The column of ``conflict_parts`` classing each part, and its values as the legends show them.
 PART_CLASS = "部分类别"
 OVERLAP = "与管控线重叠（冲突）"
@@ -290,7 +289,7 @@ def illustrative(folder: str | Path, used: Mapping[str, GeoDataFrame] | None = N
     return [
         layer_title(key, gdf)
         for key, gdf in (used_layers(folder) if used is None else used).items()
-        if "precision" in gdf and (gdf["precision"].astype(str) == ILLUSTRATIVE).any()
+        if compose.has_illustrative(gdf)
     ]
 
 
